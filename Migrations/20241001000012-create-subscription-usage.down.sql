@@ -1,0 +1,2 @@
+-- Drops the subscription_usage table.
+DROP TABLE IF EXISTS subscription_usage;

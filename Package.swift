@@ -1,0 +1,35 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "cdr-rater",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "cdr-rater", targets: ["cdr-rater"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq",
+                       providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
+        .target(name: "RatingCore", dependencies: ["CZlib", "COpenSSL"],
+                swiftSettings: [.swiftLanguageMode(.v5)]),
+        .target(name: "Postgres", dependencies: ["CLibPQ"],
+                swiftSettings: [.swiftLanguageMode(.v5)]),
+        .target(name: "Billing", dependencies: ["RatingCore", "Postgres"],
+                swiftSettings: [.swiftLanguageMode(.v5)]),
+        .executableTarget(name: "cdr-rater", dependencies: [
+            "Billing", "RatingCore", "Postgres",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "RatingCoreTests", dependencies: ["RatingCore"],
+                    swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Billing", "Postgres", "RatingCore"],
+                    swiftSettings: [.swiftLanguageMode(.v5)]),
+    ]
+)

@@ -1,0 +1,221 @@
+import CLibPQ
+import Foundation
+
+/// One libpq connection. Not thread-safe: use it from one thread at a time.
+public final class Connection {
+    private var conn: OpaquePointer?
+    /// Secrets to scrub from any text that leaves this type.
+    private let secrets: [String]
+
+    /// Connects with a libpq connection string (URI or key=value); an empty
+    /// string means "use the PG* environment variables".
+    public init(connectionString: String) throws {
+        let info = try ConnectionInfo(connectionString)
+        secrets = info.secrets
+        var keys = info.keywords
+        var values = info.values
+        if !keys.contains("application_name") { keys.append("application_name"); values.append("cdr-rater") }
+        if !keys.contains("connect_timeout") && ProcessInfo.processInfo.environment["PGCONNECT_TIMEOUT"] == nil {
+            keys.append("connect_timeout"); values.append("10")
+        }
+        conn = withCStringArray(keys) { k in
+            withCStringArray(values) { v in PQconnectdbParams(k, v, 0) }
+        }
+        guard let conn, PQstatus(conn) == CONNECTION_OK else {
+            let message = scrub(oneLine(conn.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"))
+            if let conn { PQfinish(conn) }
+            self.conn = nil
+            throw PostgresError(kind: .connection, message: "cannot connect to the database: \(message)")
+        }
+        _ = PQsetNoticeReceiver(conn, { _, _ in }, nil)
+    }
+
+    deinit { if let conn { PQfinish(conn) } }
+
+    /// Closes the connection now instead of at deinit.
+    public func close() {
+        if let conn { PQfinish(conn) }
+        conn = nil
+    }
+
+    /// Runs one statement with text parameters (`$1`, `$2`, ...).
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [String?] = []) throws -> QueryResult {
+        let result: OpaquePointer? = withOptionalCStrings(parameters) { params in
+            PQexecParams(conn, sql, Int32(parameters.count), nil, params, nil, nil, 0)
+        }
+        return try check(result)
+    }
+
+    /// Runs a script of one or more statements without parameters.
+    public func execute(script sql: String) throws {
+        _ = try check(PQexec(conn, sql))
+    }
+
+    /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws.
+    public func transaction<T>(readOnly: Bool = false, _ body: () throws -> T) throws -> T {
+        try execute(script: readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN")
+        do {
+            let value = try body()
+            try execute(script: "COMMIT")
+            return value
+        } catch {
+            _ = PQexec(conn, "ROLLBACK").map { PQclear($0) }
+            throw error
+        }
+    }
+
+    /// Holds a session-level advisory lock while `body` runs.
+    public func withAdvisoryLock<T>(_ key: Int64, _ body: () throws -> T) throws -> T {
+        try query("SELECT pg_advisory_lock($1)", [String(key)])
+        defer { _ = try? query("SELECT pg_advisory_unlock($1)", [String(key)]) }
+        return try body()
+    }
+
+    /// Streams rows into `COPY ... FROM STDIN`; `body` writes the data through
+    /// the given sink. Returns the number of rows the server stored.
+    @discardableResult
+    public func copyIn(_ sql: String, _ body: (CopySink) throws -> Void) throws -> Int {
+        let start = PQexec(conn, sql)
+        guard let start, PQresultStatus(start) == PGRES_COPY_IN else {
+            _ = try check(start)
+            throw PostgresError(kind: .query, message: "server did not enter COPY mode")
+        }
+        PQclear(start)
+        let sink = CopySink(connection: self)
+        do {
+            try body(sink)
+        } catch {
+            PQputCopyEnd(conn, "cdr-rater aborted the copy")
+            while let r = PQgetResult(conn) { PQclear(r) }
+            throw error
+        }
+        guard PQputCopyEnd(conn, nil) == 1 else { throw lastError() }
+        var rows = 0
+        var failure: Error?
+        while let r = PQgetResult(conn) {
+            do { rows = Int(try check(r).affectedRows) } catch { if failure == nil { failure = error } }
+        }
+        if let failure { throw failure }
+        return rows
+    }
+
+    func putCopyData(_ bytes: UnsafeRawBufferPointer) throws {
+        guard bytes.count > 0 else { return }
+        let ok = bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+            PQputCopyData(conn, $0, Int32(bytes.count))
+        }
+        guard ok == 1 else { throw lastError() }
+    }
+
+    /// Quotes an identifier (a database or table name) for use in SQL text.
+    public func quoteIdentifier(_ name: String) -> String {
+        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    private func lastError() -> PostgresError {
+        PostgresError(kind: .query, message: scrub(oneLine(String(cString: PQerrorMessage(conn)))))
+    }
+
+    private func check(_ result: OpaquePointer?) throws -> QueryResult {
+        guard let result else { throw lastError() }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY, PGRES_COPY_IN:
+            return QueryResult(result)
+        default:
+            func field(_ code: UInt8) -> String? {
+                PQresultErrorField(result, Int32(code)).map { scrub(String(cString: $0)) }
+            }
+            let error = PostgresError(
+                kind: .query,
+                sqlState: field(UInt8(ascii: "C")),
+                message: field(UInt8(ascii: "M")) ?? scrub(oneLine(String(cString: PQresultErrorMessage(result)))),
+                detail: field(UInt8(ascii: "D")))
+            PQclear(result)
+            throw error
+        }
+    }
+
+    func scrub(_ text: String) -> String {
+        secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: "*****") }
+    }
+}
+
+/// Buffers COPY text and hands it to libpq in large pieces.
+public final class CopySink {
+    private unowned let connection: Connection
+    init(connection: Connection) { self.connection = connection }
+
+    /// Sends already-encoded COPY text (tab-separated rows ending in newlines).
+    public func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try connection.putCopyData($0) }
+    }
+}
+
+/// The rows of a finished statement, as text.
+public struct QueryResult {
+    public let columns: [String]
+    public let rows: [[String?]]
+    public let affectedRows: Int
+
+    init(_ result: OpaquePointer) {
+        defer { PQclear(result) }
+        let nrows = Int(PQntuples(result)), ncols = Int(PQnfields(result))
+        columns = (0..<ncols).map { String(cString: PQfname(result, Int32($0))) }
+        var rows: [[String?]] = []
+        rows.reserveCapacity(nrows)
+        for r in 0..<nrows {
+            rows.append((0..<ncols).map { c in
+                PQgetisnull(result, Int32(r), Int32(c)) == 1 ? nil : String(cString: PQgetvalue(result, Int32(r), Int32(c)))
+            })
+        }
+        self.rows = rows
+        affectedRows = Int(String(cString: PQcmdTuples(result))) ?? nrows
+    }
+
+    /// The first column of the first row, if any.
+    public var scalar: String? { rows.first?.first ?? nil }
+}
+
+/// A parsed connection string: libpq's own parser, so URIs and key=value both work.
+struct ConnectionInfo {
+    var keywords: [String] = []
+    var values: [String] = []
+    var secrets: [String] = []
+
+    init(_ text: String) throws {
+        var errmsg: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(text, &errmsg) else {
+            let reason = errmsg.map { String(cString: $0) } ?? "cannot be parsed"
+            if let errmsg { PQfreemem(errmsg) }
+            throw PostgresError(kind: .badConnectionString,
+                                message: "the database URL does not parse: \(oneLine(reason))")
+        }
+        defer { PQconninfoFree(options) }
+        var option = options
+        while let keyword = option.pointee.keyword {
+            if let value = option.pointee.val {
+                let k = String(cString: keyword), v = String(cString: value)
+                keywords.append(k); values.append(v)
+                if k == "password", !v.isEmpty { secrets.append(v) }
+            }
+            option += 1
+        }
+        if let envPassword = ProcessInfo.processInfo.environment["PGPASSWORD"], !envPassword.isEmpty {
+            secrets.append(envPassword)
+        }
+    }
+}
+
+private func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    var pointers: [UnsafePointer<CChar>?] = strings.map { UnsafePointer(strdup($0)) }
+    pointers.append(nil)
+    defer { for p in pointers { free(UnsafeMutablePointer(mutating: p)) } }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
+
+private func withOptionalCStrings<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
+    let pointers: [UnsafePointer<CChar>?] = strings.map { $0.map { UnsafePointer(strdup($0)) } ?? nil }
+    defer { for p in pointers { free(UnsafeMutablePointer(mutating: p)) } }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
+}

@@ -1,0 +1,204 @@
+import CZlib
+import Foundation
+
+/// A run of consecutive lines of one file, stored back to back in one buffer.
+public struct LineChunk: Sendable {
+    /// 1-based number of the first line.
+    public let firstLineNumber: Int
+    public let bytes: [UInt8]
+    /// Line i is `bytes[starts[i] ..< starts[i + 1]]`, line endings removed.
+    public let starts: [Int]
+    /// Lines cut short because they were over the length limit: index -> real length.
+    public let oversized: [Int: Int]
+
+    public var count: Int { starts.count - 1 }
+    public func line(_ i: Int) -> ArraySlice<UInt8> { bytes[starts[i] ..< starts[i + 1]] }
+}
+
+/// Why a file could not be read to its end.
+public struct FileReadError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// Reads a CDR file as a stream of lines, gzip (one or several members) or
+/// plain text, told apart by the first bytes. Memory stays at a few fixed
+/// buffers whatever the file's size.
+public final class CDRFileReader {
+    public static let maxLineLength = 64 * 1024
+    public let path: String
+    public private(set) var isGzip = false
+    /// Set when the stream ended early (a truncated or corrupt gzip file):
+    /// the lines returned before it are whole lines of the file.
+    public private(set) var streamError: FileReadError?
+
+    private let handle: FileHandle
+    private var zstream = z_stream()
+    private var inflating = false
+    private var rawBuffer = [UInt8]()
+    private var rawStart = 0, rawEnd = 0
+    private var rawEOF = false
+    private var textBuffer = [UInt8](repeating: 0, count: 256 * 1024)
+    private var pending = [UInt8]()    // bytes of a line not yet complete
+    private var pendingDropped = 0     // bytes of an oversized line not kept
+    private var nextLineNumber = 1
+    private var sawBOMCheck = false
+    private var finished = false
+
+    public init(path: String) throws {
+        self.path = path
+        guard let h = FileHandle(forReadingAtPath: path) else {
+            throw FileReadError(message: "\(path): cannot open the file for reading")
+        }
+        handle = h
+        rawBuffer = [UInt8](repeating: 0, count: 256 * 1024)
+        try fillRaw()
+        if rawEnd - rawStart >= 2, rawBuffer[rawStart] == 0x1f, rawBuffer[rawStart + 1] == 0x8b {
+            isGzip = true
+            guard inflateInit2_(&zstream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+                throw FileReadError(message: "\(path): zlib could not start")
+            }
+            inflating = true
+        }
+    }
+
+    deinit {
+        if inflating { inflateEnd(&zstream) }
+        try? handle.close()
+    }
+
+    private func fillRaw() throws {
+        if rawStart < rawEnd { return }
+        let data = handle.readData(ofLength: rawBuffer.count)
+        rawStart = 0
+        rawEnd = data.count
+        if data.isEmpty { rawEOF = true; return }
+        data.withUnsafeBytes { src in
+            rawBuffer.withUnsafeMutableBytes { dst in dst.copyMemory(from: src) }
+        }
+    }
+
+    /// Decompresses (or copies) the next piece of text; returns its length, 0 at the end.
+    private func nextText() throws -> Int {
+        while true {
+            try fillRaw()
+            if !isGzip {
+                if rawEOF { return 0 }
+                let n = rawEnd - rawStart
+                textBuffer.withUnsafeMutableBytes { dst in
+                    rawBuffer.withUnsafeBytes { src in
+                        dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[rawStart ..< rawEnd]))
+                    }
+                }
+                rawStart = rawEnd
+                return n
+            }
+            if rawEOF {
+                if streamError == nil && !betweenMembers {
+                    streamError = FileReadError(message: "gzip stream is truncated (the file ends in the middle of compressed data)")
+                }
+                return 0
+            }
+            // Skip zero padding between members, as gzip -d does.
+            if betweenMembers {
+                while rawStart < rawEnd && rawBuffer[rawStart] == 0 { rawStart += 1 }
+                if rawStart == rawEnd { continue }
+                betweenMembers = false
+            }
+            let produced: Int = rawBuffer.withUnsafeMutableBufferPointer { raw in
+                textBuffer.withUnsafeMutableBufferPointer { text in
+                    zstream.next_in = raw.baseAddress! + rawStart
+                    zstream.avail_in = UInt32(rawEnd - rawStart)
+                    zstream.next_out = text.baseAddress!
+                    zstream.avail_out = UInt32(text.count)
+                    let rc = inflate(&zstream, Z_NO_FLUSH)
+                    rawStart = rawEnd - Int(zstream.avail_in)
+                    let out = text.count - Int(zstream.avail_out)
+                    if rc == Z_STREAM_END {
+                        inflateReset(&zstream)
+                        betweenMembers = true
+                    } else if rc != Z_OK && rc != Z_BUF_ERROR {
+                        let reason = zstream.msg.map { String(cString: $0) } ?? "code \(rc)"
+                        streamError = FileReadError(message: "gzip data is corrupt (\(reason))")
+                        rawEOF = true
+                        rawStart = rawEnd
+                    }
+                    return out
+                }
+            }
+            if produced > 0 { return produced }
+            if streamError != nil { return 0 }
+        }
+    }
+    private var betweenMembers = false
+
+    /// The next chunk of at most `maxLines` lines, or nil at the end of the file.
+    public func nextChunk(maxLines: Int) throws -> LineChunk? {
+        if finished { return nil }
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(maxLines * 200)
+        var starts = [0]
+        starts.reserveCapacity(maxLines + 1)
+        var oversized: [Int: Int] = [:]
+        let first = nextLineNumber
+
+        func endLine() {
+            if pending.last == UInt8(ascii: "\r") { pending.removeLast() }
+            if !sawBOMCheck {
+                sawBOMCheck = true
+                if pending.starts(with: [0xEF, 0xBB, 0xBF]) { pending.removeFirst(3) }
+            }
+            if pendingDropped > 0 { oversized[starts.count - 1] = pending.count + pendingDropped }
+            bytes.append(contentsOf: pending)
+            starts.append(bytes.count)
+            pending.removeAll(keepingCapacity: true)
+            pendingDropped = 0
+            nextLineNumber += 1
+        }
+
+        while starts.count - 1 < maxLines {
+            if textStart >= textEnd {
+                textEnd = try nextText()
+                textStart = 0
+                if textEnd == 0 {
+                    if !pending.isEmpty || pendingDropped > 0 { endLine() }
+                    finished = true
+                    break
+                }
+            }
+            // Copy up to the next newline.
+            let newline: Int? = textBuffer.withUnsafeBufferPointer { buf in
+                var i = textStart
+                while i < textEnd { if buf[i] == 0x0A { return i }; i += 1 }
+                return nil
+            }
+            let stop = newline ?? textEnd
+            let room = CDRFileReader.maxLineLength - pending.count
+            let take = min(room, stop - textStart)
+            if take > 0 { pending.append(contentsOf: textBuffer[textStart ..< textStart + take]) }
+            pendingDropped += (stop - textStart) - take
+            textStart = stop
+            if newline != nil { textStart += 1; endLine() }
+        }
+        if starts.count == 1 { return nil }
+        return LineChunk(firstLineNumber: first, bytes: bytes, starts: starts, oversized: oversized)
+    }
+    private var textStart = 0, textEnd = 0
+
+    /// SHA-256 of the file's bytes as stored (compressed when gzip), in hex.
+    public static func sha256(path: String) throws -> (hex: String, size: Int64) {
+        guard let h = FileHandle(forReadingAtPath: path) else {
+            throw FileReadError(message: "\(path): cannot open the file for reading")
+        }
+        defer { try? h.close() }
+        let digest = SHA256Digest()
+        var size: Int64 = 0
+        while true {
+            let data = h.readData(ofLength: 1 << 20)
+            if data.isEmpty { break }
+            size += Int64(data.count)
+            data.withUnsafeBytes { digest.update($0) }
+        }
+        return (digest.finalizeHex(), size)
+    }
+}

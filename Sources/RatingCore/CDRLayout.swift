@@ -1,0 +1,133 @@
+/// The CSV layouts the switches write, and how a parsed line becomes a
+/// `CallDetailRecord`.
+public enum CDRLayout: String, Sendable, CaseIterable {
+    /// FreeSWITCH `mod_cdr_csv`, template `example`: 15 fields.
+    case freeswitch
+    /// Asterisk `cdr_csv` Master.csv: 16 fields, or 18 with uniqueid and userfield.
+    case asterisk
+
+    /// The layout a record with this many fields is written in, if any.
+    public static func detect(fieldCount: Int) -> CDRLayout? {
+        switch fieldCount {
+        case 15: return .freeswitch
+        case 16, 18: return .asterisk
+        default: return nil
+        }
+    }
+
+    var expectedFieldCounts: [Int] { self == .freeswitch ? [15] : [16, 18] }
+
+    /// Field positions: caller, destination, account code, start, answer, end,
+    /// duration, billsec, hangup cause / disposition, uuid (nil: hash of the line).
+    struct Columns {
+        let caller, destination, accountCode, start, answer, end, duration, billsec, cause: Int
+        let uuid: Int?
+    }
+
+    func columns(fieldCount: Int) -> Columns {
+        switch self {
+        case .freeswitch:
+            return Columns(caller: 1, destination: 2, accountCode: 12, start: 4, answer: 5, end: 6,
+                           duration: 7, billsec: 8, cause: 9, uuid: 10)
+        case .asterisk:
+            return Columns(caller: 1, destination: 2, accountCode: 0, start: 9, answer: 10, end: 11,
+                           duration: 12, billsec: 13, cause: 14, uuid: fieldCount == 18 ? 16 : nil)
+        }
+    }
+}
+
+/// One call as the switch reported it, numbers normalised, times as instants.
+public struct CallDetailRecord: Sendable {
+    public var uuid: String
+    public var callerId: String
+    public var destination: String
+    public var accountCode: String
+    /// Epoch seconds.
+    public var start: Int64
+    public var answer: Int64?
+    public var end: Int64
+    public var duration: Int
+    public var billsec: Int
+    public var hangupCause: String
+    public var lineNumber: Int
+
+    public var billableMinutes: Int { (billsec + 59) / 60 }
+}
+
+/// Why a line was rejected: one line of text for the operator and the rejects file.
+public struct RejectReason: Error, Equatable, Sendable, CustomStringConvertible {
+    public let text: String
+    public init(_ text: String) { self.text = text }
+    public var description: String { text }
+}
+
+/// Turns parsed CSV fields into a record, validating as it goes.
+public struct RecordDecoder: Sendable {
+    public let layout: CDRLayout
+    public let zone: ZoneRules
+
+    public init(layout: CDRLayout, zone: ZoneRules) {
+        self.layout = layout
+        self.zone = zone
+    }
+
+    public func decode(_ fields: CSVLine, rawLine: ArraySlice<UInt8>, lineNumber: Int) throws(RejectReason) -> CallDetailRecord {
+        guard layout.expectedFieldCounts.contains(fields.count) else {
+            let expected = layout.expectedFieldCounts.map(String.init).joined(separator: " or ")
+            throw RejectReason("wrong number of fields: \(fields.count), a \(layout.rawValue) record has \(expected)")
+        }
+        let c = layout.columns(fieldCount: fields.count)
+
+        func time(_ i: Int, _ name: String, optional: Bool = false) throws(RejectReason) -> Int64? {
+            let bytes = fields[i]
+            if bytes.isEmpty {
+                if optional { return nil }
+                throw RejectReason("\(name) is empty")
+            }
+            guard let local = LocalDateTime(bytes: bytes) else {
+                throw RejectReason("\(name) '\(String(decoding: bytes.prefix(40), as: UTF8.self))' is not a date YYYY-MM-DD HH:MM:SS")
+            }
+            return zone.instant(of: local)
+        }
+        func count(_ i: Int, _ name: String) throws(RejectReason) -> Int {
+            guard let v = fields[i].nonNegativeInt else {
+                throw RejectReason("\(name) '\(String(decoding: fields[i].prefix(40), as: UTF8.self))' is not a whole number of seconds >= 0")
+            }
+            return v
+        }
+        func text(_ i: Int, _ name: String, max: Int) throws(RejectReason) -> String {
+            let s = fields.string(i)
+            guard s.count <= max else { throw RejectReason("\(name) is longer than \(max) characters") }
+            return s
+        }
+
+        let start = try time(c.start, "start time")!
+        let answer = try time(c.answer, "answer time", optional: true)
+        let end = try time(c.end, "end time")!
+        let duration = try count(c.duration, "duration")
+        let billsec = try count(c.billsec, "billsec")
+        guard end >= start else { throw RejectReason("end time is before start time") }
+        guard billsec <= duration else { throw RejectReason("billsec \(billsec) is greater than duration \(duration)") }
+        if let answer, answer < start { throw RejectReason("answer time is before start time") }
+
+        let uuid: String
+        if let u = c.uuid, !fields[u].isEmpty {
+            uuid = try text(u, "uuid", max: 100)
+        } else if c.uuid == nil {
+            uuid = "line-sha256:" + SHA256Digest.hex(of: rawLine)
+        } else {
+            throw RejectReason("uuid is empty")
+        }
+        let caller = NumberPlan.normalize(try text(c.caller, "caller number", max: 50))
+        let destination = NumberPlan.normalize(try text(c.destination, "destination number", max: 50))
+        guard !destination.isEmpty else { throw RejectReason("destination number is empty") }
+        guard caller.utf8.count <= 50, destination.utf8.count <= 50 else {
+            throw RejectReason("number is longer than 50 characters")
+        }
+        return CallDetailRecord(
+            uuid: uuid, callerId: caller, destination: destination,
+            accountCode: try text(c.accountCode, "account code", max: 100),
+            start: start, answer: answer, end: end, duration: duration, billsec: billsec,
+            hangupCause: try text(c.cause, "hangup cause", max: 100), lineNumber: lineNumber)
+    }
+}

@@ -1,0 +1,75 @@
+/// Splits one CSV line (no line ending) into fields the way switches write
+/// them: quoted or bare fields, `""` inside quotes, commas inside quotes,
+/// empty fields. Reuses its buffers between lines.
+public struct CSVLine {
+    /// Unescaped field contents, back to back.
+    private(set) var storage: [UInt8] = []
+    /// Field i is `storage[bounds[i] ..< bounds[i + 1]]`.
+    private(set) var bounds: [Int] = []
+
+    public init() {
+        storage.reserveCapacity(1024)
+        bounds.reserveCapacity(32)
+    }
+
+    public enum Problem: Error, Equatable {
+        case unterminatedQuote
+        case textAfterClosingQuote(field: Int)
+    }
+
+    public var count: Int { bounds.count - 1 }
+
+    public subscript(i: Int) -> ArraySlice<UInt8> { storage[bounds[i] ..< bounds[i + 1]] }
+
+    /// Field i decoded as UTF-8 (the line was validated before parsing).
+    public func string(_ i: Int) -> String { String(decoding: self[i], as: UTF8.self) }
+
+    /// Parses `line`, replacing the previous contents.
+    public mutating func parse<C: Collection>(_ line: C) throws(Problem) where C.Element == UInt8 {
+        storage.removeAll(keepingCapacity: true)
+        bounds.removeAll(keepingCapacity: true)
+        bounds.append(0)
+        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ",")
+        var inQuotes = false, afterQuote = false, fieldStart = true
+        var pendingQuote = false // inside quotes, saw a quote that may be an escape
+        for b in line {
+            if inQuotes {
+                if pendingQuote {
+                    pendingQuote = false
+                    if b == quote { storage.append(quote); continue }
+                    inQuotes = false; afterQuote = true
+                    // fall through to handle b outside quotes
+                } else if b == quote {
+                    pendingQuote = true; continue
+                } else {
+                    storage.append(b); continue
+                }
+            }
+            if b == comma {
+                bounds.append(storage.count)
+                fieldStart = true; afterQuote = false
+            } else if afterQuote {
+                throw .textAfterClosingQuote(field: bounds.count)
+            } else if b == quote && fieldStart {
+                inQuotes = true; fieldStart = false
+            } else {
+                storage.append(b); fieldStart = false
+            }
+        }
+        if inQuotes && !pendingQuote { throw .unterminatedQuote }
+        bounds.append(storage.count)
+    }
+}
+
+extension ArraySlice where Element == UInt8 {
+    /// A non-negative decimal integer, or nil (a sign, a space or an empty field is not one).
+    var nonNegativeInt: Int? {
+        guard !isEmpty, count <= 12 else { return nil }
+        var v = 0
+        for b in self {
+            guard b >= 0x30 && b <= 0x39 else { return nil }
+            v = v * 10 + Int(b - 0x30)
+        }
+        return v
+    }
+}

@@ -1,0 +1,68 @@
+/// A call matched to a subscription (or not) and classified, before included
+/// minutes are allocated.
+public struct ClassifiedCall: Sendable {
+    public var record: CallDetailRecord
+    public var subscription: Subscription?
+    public var direction: CallDirection
+    public var type: CallType
+    public var status: CallStatus
+    /// Minutes charged to the subscription: ceil(billsec / 60) when the
+    /// subscription pays for this call, else 0.
+    public var chargedMinutes: Int
+    /// Why no subscription matched, for `processing_error`.
+    public var unmatchedReason: String?
+    /// The usage period the call falls in (nil when unmatched).
+    public var period: UsagePeriod?
+}
+
+/// SPEC section 3 "Subscription in force", matching order, direction, call
+/// type and who pays: one home for each rule.
+public struct CallClassifier: Sendable {
+    public let catalog: Catalog
+    public let businessZone: ZoneRules
+
+    public init(catalog: Catalog, businessZone: ZoneRules) {
+        self.catalog = catalog
+        self.businessZone = businessZone
+    }
+
+    public func classify(_ record: CallDetailRecord) -> ClassifiedCall {
+        let t = record.start
+        let status = CallStatus.from(billsec: record.billsec, cause: record.hangupCause)
+        var subscription: Subscription?
+        if !record.accountCode.isEmpty { subscription = catalog.subscription(accountNumber: record.accountCode, at: t) }
+        if subscription == nil { subscription = catalog.did(record.destination, at: t)?.1 }
+        if subscription == nil { subscription = catalog.did(record.callerId, at: t)?.1 }
+
+        guard let subscription else {
+            return ClassifiedCall(record: record, subscription: nil, direction: .outbound,
+                                  type: NumberPlan.outboundCallType(record.destination), status: status,
+                                  chargedMinutes: 0, unmatchedReason: unmatchedReason(record), period: nil)
+        }
+        let direction: CallDirection
+        let type: CallType
+        let pays: Bool
+        if let did = catalog.did(record.destination, of: subscription) {
+            direction = .inbound
+            type = did.type.inboundCallType
+            pays = status == .answered && did.type == .toll_free
+        } else {
+            direction = .outbound
+            type = NumberPlan.outboundCallType(record.destination)
+            pays = status == .answered
+        }
+        return ClassifiedCall(record: record, subscription: subscription, direction: direction, type: type,
+                              status: status, chargedMinutes: pays ? record.billableMinutes : 0,
+                              unmatchedReason: nil,
+                              period: UsagePeriod.containing(t, anchor: subscription.start, zone: businessZone))
+    }
+
+    private func unmatchedReason(_ r: CallDetailRecord) -> String {
+        let when = postgresTimestamp(r.start)
+        if !r.accountCode.isEmpty && catalog.hasAccount(r.accountCode) {
+            return "account \(r.accountCode) has no subscription in force at \(when), and neither destination \(r.destination) nor caller \(r.callerId) is a DID of one"
+        }
+        let account = r.accountCode.isEmpty ? "no account code" : "account code '\(r.accountCode)' is no account"
+        return "no subscription in force at \(when): \(account), and neither destination \(r.destination) nor caller \(r.callerId) is a DID of one"
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+
+/// A wall-clock reading with no zone, as switches write it.
+public struct LocalDateTime: Hashable, Sendable, Comparable {
+    public var year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int
+
+    public init(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0) {
+        (self.year, self.month, self.day, self.hour, self.minute, self.second) = (year, month, day, hour, minute, second)
+    }
+
+    /// Parses `YYYY-MM-DD HH:MM:SS` (also with a `T`); nil for anything else
+    /// or an impossible date such as February 30.
+    public init?<C: Collection>(bytes: C) where C.Element == UInt8 {
+        guard bytes.count == 19 else { return nil }
+        var values = [Int](repeating: 0, count: 6)
+        var index = 0, field = 0, digits = 0
+        let seps: [Int: UInt8] = [4: UInt8(ascii: "-"), 7: UInt8(ascii: "-"), 13: UInt8(ascii: ":"), 16: UInt8(ascii: ":")]
+        for b in bytes {
+            if index == 10 {
+                guard b == UInt8(ascii: " ") || b == UInt8(ascii: "T") else { return nil }
+                field += 1; digits = 0
+            } else if let sep = seps[index] {
+                guard b == sep else { return nil }
+                field += 1; digits = 0
+            } else {
+                guard b >= 0x30 && b <= 0x39 else { return nil }
+                values[field] = values[field] * 10 + Int(b - 0x30)
+                digits += 1
+            }
+            index += 1
+        }
+        self.init(year: values[0], month: values[1], day: values[2], hour: values[3], minute: values[4], second: values[5])
+        guard (1...12).contains(month), (1...Calendar.daysIn(year: year, month: month)).contains(day),
+              hour < 24, minute < 60, second < 60, year >= 1970 else { return nil }
+    }
+
+    /// Seconds since 1970-01-01 00:00 if this reading were UTC.
+    public var secondsAsIfUTC: Int64 {
+        Int64(Calendar.daysFromCivil(year, month, day)) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+    }
+
+    init(secondsAsIfUTC s: Int64) {
+        let days = Int(s >= 0 ? s / 86_400 : (s - 86_399) / 86_400)
+        let rest = Int(s - Int64(days) * 86_400)
+        let (y, m, d) = Calendar.civilFromDays(days)
+        self.init(year: y, month: m, day: d, hour: rest / 3600, minute: rest % 3600 / 60, second: rest % 60)
+    }
+
+    public static func < (a: LocalDateTime, b: LocalDateTime) -> Bool { a.secondsAsIfUTC < b.secondsAsIfUTC }
+}
+
+extension Calendar {
+    /// Howard Hinnant's days-from-civil: days since 1970-01-01 of a proleptic Gregorian date.
+    static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
+        let y = m <= 2 ? y0 - 1 : y0
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    static func civilFromDays(_ z0: Int) -> (Int, Int, Int) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp + (mp < 10 ? 3 : -9)
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+
+    static func daysIn(year: Int, month: Int) -> Int {
+        switch month {
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+}
+
+/// A time zone's UTC offsets, precomputed so that conversions on the hot path
+/// are a binary search with no locking. Immutable, safe to share between workers.
+public struct ZoneRules: Sendable {
+    public let identifier: String
+    /// (instant in epoch seconds from which `offset` applies, offset in seconds), ascending.
+    private let transitions: [(at: Int64, offset: Int64)]
+
+    public init?(identifier: String) {
+        guard let zone = TimeZone(identifier: identifier) else { return nil }
+        self.identifier = identifier
+        var list: [(Int64, Int64)] = [(Int64.min, Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: 0))))]
+        var cursor = Date(timeIntervalSince1970: 0)
+        let end = Date(timeIntervalSince1970: 4_102_444_800) // 2100-01-01
+        while let next = zone.nextDaylightSavingTimeTransition(after: cursor), next < end {
+            list.append((Int64(next.timeIntervalSince1970), Int64(zone.secondsFromGMT(for: next))))
+            cursor = next
+        }
+        transitions = list
+    }
+
+    /// Offset from UTC in seconds at the instant `epoch`.
+    public func offset(atUTC epoch: Int64) -> Int64 {
+        var lo = 0, hi = transitions.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if transitions[mid].at <= epoch { lo = mid } else { hi = mid - 1 }
+        }
+        return transitions[lo].offset
+    }
+
+    /// The instant (epoch seconds) of a wall-clock reading in this zone. In a
+    /// DST gap or overlap the earlier offset's reading wins.
+    public func instant(of local: LocalDateTime) -> Int64 {
+        let asUTC = local.secondsAsIfUTC
+        let guess = asUTC - offset(atUTC: asUTC)
+        return asUTC - offset(atUTC: guess)
+    }
+
+    /// The wall-clock reading of an instant in this zone.
+    public func local(of epoch: Int64) -> LocalDateTime {
+        LocalDateTime(secondsAsIfUTC: epoch + offset(atUTC: epoch))
+    }
+}
+
+/// Formats an instant as a PostgreSQL timestamptz literal in UTC: `2024-10-05 04:30:00+00`.
+public func postgresTimestamp(_ epoch: Int64) -> String {
+    let t = LocalDateTime(secondsAsIfUTC: epoch)
+    func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+    return "\(t.year)-\(two(t.month))-\(two(t.day)) \(two(t.hour)):\(two(t.minute)):\(two(t.second))+00"
+}

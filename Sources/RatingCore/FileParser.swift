@@ -1,0 +1,144 @@
+import Dispatch
+import Foundation
+
+/// A line that could not become a call: where, why, and the line itself.
+public struct RejectedLine: Sendable {
+    public let lineNumber: Int
+    public let reason: String
+    /// The raw line (cut at the reader's line-length limit).
+    public let raw: [UInt8]
+}
+
+/// What parsing one file produced: every line is in exactly one of the two lists.
+public struct ParsedFile: Sendable {
+    public var calls: [ClassifiedCall] = []
+    public var rejects: [RejectedLine] = []
+    public var lineCount = 0
+    public var layout: CDRLayout?
+    /// Set when the file ended early (truncated or corrupt gzip).
+    public var streamError: String?
+}
+
+/// Parses and classifies a file's lines on a pool of Dispatch workers.
+///
+/// The reader cuts the file into chunks; at most `workers` chunks are being
+/// parsed at once and the reader waits for a free worker (back-pressure), so
+/// memory in flight is bounded. Results are put back in line order, so the
+/// output does not depend on the worker count or the chunk size.
+public struct FileParser: Sendable {
+    public var layout: CDRLayout?
+    public var switchZone: ZoneRules
+    public var classifier: CallClassifier
+    public var workers: Int
+    public var chunkLines: Int
+
+    public init(layout: CDRLayout?, switchZone: ZoneRules, classifier: CallClassifier, workers: Int, chunkLines: Int = 8192) {
+        self.layout = layout
+        self.switchZone = switchZone
+        self.classifier = classifier
+        self.workers = max(1, workers)
+        self.chunkLines = max(1, chunkLines)
+    }
+
+    public func parse(path: String) throws -> ParsedFile {
+        let reader = try CDRFileReader(path: path)
+        var result = ParsedFile()
+        var layout = self.layout
+        let results = ChunkResults()
+        let slots = DispatchSemaphore(value: workers)
+        let group = DispatchGroup()
+        let queue = DispatchQueue(label: "cdr-rater.parse", attributes: .concurrent)
+        var sequence = 0
+        while let chunk = try reader.nextChunk(maxLines: chunkLines) {
+            result.lineCount += chunk.count
+            if layout == nil { layout = FileParser.detectLayout(chunk) }
+            let decoder = RecordDecoder(layout: layout ?? .freeswitch, zone: switchZone)
+            let seq = sequence
+            sequence += 1
+            slots.wait()
+            queue.async(group: group) {
+                let r = FileParser.parseChunk(chunk, decoder: decoder, classifier: classifier)
+                results.store(r, at: seq)
+                slots.signal()
+            }
+        }
+        group.wait()
+        for seq in 0 ..< sequence {
+            let r = results.take(seq)
+            result.calls.append(contentsOf: r.calls)
+            result.rejects.append(contentsOf: r.rejects)
+        }
+        result.layout = layout
+        result.streamError = reader.streamError?.message
+        return result
+    }
+
+    /// Finished chunks by sequence number, filled by the workers.
+    final class ChunkResults: @unchecked Sendable {
+        private var byIndex: [Int: ChunkResult] = [:]
+        private let lock = NSLock()
+        func store(_ r: ChunkResult, at i: Int) { lock.lock(); byIndex[i] = r; lock.unlock() }
+        func take(_ i: Int) -> ChunkResult { lock.lock(); defer { lock.unlock() }; return byIndex.removeValue(forKey: i)! }
+    }
+
+    struct ChunkResult {
+        var calls: [ClassifiedCall] = []
+        var rejects: [RejectedLine] = []
+    }
+
+    /// The layout of the first line that has a known field count.
+    static func detectLayout(_ chunk: LineChunk) -> CDRLayout? {
+        var csv = CSVLine()
+        for i in 0 ..< chunk.count {
+            guard (try? csv.parse(chunk.line(i))) != nil else { continue }
+            if let layout = CDRLayout.detect(fieldCount: csv.count) { return layout }
+        }
+        return nil
+    }
+
+    static func parseChunk(_ chunk: LineChunk, decoder: RecordDecoder, classifier: CallClassifier) -> ChunkResult {
+        var out = ChunkResult()
+        out.calls.reserveCapacity(chunk.count)
+        var csv = CSVLine()
+        for i in 0 ..< chunk.count {
+            let line = chunk.line(i)
+            let number = chunk.firstLineNumber + i
+            func reject(_ reason: String) {
+                out.rejects.append(RejectedLine(lineNumber: number, reason: reason, raw: Array(line)))
+            }
+            if let length = chunk.oversized[i] {
+                reject("line is \(length) bytes long, over the \(CDRFileReader.maxLineLength)-byte limit"); continue
+            }
+            if line.isEmpty { reject("empty line"); continue }
+            guard isCleanText(line) else { reject("not text: invalid UTF-8 or control characters"); continue }
+            do {
+                try csv.parse(line)
+            } catch {
+                switch error {
+                case .unterminatedQuote: reject("unterminated quoted field")
+                case .textAfterClosingQuote(let field): reject("text after the closing quote of field \(field)")
+                }
+                continue
+            }
+            do {
+                let record = try decoder.decode(csv, rawLine: line, lineNumber: number)
+                out.calls.append(classifier.classify(record))
+            } catch {
+                reject(error.text)
+            }
+        }
+        return out
+    }
+
+    /// Valid UTF-8 with no control characters but tab (no NUL, no stray CR).
+    static func isCleanText(_ line: ArraySlice<UInt8>) -> Bool {
+        var asciiOnly = true
+        for b in line {
+            if b < 0x20 && b != 0x09 { return false }
+            if b == 0x7F { return false }
+            if b >= 0x80 { asciiOnly = false }
+        }
+        if asciiOnly { return true }
+        return String(validating: line, as: UTF8.self) != nil
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+
+/// Calls counted by status and type, with their minutes and cost.
+public struct CallTally: Sendable, Equatable {
+    public var calls = 0
+    public var byStatus: [CallStatus: Int] = [:]
+    public var byType: [CallType: Int] = [:]
+    public var includedMinutes = 0
+    public var overageMinutes = 0
+    public var cost = Money.zero
+
+    public init() {}
+
+    public mutating func add(_ r: RatedCall) {
+        calls += 1
+        byStatus[r.call.status, default: 0] += 1
+        byType[r.call.type, default: 0] += 1
+        includedMinutes += r.includedMinutes
+        overageMinutes += r.overageMinutes
+        cost += r.cost
+    }
+
+    public mutating func add(_ t: CallTally) {
+        calls += t.calls
+        for (k, v) in t.byStatus { byStatus[k, default: 0] += v }
+        for (k, v) in t.byType { byType[k, default: 0] += v }
+        includedMinutes += t.includedMinutes
+        overageMinutes += t.overageMinutes
+        cost += t.cost
+    }
+}
+
+/// What happened to one input file.
+public struct FileOutcome: Sendable {
+    public enum Status: String, Sendable {
+        /// Rated and committed (or, in a dry run, would be).
+        case rated
+        /// Rated, but the file ended early (truncated gzip): the lines before are stored.
+        case partial
+        /// Skipped: a file with the same SHA-256 is already in the ledger.
+        case already_rated
+        /// Nothing stored: the error says why.
+        case failed
+    }
+
+    public var path: String
+    public var status: Status
+    public var lines = 0
+    public var stored = 0
+    public var unmatched = 0
+    public var duplicates = 0
+    public var rejected = 0
+    public var message: String?
+
+    public init(path: String, status: Status) {
+        self.path = path
+        self.status = status
+    }
+}
+
+/// The run's report: per subscription and in total. SPEC section 5.
+public struct RunReport: Sendable {
+    public static let unmatchedLabel = "(unmatched)"
+    public var dryRun: Bool
+    public var files: [FileOutcome] = []
+    public var bySubscription: [String: CallTally] = [:]
+    public var seconds: Double = 0
+
+    public init(dryRun: Bool) { self.dryRun = dryRun }
+
+    public mutating func add(_ calls: [RatedCall]) {
+        for r in calls { bySubscription[r.call.subscription?.number ?? RunReport.unmatchedLabel, default: CallTally()].add(r) }
+    }
+
+    public var total: CallTally { bySubscription.values.reduce(into: CallTally()) { $0.add($1) } }
+    public var lines: Int { files.reduce(0) { $0 + $1.lines } }
+    public var stored: Int { files.reduce(0) { $0 + $1.stored } }
+    public var unmatched: Int { files.reduce(0) { $0 + $1.unmatched } }
+    public var duplicates: Int { files.reduce(0) { $0 + $1.duplicates } }
+    public var rejected: Int { files.reduce(0) { $0 + $1.rejected } }
+    public var failedFiles: Int { files.filter { $0.status == .failed || $0.status == .partial }.count }
+
+    /// Subscription rows in a stable order, unmatched last.
+    var rows: [(String, CallTally)] {
+        bySubscription.sorted { a, b in
+            if (a.key == RunReport.unmatchedLabel) != (b.key == RunReport.unmatchedLabel) { return b.key == RunReport.unmatchedLabel }
+            return a.key < b.key
+        }
+    }
+
+    static let columns = ["calls"] + CallStatus.allCases.map(\.rawValue) + CallType.allCases.map(\.rawValue)
+        + ["included_min", "overage_min", "cost"]
+
+    static func cells(_ t: CallTally) -> [String] {
+        [String(t.calls)] + CallStatus.allCases.map { String(t.byStatus[$0] ?? 0) }
+            + CallType.allCases.map { String(t.byType[$0] ?? 0) }
+            + [String(t.includedMinutes), String(t.overageMinutes), t.cost.description]
+    }
+
+    public enum Format: String, CaseIterable, Sendable { case table, json, csv }
+
+    public func render(_ format: Format) -> String {
+        switch format {
+        case .table: return renderTable()
+        case .csv: return renderCSV()
+        case .json: return renderJSON()
+        }
+    }
+
+    func renderTable() -> String {
+        let header = ["subscription"] + RunReport.columns
+        var body = rows.map { [$0.0] + RunReport.cells($0.1) }
+        body.append(["TOTAL"] + RunReport.cells(total))
+        let widths = header.indices.map { i in ([header] + body).map { $0[i].count }.max()! }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, c in
+                i == 0 ? c.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[i] - c.count) + c
+            }.joined(separator: "  ")
+        }
+        var out = [(dryRun ? "DRY RUN: nothing was written. " : "") + "Rated calls by subscription", line(header)]
+        out += body.map(line)
+        out.append("")
+        out.append("files: \(files.count) (\(count(.rated)) rated, \(count(.partial)) partial, \(count(.already_rated)) already rated, \(count(.failed)) failed)")
+        out.append("lines: \(lines) = \(stored) stored + \(duplicates) duplicates + \(rejected) rejected; unmatched (stored as failed): \(unmatched)")
+        for f in files where f.status != .rated {
+            out.append("  \(f.path): \(f.status.rawValue)" + (f.message.map { ": \($0)" } ?? ""))
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    private func count(_ s: FileOutcome.Status) -> Int { files.filter { $0.status == s }.count }
+
+    func renderCSV() -> String {
+        var out = [(["subscription"] + RunReport.columns).joined(separator: ",")]
+        out += rows.map { ([$0.0] + RunReport.cells($0.1)).joined(separator: ",") }
+        out.append((["TOTAL"] + RunReport.cells(total)).joined(separator: ","))
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    func renderJSON() -> String {
+        func tally(_ t: CallTally) -> [String: Any] {
+            ["calls": t.calls,
+             "by_status": Dictionary(uniqueKeysWithValues: CallStatus.allCases.map { ($0.rawValue, t.byStatus[$0] ?? 0) }),
+             "by_type": Dictionary(uniqueKeysWithValues: CallType.allCases.map { ($0.rawValue, t.byType[$0] ?? 0) }),
+             "included_minutes": t.includedMinutes, "overage_minutes": t.overageMinutes, "cost": t.cost.description]
+        }
+        let object: [String: Any] = [
+            "dry_run": dryRun,
+            "subscriptions": rows.map { ["subscription": $0.0].merging(tally($0.1)) { a, _ in a } },
+            "total": tally(total),
+            "lines": lines, "stored": stored, "unmatched": unmatched, "duplicates": duplicates, "rejected": rejected,
+            "files": files.map { f -> [String: Any] in
+                var d: [String: Any] = ["path": f.path, "status": f.status.rawValue, "lines": f.lines, "stored": f.stored,
+                                        "unmatched": f.unmatched, "duplicates": f.duplicates, "rejected": f.rejected]
+                if let m = f.message { d["message"] = m }
+                return d
+            },
+        ]
+        let data = try! JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+}
