@@ -1,0 +1,2 @@
+-- Drops the file ledger.
+DROP TABLE IF EXISTS cdr_files;

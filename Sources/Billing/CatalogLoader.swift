@@ -1,0 +1,30 @@
+import Postgres
+import RatingCore
+
+/// Reads the subscriptions, plans, accounts and DIDs rating needs.
+enum CatalogLoader {
+    static func load(_ db: Connection) throws -> Catalog {
+        let subs = try db.query("""
+            SELECT s.id, s.subscription_number, a.id, a.account_number, a.account_type::text,
+                   p.id, p.name, p.included_minutes, p.overage_rate_per_minute::text,
+                   floor(extract(epoch FROM s.start_date))::bigint,
+                   floor(extract(epoch FROM coalesce(s.end_date, s.cancelled_at)))::bigint
+            FROM subscriptions s
+            JOIN accounts a ON a.id = s.account_id
+            JOIN rate_plans p ON p.id = s.rate_plan_id
+            """).rows.map { r -> Subscription in
+            let plan = RatePlan(id: r[5]!, name: r[6]!, includedMinutes: Int(r[7]!)!,
+                                overageRatePerMinute: Money(r[8]!)!)
+            return Subscription(id: r[0]!, number: r[1]!, accountId: r[2]!, accountNumber: r[3]!,
+                                accountType: Subscription.AccountType(rawValue: r[4]!) ?? .postpaid,
+                                plan: plan, start: Int64(r[9]!)!, end: r[10].flatMap { Int64($0) })
+        }
+        let dids = try db.query("""
+            SELECT did_number, did_type::text, subscription_id FROM dids
+            WHERE subscription_id IS NOT NULL AND status = 'assigned'
+            """).rows.map {
+            AssignedDID(number: NumberPlan.normalize($0[0]!), type: DIDType(rawValue: $0[1]!) ?? .local, subscriptionId: $0[2]!)
+        }
+        return Catalog(subscriptions: subs, dids: dids)
+    }
+}

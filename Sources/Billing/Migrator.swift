@@ -1,0 +1,134 @@
+import Foundation
+import Postgres
+import RatingCore
+
+/// Applies and reverts the SQL files in `Migrations/`, one transaction each,
+/// under an advisory lock, recording each with the checksum of its up file.
+public struct Migrator {
+    public struct Migration {
+        public let name: String
+        public let up: URL
+        public let down: URL
+        public let checksum: String
+    }
+
+    public struct Status {
+        public let name: String
+        public let appliedAt: String?
+    }
+
+    static let lockKey: Int64 = 0x6364_7272_0001 // "cdrr" 1
+
+    let db: Connection
+    public let migrations: [Migration]
+
+    public init(db: Connection, folder: URL) throws {
+        self.db = db
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: folder.path) } catch {
+            throw BillingError("cannot list \(folder.path): \(error.localizedDescription)")
+        }
+        let stems = names.filter { $0.hasSuffix(".up.sql") }.map { String($0.dropLast(".up.sql".count)) }.sorted()
+        migrations = try stems.map { stem in
+            let up = folder.appendingPathComponent(stem + ".up.sql")
+            let down = folder.appendingPathComponent(stem + ".down.sql")
+            guard FileManager.default.isReadableFile(atPath: down.path) else {
+                throw BillingError("migration \(stem) has no readable down file \(down.path)")
+            }
+            return Migration(name: stem, up: up, down: down, checksum: SHA256Digest.hex(of: Array(try ProjectFiles.read(up).utf8)))
+        }
+        if migrations.isEmpty { throw BillingError("\(folder.path) holds no *.up.sql migrations") }
+    }
+
+    func ensureTable() throws {
+        try db.execute(script: """
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                name text PRIMARY KEY,
+                checksum char(64) NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now(),
+                execution_ms integer NOT NULL DEFAULT 0
+            )
+            """)
+    }
+
+    func applied() throws -> [(name: String, checksum: String, appliedAt: String)] {
+        try db.query("SELECT name, checksum, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC' FROM schema_migrations ORDER BY name")
+            .rows.map { ($0[0]!, $0[1]!, $0[2]!) }
+    }
+
+    /// Refuses when an applied migration's file is gone or has changed.
+    func verify(_ applied: [(name: String, checksum: String, appliedAt: String)]) throws {
+        let byName = Dictionary(uniqueKeysWithValues: migrations.map { ($0.name, $0) })
+        for a in applied {
+            guard let m = byName[a.name] else {
+                throw BillingError("migration \(a.name) is applied but its file is missing from Migrations/: restore it")
+            }
+            guard m.checksum == a.checksum else {
+                throw BillingError("migration \(a.name) was changed after it was applied (checksum \(a.checksum.prefix(12)) in the database, \(m.checksum.prefix(12)) on disk): restore the file and put the change in a new migration")
+            }
+        }
+    }
+
+    /// Applies every pending migration; returns their names.
+    @discardableResult
+    public func up(log: (String) -> Void = { _ in }) throws -> [String] {
+        try db.withAdvisoryLock(Migrator.lockKey) {
+            try ensureTable()
+            let done = try applied()
+            try verify(done)
+            let doneNames = Set(done.map(\.name))
+            var names: [String] = []
+            for m in migrations where !doneNames.contains(m.name) {
+                let started = Date()
+                let sql = try ProjectFiles.read(m.up)
+                do {
+                    try db.transaction {
+                        try db.execute(script: sql)
+                        try db.query("INSERT INTO schema_migrations (name, checksum, execution_ms) VALUES ($1, $2, $3)",
+                                     [m.name, m.checksum, String(Int(Date().timeIntervalSince(started) * 1000))])
+                    }
+                } catch let e as PostgresError {
+                    throw BillingError("migration \(m.name) failed and was rolled back: \(e)")
+                }
+                log("applied \(m.name)")
+                names.append(m.name)
+            }
+            return names
+        }
+    }
+
+    /// Reverts the latest `steps` applied migrations (all when nil).
+    @discardableResult
+    public func down(steps: Int?, log: (String) -> Void = { _ in }) throws -> [String] {
+        try db.withAdvisoryLock(Migrator.lockKey) {
+            try ensureTable()
+            let done = try applied()
+            try verify(done)
+            let byName = Dictionary(uniqueKeysWithValues: migrations.map { ($0.name, $0) })
+            var names: [String] = []
+            for a in done.reversed().prefix(steps ?? done.count) {
+                let m = byName[a.name]!
+                let sql = try ProjectFiles.read(m.down)
+                do {
+                    try db.transaction {
+                        try db.execute(script: sql)
+                        try db.query("DELETE FROM schema_migrations WHERE name = $1", [m.name])
+                    }
+                } catch let e as PostgresError {
+                    throw BillingError("reverting migration \(m.name) failed and was rolled back: \(e)")
+                }
+                log("reverted \(m.name)")
+                names.append(m.name)
+            }
+            return names
+        }
+    }
+
+    public func status() throws -> [Status] {
+        try ensureTable()
+        let done = try applied()
+        let times = Dictionary(uniqueKeysWithValues: done.map { ($0.name, $0.appliedAt) })
+        try verify(done)
+        return migrations.map { Status(name: $0.name, appliedAt: times[$0.name]) }
+    }
+}

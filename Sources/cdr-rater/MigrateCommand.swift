@@ -1,0 +1,49 @@
+import ArgumentParser
+import Billing
+
+struct MigrateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Applies, reverts or lists the schema migrations in Migrations/.",
+        discussion: "Each migration runs in its own transaction under an advisory lock; a migration whose file changed after it was applied stops the run.")
+
+    enum Action: String, ExpressibleByArgument, CaseIterable { case up, down, status }
+
+    @Argument(help: "up (default): apply pending; down: revert (needs --steps N or --all); status: list.")
+    var action: Action = .up
+
+    @Option(help: "With down: how many of the latest migrations to revert.")
+    var steps: Int?
+
+    @Flag(help: "With down: revert every applied migration.")
+    var all = false
+
+    @OptionGroup var database: DatabaseOptions
+
+    func validate() throws {
+        if action == .down {
+            guard (steps != nil) != all else { throw ValidationError("migrate down needs exactly one of --steps N or --all") }
+            if let steps, steps < 1 { throw ValidationError("--steps must be 1 or more") }
+        } else if steps != nil || all {
+            throw ValidationError("--steps and --all go with 'migrate down' only")
+        }
+    }
+
+    func run() throws {
+        let folder = try ProjectFiles.folder("Migrations")
+        let db = try database.connect()
+        let migrator = try Migrator(db: db, folder: folder)
+        switch action {
+        case .up:
+            let applied = try migrator.up(log: note)
+            note(applied.isEmpty ? "migrate: nothing to apply, the schema is up to date" : "migrate: applied \(applied.count) migration(s)")
+        case .down:
+            let reverted = try migrator.down(steps: all ? nil : steps, log: note)
+            note("migrate: reverted \(reverted.count) migration(s)")
+        case .status:
+            for s in try migrator.status() {
+                print("\(s.appliedAt.map { "applied \($0)" } ?? "pending                        ")  \(s.name)")
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Billing
+import Foundation
+import RatingCore
+
+struct RateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rate",
+        abstract: "Rates FreeSWITCH or Asterisk CDR files (gzip or plain) into cdrs, subscription_usage and prepaid balances.",
+        discussion: """
+            Each file commits on its own: its cdrs rows, usage, balances and ledger entry together or not at all. \
+            A file already rated (same SHA-256) is skipped, a CDR uuid already stored is counted as a duplicate. \
+            Malformed lines go to <rejects-dir>/<file>.<sha>.rejects.csv. The report goes to standard output, \
+            the run summary to standard error.
+            """)
+
+    @Flag(help: "Read the database in a read-only transaction and write nothing anywhere; print what the run would do.")
+    var dryRun = false
+
+    @Option(help: "Report format: table, json or csv.")
+    var format: RunReport.Format = .table
+
+    @Option(help: "Parse workers (Dispatch); the result is the same for any value.")
+    var workers: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Lines per work chunk (tuning only; the result is the same for any value).")
+    var chunkLines: Int = 8192
+
+    @Option(help: "The switches' time zone for the zone-less timestamps, also the business zone of usage periods.")
+    var timezone: String = "Asia/Kolkata"
+
+    @Option(help: "CSV layout: auto (from the first record), freeswitch or asterisk.")
+    var cdrFormat: LayoutChoice = .auto
+
+    @Option(help: "Folder for rejects files.")
+    var rejectsDir: String = "rejects"
+
+    @Argument(help: "CDR files or folders of CDR files.")
+    var paths: [String] = []
+
+    @OptionGroup var database: DatabaseOptions
+
+    enum LayoutChoice: String, ExpressibleByArgument, CaseIterable { case auto, freeswitch, asterisk }
+
+    func validate() throws {
+        if paths.isEmpty { throw ValidationError("name at least one CDR file or folder") }
+        if workers < 1 || workers > 64 { throw ValidationError("--workers must be between 1 and 64") }
+        if chunkLines < 1 { throw ValidationError("--chunk-lines must be 1 or more") }
+        if ZoneRules(identifier: timezone) == nil { throw ValidationError("unknown time zone '\(timezone)' (use an IANA name such as Asia/Kolkata)") }
+    }
+
+    func run() throws {
+        var options = RatingOptions(paths: paths, switchZone: ZoneRules(identifier: timezone)!)
+        options.dryRun = dryRun
+        options.workers = workers
+        options.chunkLines = chunkLines
+        options.layout = CDRLayout(rawValue: cdrFormat.rawValue)
+        options.rejectsDirectory = rejectsDir
+        _ = try RatingRun.inputFiles(paths) // usage errors before connecting
+        let db = try database.connect()
+        let report = try RatingRun(db: db, options: options, log: note).run()
+        print(report.render(format), terminator: "")
+        let t = report.total
+        let rate = report.seconds > 0 ? Int(Double(report.lines) / report.seconds) : 0
+        note("""
+            summary: \(report.files.count) files, \(report.lines) lines: \(report.stored) stored (\(report.unmatched) unmatched), \
+            \(report.duplicates) duplicates, \(report.rejected) rejected; \(t.includedMinutes + t.overageMinutes) minutes \
+            (\(t.includedMinutes) included, \(t.overageMinutes) overage), cost \(t.cost); \
+            \(String(format: "%.2f", report.seconds)) s, \(rate) CDRs/s\(dryRun ? " (dry run, nothing written)" : "")
+            """)
+        if report.failedFiles > 0 {
+            note("cdr-rater: error: \(report.failedFiles) file(s) failed or were cut short; see the lines above")
+            throw ExitCode(1)
+        }
+    }
+}
+
+extension RunReport.Format: ExpressibleByArgument {}
