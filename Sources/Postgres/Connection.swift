@@ -186,10 +186,12 @@ struct ConnectionInfo {
     init(_ text: String) throws {
         var errmsg: UnsafeMutablePointer<CChar>?
         guard let options = PQconninfoParse(text, &errmsg) else {
-            let reason = errmsg.map { String(cString: $0) } ?? "cannot be parsed"
+            var reason = oneLine(errmsg.map { String(cString: $0) } ?? "cannot be parsed")
             if let errmsg { PQfreemem(errmsg) }
-            throw PostgresError(kind: .badConnectionString,
-                                message: "the database URL does not parse: \(oneLine(reason))")
+            // libpq quotes the text it could not parse, password and all.
+            if !text.isEmpty { reason = reason.replacingOccurrences(of: text, with: "<the database URL>") }
+            for secret in ConnectionInfo.likelyPasswords(in: text) { reason = reason.replacingOccurrences(of: secret, with: "*****") }
+            throw PostgresError(kind: .badConnectionString, message: "the database URL does not parse: \(reason)")
         }
         defer { PQconninfoFree(options) }
         var option = options
@@ -204,6 +206,22 @@ struct ConnectionInfo {
         if let envPassword = ProcessInfo.processInfo.environment["PGPASSWORD"], !envPassword.isEmpty {
             secrets.append(envPassword)
         }
+    }
+}
+
+extension ConnectionInfo {
+    /// Password-looking parts of a connection string libpq could not parse:
+    /// the `user:password@` of a URI and the value after `password=`.
+    static func likelyPasswords(in text: String) -> [String] {
+        var found: [String] = []
+        if let scheme = text.range(of: "://"), let at = text[scheme.upperBound...].lastIndex(of: "@") {
+            let userinfo = text[scheme.upperBound ..< at]
+            if let colon = userinfo.firstIndex(of: ":") { found.append(String(userinfo[userinfo.index(after: colon)...])) }
+        }
+        if let key = text.range(of: "password=") {
+            found.append(String(text[key.upperBound...].prefix { $0 != " " }))
+        }
+        return found.filter { !$0.isEmpty }
     }
 }
 

@@ -1,0 +1,171 @@
+import Foundation
+import XCTest
+
+/// Migrations and seeds against a real PostgreSQL (issue: foundation).
+final class MigrationTests: XCTestCase {
+    func testMigrateAndSeedGiveTheDocumentedRows() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        XCTAssertEqual(try db.dump("SELECT email, role FROM users ORDER BY email"), """
+            admin@acmecorp.com|customer
+            admin@balatrix.com|admin
+            jane.smith@example.com|customer
+            john.doe@example.com|customer
+            support@balatrix.com|support
+            """)
+        XCTAssertEqual(try db.dump("SELECT name, monthly_price FROM rate_plans ORDER BY monthly_price"),
+                       "Starter|349.00\nProfessional|999.00\nCall Center|4999.00")
+        XCTAssertEqual(try db.dump("SELECT subscription_number, status FROM subscriptions ORDER BY 1"),
+                       "SUB-10001|active\nSUB-10002|active\nSUB-10003|active")
+        XCTAssertEqual(try db.dump("SELECT account_number, account_type, balance FROM accounts ORDER BY 1"),
+                       "ACC-10001|prepaid|500.00\nACC-10002|prepaid|2000.00\nACC-10003|postpaid|0.00")
+        // 13 migrations make 12 tables (one adds a foreign key), plus the ledger and the runner's bookkeeping.
+        XCTAssertEqual(try db.dump("SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = 'public'"),
+                       "accounts,cdr_files,cdrs,customers,dids,invoices,payment_methods,payments,rate_plans,refresh_tokens,schema_migrations,subscription_usage,subscriptions,users")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM users WHERE password LIKE '$2_$12$%' AND password = crypt(CASE WHEN role = 'customer' THEN 'Demo@123' ELSE 'Admin@123' END, password)"), "5")
+        let status = try CLI.expect(0, ["migrate", "status"], db: db)
+        XCTAssertEqual(status.stdout.split(separator: "\n").filter { $0.hasPrefix("applied") }.count, 14)
+    }
+
+    func testSeedTwiceAddsNothing() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let counts = "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM customers), (SELECT count(*) FROM accounts), (SELECT count(*) FROM subscriptions), (SELECT count(*) FROM dids), (SELECT count(*) FROM rate_plans)"
+        let before = try db.dump(counts)
+        XCTAssertEqual(before, "5|3|3|3|5|3")
+        try CLI.expect(0, ["seed"], db: db)
+        XCTAssertEqual(try db.dump(counts), before)
+        try CLI.expect(0, ["seed", "undo"], db: db)
+        XCTAssertEqual(try db.dump(counts), "0|0|0|0|0|0")
+    }
+
+    func testProductionNeverLoadsDemoData() throws {
+        let db = try TestDatabase()
+        try CLI.expect(0, ["migrate"], db: db)
+        try CLI.expect(0, ["seed", "--env", "production"], db: db)
+        XCTAssertEqual(try db.dump("SELECT username FROM users ORDER BY 1"), "admin\nsupport")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM rate_plans"), "3")
+        let refused = try CLI.expect(2, ["seed", "--env", "production", "--only", "demo-customers"], db: db)
+        XCTAssertTrue(refused.stderr.contains("demo"), refused.stderr)
+        let viaEnvironment = try CLI.expect(2, ["seed", "--only", "demo-customers"], db: db, environment: ["CDR_RATER_ENV": "production"])
+        XCTAssertTrue(viaEnvironment.stderr.contains("never loads in production"), viaEnvironment.stderr)
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM customers"), "0")
+        try CLI.expect(0, ["seed", "--only", "demo-customers"], db: db)
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM customers"), "3")
+    }
+
+    func testDownAllThenUpGivesTheSameSchema() throws {
+        let db = try TestDatabase()
+        try CLI.expect(0, ["migrate"], db: db)
+        let first = try schemaDump(db)
+        XCTAssertTrue(first.contains("CREATE TABLE public.subscription_usage"))
+        try CLI.expect(0, ["migrate", "down", "--all"], db: db)
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'schema_migrations'"), "0")
+        try CLI.expect(0, ["migrate", "up"], db: db)
+        XCTAssertEqual(try schemaDump(db), first)
+        try CLI.expect(0, ["migrate", "down", "--steps", "2"], db: db)
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM schema_migrations"), "12")
+        XCTAssertEqual(try db.scalar("SELECT to_regclass('subscription_usage')::text"), nil)
+    }
+
+    func testChangedMigrationIsRefused() throws {
+        let db = try TestDatabase()
+        let home = try copyOfProject()
+        try CLI.expect(0, ["migrate"], db: db, environment: ["CDR_RATER_HOME": home.path])
+        let file = home.appendingPathComponent("Migrations/20241001000002-create-rate-plans.up.sql")
+        try (try String(contentsOf: file, encoding: .utf8) + "\n-- edited\n").write(to: file, atomically: true, encoding: .utf8)
+        let r = try CLI.expect(1, ["migrate"], db: db, environment: ["CDR_RATER_HOME": home.path])
+        XCTAssertTrue(r.stderr.contains("20241001000002-create-rate-plans was changed after it was applied"), r.stderr)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+    }
+
+    func testConcurrentMigrateAppliesEachOnce() throws {
+        let db = try TestDatabase()
+        let runs = try (0 ..< 3).map { _ in try CLI.start(["migrate"], db: db) }
+        for (p, _, err) in runs {
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, 0, String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        }
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM schema_migrations"), "14")
+    }
+
+    func testFailingMigrationLeavesNothingHalfApplied() throws {
+        let db = try TestDatabase()
+        let home = try copyOfProject()
+        let bad = home.appendingPathComponent("Migrations/20991231000000-broken")
+        try "CREATE TABLE half_applied (id int);\nSELECT no_such_column FROM half_applied;\n"
+            .write(toFile: bad.path + ".up.sql", atomically: true, encoding: .utf8)
+        try "DROP TABLE half_applied;\n".write(toFile: bad.path + ".down.sql", atomically: true, encoding: .utf8)
+        let r = try CLI.expect(1, ["migrate"], db: db, environment: ["CDR_RATER_HOME": home.path])
+        XCTAssertTrue(r.stderr.contains("migration 20991231000000-broken failed and was rolled back"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("no_such_column"), r.stderr)
+        XCTAssertEqual(try db.scalar("SELECT to_regclass('half_applied')::text"), nil)
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM schema_migrations"), "14")
+        let status = try CLI.expect(0, ["migrate", "status"], db: db, environment: ["CDR_RATER_HOME": home.path])
+        XCTAssertTrue(status.stdout.contains("pending"), status.stdout)
+        XCTAssertTrue(status.stdout.split(separator: "\n").last!.hasPrefix("pending"), status.stdout)
+    }
+
+    func testWrongPasswordAndUnreachableServer() throws {
+        let db = try TestDatabase()
+        var wrong = URLComponents(string: db.url)!
+        wrong.password = "not-the-Secret-42"
+        let r = try CLI.expect(1, ["migrate", "--database-url", wrong.string!], db: nil)
+        XCTAssertTrue(r.stderr.contains("password authentication failed"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("not-the-Secret-42"))
+        XCTAssertFalse(r.stdout.contains("not-the-Secret-42"))
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+
+        var closed = URLComponents(string: db.url)!
+        closed.port = 1
+        let u = try CLI.expect(1, ["rate", "--dry-run", CLI.projectRoot.appendingPathComponent("samples").path], db: nil,
+                               environment: ["DATABASE_URL": closed.string!])
+        XCTAssertTrue(u.stderr.contains("cannot connect to the database"), u.stderr)
+        XCTAssertFalse(u.stderr.contains(db.password))
+        XCTAssertFalse(u.stderr.contains("Stack") || u.stderr.contains("Fatal error"), u.stderr)
+    }
+
+    func testBadArgumentsAndMissingFiles() throws {
+        let db = try TestDatabase()
+        let unknownSeed = try CLI.expect(2, ["seed", "--only", "nonsense"], db: db)
+        XCTAssertTrue(unknownSeed.stderr.contains("unknown seed 'nonsense'"), unknownSeed.stderr)
+        let unknownEnv = try CLI.expect(2, ["seed", "--env", "staging"], db: db)
+        XCTAssertTrue(unknownEnv.stderr.contains("unknown environment 'staging'"), unknownEnv.stderr)
+        let badURL = try CLI.expect(2, ["migrate", "--database-url", "postgresql://x:secretpw@[broken"], db: nil)
+        XCTAssertTrue(badURL.stderr.contains("database URL does not parse"), badURL.stderr)
+        XCTAssertFalse(badURL.stderr.contains("secretpw"), badURL.stderr)
+        let empty = try scratchFolder(self)
+        let missing = try CLI.expect(1, ["migrate"], db: db, environment: ["CDR_RATER_HOME": empty.path])
+        XCTAssertTrue(missing.stderr.contains("cannot find the Migrations/ folder"), missing.stderr)
+        XCTAssertEqual(try db.scalar("SELECT to_regclass('schema_migrations')::text"), nil)
+        try CLI.expect(2, ["migrate", "down"], db: db)
+    }
+
+    // MARK: helpers
+
+    private func copyOfProject() throws -> URL {
+        let home = try scratchFolder(self)
+        for folder in ["Migrations", "Seeds"] {
+            try FileManager.default.copyItem(at: CLI.projectRoot.appendingPathComponent(folder),
+                                             to: home.appendingPathComponent(folder))
+        }
+        return home
+    }
+
+    private func schemaDump(_ db: TestDatabase) throws -> String {
+        let p = Process()
+        let candidates = ["/usr/bin/pg_dump"] + ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? [])
+            .sorted().reversed().map { "/usr/lib/postgresql/\($0)/bin/pg_dump" }
+        p.executableURL = URL(fileURLWithPath: candidates.first { FileManager.default.isExecutableFile(atPath: $0) }!)
+        p.arguments = ["--schema-only", "--no-owner", "--exclude-table=schema_migrations", "-d", db.url]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        // pg_dump 15.14+ adds a random \restrict key to every dump.
+        return String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("\\restrict") && !$0.hasPrefix("\\unrestrict") }.joined(separator: "\n")
+    }
+}

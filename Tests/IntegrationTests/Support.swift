@@ -1,0 +1,174 @@
+import Foundation
+import Postgres
+import XCTest
+
+/// A throwaway database on the server that scripts/test starts, and ways to
+/// run the real `cdr-rater` binary against it.
+final class TestDatabase {
+    let name: String
+    let url: String
+    private let adminURL: String
+
+    /// Creates a fresh empty database; skips (or fails, under scripts/test)
+    /// when no test server is configured.
+    init() throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let admin = env["CDR_RATER_TEST_ADMIN_URL"], !admin.isEmpty else {
+            if env["CDR_RATER_TEST_REQUIRE_DB"] == "1" {
+                XCTFail("CDR_RATER_TEST_ADMIN_URL is not set")
+            }
+            throw XCTSkip("no test PostgreSQL: run scripts/test")
+        }
+        adminURL = admin
+        name = "cdr_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
+        let c = try Connection(connectionString: admin)
+        try c.execute(script: "CREATE DATABASE \(name)")
+        url = TestDatabase.replaceDatabase(in: admin, with: name)
+    }
+
+    deinit {
+        if let c = try? Connection(connectionString: adminURL) {
+            _ = try? c.execute(script: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        }
+    }
+
+    static func replaceDatabase(in url: String, with name: String) -> String {
+        var c = URLComponents(string: url)!
+        c.path = "/" + name
+        return c.string!
+    }
+
+    var password: String { URLComponents(string: url)!.password ?? "" }
+
+    func connect() throws -> Connection { try Connection(connectionString: url) }
+
+    /// All rows of a query as one text, for comparing whole tables.
+    func dump(_ sql: String) throws -> String {
+        try connect().query(sql).rows.map { $0.map { $0 ?? "NULL" }.joined(separator: "|") }.joined(separator: "\n")
+    }
+
+    func scalar(_ sql: String) throws -> String? { try connect().query(sql).scalar }
+
+    /// Everything rating writes, without ids and timestamps of the run.
+    func ratingSnapshot() throws -> String {
+        try [
+            dump("""
+                SELECT uuid, s.subscription_number, c.caller_id, c.destination, c.start_time, c.end_time, c.duration,
+                       c.billable_seconds, c.call_direction, c.call_type, c.call_status, c.hangup_cause, c.cost,
+                       c.processing_status, c.processing_error, c.metadata - 'source'
+                FROM cdrs c LEFT JOIN subscriptions s ON s.id = c.subscription_id ORDER BY uuid
+                """),
+            dump("""
+                SELECT s.subscription_number, u.billing_period_start, u.billing_period_end, u.minutes_included, u.minutes_used,
+                       u.minutes_overage, u.overage_cost, u.local_calls, u.std_calls, u.isd_calls, u.mobile_calls, u.metadata
+                FROM subscription_usage u JOIN subscriptions s ON s.id = u.subscription_id ORDER BY 1, 2
+                """),
+            dump("SELECT account_number, balance FROM accounts ORDER BY 1"),
+        ].joined(separator: "\n---\n")
+    }
+
+    /// migrate + seed, as an operator does once.
+    func prepare() throws {
+        try CLI.expect(0, ["migrate"], db: self)
+        try CLI.expect(0, ["seed"], db: self)
+    }
+}
+
+struct CLIResult {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+}
+
+enum CLI {
+    static let projectRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    static var binary: URL {
+        // The test bundle sits beside the products it was built with.
+        var dir = Bundle(for: TestDatabase.self).bundleURL
+        if dir.pathExtension == "xctest" { dir = dir.deletingLastPathComponent() }
+        return dir.appendingPathComponent("cdr-rater")
+    }
+
+    static func start(_ args: [String], db: TestDatabase?, environment: [String: String] = [:],
+                      cwd: URL? = nil) throws -> (Process, Pipe, Pipe) {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        var env = ProcessInfo.processInfo.environment
+        env["CDR_RATER_HOME"] = projectRoot.path
+        env.removeValue(forKey: "DATABASE_URL")
+        if let db { env["DATABASE_URL"] = db.url }
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
+        p.currentDirectoryURL = cwd ?? FileManager.default.temporaryDirectory
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        return (p, out, err)
+    }
+
+    @discardableResult
+    static func run(_ args: [String], db: TestDatabase?, environment: [String: String] = [:], cwd: URL? = nil) throws -> CLIResult {
+        let (p, out, err) = try start(args, db: db, environment: environment, cwd: cwd)
+        // Read both pipes before waiting so a chatty child never blocks.
+        var errData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        p.waitUntilExit()
+        return CLIResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                         stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    @discardableResult
+    static func expect(_ status: Int32, _ args: [String], db: TestDatabase?, environment: [String: String] = [:],
+                       cwd: URL? = nil, file: StaticString = #filePath, line: UInt = #line) throws -> CLIResult {
+        let r = try run(args, db: db, environment: environment, cwd: cwd)
+        XCTAssertEqual(r.status, status, "cdr-rater \(args.joined(separator: " ")) exited \(r.status)\nstdout:\n\(r.stdout)\nstderr:\n\(r.stderr)",
+                       file: file, line: line)
+        return r
+    }
+}
+
+/// A scratch folder removed when the test ends.
+func scratchFolder(_ test: XCTestCase) throws -> URL {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cdr-rater-test-" + UUID().uuidString)
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    test.addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+    return dir
+}
+
+func gzip(_ text: String) throws -> Data {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/gzip")
+    p.arguments = ["-c", "-n"]
+    let input = Pipe(), output = Pipe()
+    p.standardInput = input
+    p.standardOutput = output
+    try p.run()
+    DispatchQueue.global().async {
+        input.fileHandleForWriting.write(Data(text.utf8))
+        try? input.fileHandleForWriting.close()
+    }
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return data
+}
+
+/// Lines of the sample FreeSWITCH file, uncompressed.
+func sampleLines(_ name: String) throws -> [String] {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/gzip")
+    p.arguments = ["-dc", CLI.projectRoot.appendingPathComponent("samples/" + name).path]
+    let out = Pipe()
+    p.standardOutput = out
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+}
