@@ -1,0 +1,231 @@
+import Foundation
+import XCTest
+
+/// `cdr-rater rate` against a real PostgreSQL (issue: rating pipeline).
+/// Expected values are worked out by hand in samples/README.md.
+final class RatingTests: XCTestCase {
+    let samples = CLI.projectRoot.appendingPathComponent("samples")
+    var freeswitch: String { samples.appendingPathComponent("2024-10-03-freeswitch.csv.gz").path }
+    var asterisk: String { samples.appendingPathComponent("2024-10-04-asterisk-Master.csv.gz").path }
+
+    func testSamplesRateExactlyAsWorkedOut() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let rejects = try scratchFolder(self)
+        let r = try CLI.expect(0, ["rate", "--format", "csv", "--rejects-dir", rejects.path, samples.path], db: db)
+        XCTAssertEqual(r.stdout, try String(contentsOf: samples.appendingPathComponent("expected/report.csv"), encoding: .utf8))
+        XCTAssertTrue(r.stderr.contains("2024-10-03-freeswitch.csv.gz:11: rejected: wrong number of fields"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("2024-10-04-asterisk-Master.csv.gz:7: rejected: start time '04/10/2024 09:30'"), r.stderr)
+
+        XCTAssertEqual(try db.dump("SELECT account_number, balance FROM accounts ORDER BY 1"),
+                       "ACC-10001|498.00\nACC-10002|2000.00\nACC-10003|0.00")
+        XCTAssertEqual(try db.dump("""
+            SELECT s.subscription_number, u.billing_period_start AT TIME ZONE 'Asia/Kolkata', u.billing_period_end AT TIME ZONE 'Asia/Kolkata',
+                   minutes_included, minutes_used, minutes_overage, overage_cost, local_calls, std_calls, isd_calls, mobile_calls,
+                   u.metadata->>'toll_free_calls'
+            FROM subscription_usage u JOIN subscriptions s ON s.id = u.subscription_id ORDER BY 1
+            """), """
+            SUB-10001|2024-10-01 00:00:00|2024-11-01 00:00:00|500|504|4|2.00|1|0|1|2|1
+            SUB-10002|2024-09-15 09:30:00|2024-10-15 09:30:00|2000|3|0|0.00|0|1|0|2|0
+            SUB-10003|2024-09-30 10:00:00|2024-10-31 10:00:00|10000|13|0|0.00|0|0|1|0|1
+            """)
+        XCTAssertEqual(try db.dump("""
+            SELECT right(uuid, 2), call_direction, call_type, call_status, cost, metadata->>'included_minutes', metadata->>'overage_minutes'
+            FROM cdrs WHERE uuid LIKE 'a1f0c001%' ORDER BY uuid
+            """), """
+            01|outbound|isd|answered|0.0000|498|0
+            02|outbound|mobile|answered|0.5000|2|1
+            03|outbound|toll_free|answered|0.5000|0|1
+            04|inbound|local|answered|0.0000|0|0
+            05|outbound|mobile|busy|0.0000|0|0
+            06|outbound|std|answered|0.0000|2|0
+            07|outbound|mobile|no_answer|0.0000|0|0
+            08|inbound|toll_free|answered|0.0000|10|0
+            09|outbound|mobile|cancelled|0.0000|0|0
+            10|outbound|mobile|answered|0.0000|NULL|NULL
+            """)
+        XCTAssertEqual(try db.dump("SELECT processing_status, subscription_id IS NULL, processing_error LIKE 'no subscription in force%' FROM cdrs WHERE uuid LIKE '%010'"),
+                       "failed|t|t")
+        XCTAssertEqual(try db.dump("SELECT caller_id, destination FROM cdrs WHERE uuid IN ('a1f0c001-0000-4000-8000-000000000004', '1728016200.1') ORDER BY 1"),
+                       "+911246000001|+442079460000\n+919845012345|+918041000001")
+        // Sum of cdrs.cost over a period = minutes_overage x rate.
+        XCTAssertEqual(try db.scalar("""
+            SELECT bool_and(total = u.minutes_overage * p.overage_rate_per_minute) FROM subscription_usage u
+            JOIN subscriptions s ON s.id = u.subscription_id JOIN rate_plans p ON p.id = s.rate_plan_id
+            JOIN LATERAL (SELECT coalesce(sum(cost), 0) AS total FROM cdrs c WHERE c.subscription_id = u.subscription_id
+                          AND c.start_time >= u.billing_period_start AND c.start_time < u.billing_period_end) t ON true
+            """), "t")
+        XCTAssertEqual(try db.dump("SELECT file_name, status, lines, stored, unmatched, duplicates, rejected, cost FROM cdr_files ORDER BY 1"), """
+            2024-10-03-freeswitch.csv.gz|rated|12|10|1|1|1|1.0000
+            2024-10-04-asterisk-Master.csv.gz|rated|7|6|0|0|1|1.0000
+            """)
+        let rejectFiles = try FileManager.default.contentsOfDirectory(atPath: rejects.path)
+        XCTAssertEqual(rejectFiles.count, 2)
+        let fsRejects = try String(contentsOf: rejects.appendingPathComponent(rejectFiles.sorted()[0]), encoding: .utf8)
+        XCTAssertTrue(fsRejects.hasPrefix("line,reason,raw\n11,\"wrong number of fields: 6, a freeswitch record has 15\",\"\"\"Broken\"\""), fsRejects)
+    }
+
+    /// SPEC section 3's worked example: the FreeSWITCH sample alone.
+    func testWorkedExampleBalanceAndUsage() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        try CLI.expect(0, ["rate", "--rejects-dir", try scratchFolder(self).path, freeswitch], db: db)
+        XCTAssertEqual(try db.dump("SELECT minutes_used, minutes_overage, overage_cost, mobile_calls, local_calls, u.metadata->>'toll_free_calls' FROM subscription_usage u JOIN subscriptions s ON s.id = u.subscription_id WHERE subscription_number = 'SUB-10001'"),
+                       "502|2|1.00|1|1|1")
+        XCTAssertEqual(try db.scalar("SELECT balance FROM accounts WHERE account_number = 'ACC-10001'"), "499.00")
+    }
+
+    func testSameFileRenamedCopyAndOverlapsAreCountedOnce() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try scratchFolder(self)
+        try CLI.expect(0, ["rate", "--rejects-dir", dir.path, freeswitch], db: db)
+        let after = try db.ratingSnapshot()
+
+        let again = try CLI.expect(0, ["rate", "--rejects-dir", dir.path, freeswitch], db: db)
+        XCTAssertTrue(again.stderr.contains("skipped"), again.stderr)
+        let copy = dir.appendingPathComponent("renamed-copy.gz")
+        try FileManager.default.copyItem(atPath: freeswitch, toPath: copy.path)
+        try CLI.expect(0, ["rate", "--rejects-dir", dir.path, copy.path], db: db)
+        XCTAssertEqual(try db.ratingSnapshot(), after)
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdr_files"), "1")
+
+        // Two files sharing lines 3...6 of the sample: each CDR once.
+        let lines = try sampleLines("2024-10-03-freeswitch.csv.gz")
+        let a = dir.appendingPathComponent("a.csv"), b = dir.appendingPathComponent("b.csv")
+        let fresh = lines.prefix(10).map { $0.replacingOccurrences(of: "a1f0c001-", with: "b2f0c002-") }
+        try (fresh[0 ..< 6].joined(separator: "\n") + "\n").write(to: a, atomically: true, encoding: .utf8)
+        try (fresh[2 ..< 10].joined(separator: "\n") + "\n").write(to: b, atomically: true, encoding: .utf8)
+        let r = try CLI.expect(0, ["rate", "--format", "json", "--rejects-dir", dir.path, b.path, a.path], db: db)
+        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(json["lines"] as? Int, 14)
+        XCTAssertEqual(json["stored"] as? Int, 10)
+        XCTAssertEqual(json["duplicates"] as? Int, 4)
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs WHERE uuid LIKE 'b2f0c002-%'"), "10")
+    }
+
+    func testWorkersChunksAndFileOrderDoNotChangeTheResult() throws {
+        let dir = try scratchFolder(self)
+        let big = dir.appendingPathComponent("synthetic.csv")
+        try syntheticFreeSWITCH(lines: 6000, prefix: "w").write(to: big, atomically: true, encoding: .utf8)
+        let one = try TestDatabase(), many = try TestDatabase()
+        try one.prepare()
+        try many.prepare()
+        try CLI.expect(0, ["rate", "--workers", "1", "--chunk-lines", "100000", "--rejects-dir", dir.path, freeswitch, asterisk, big.path], db: one)
+        try CLI.expect(0, ["rate", "--workers", "4", "--chunk-lines", "7", "--rejects-dir", dir.path, big.path, asterisk, freeswitch], db: many)
+        let snapshot = try one.ratingSnapshot()
+        XCTAssertGreaterThan(snapshot.count, 100_000)
+        XCTAssertEqual(try many.ratingSnapshot(), snapshot)
+    }
+
+    func testDryRunWritesNothing() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let before = try db.ratingSnapshot()
+        let dir = try scratchFolder(self)
+        let rejects = dir.appendingPathComponent("rejects")
+        let r = try CLI.expect(0, ["rate", "--dry-run", "--format", "csv", "--rejects-dir", rejects.path, samples.path], db: db, cwd: dir)
+        XCTAssertEqual(r.stdout, try String(contentsOf: samples.appendingPathComponent("expected/report.csv"), encoding: .utf8))
+        XCTAssertTrue(r.stderr.contains("dry run"), r.stderr)
+        XCTAssertEqual(try db.ratingSnapshot(), before)
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdr_files"), "0")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), [])
+        let table = try CLI.expect(0, ["rate", "--dry-run", samples.path], db: db, cwd: dir)
+        XCTAssertTrue(table.stdout.contains("DRY RUN"), table.stdout)
+    }
+
+    func testKilledRunLeavesNoTraceAndRerunMatchesCleanRun() throws {
+        let dir = try scratchFolder(self)
+        let big = dir.appendingPathComponent("big.csv")
+        try syntheticFreeSWITCH(lines: 150_000, prefix: "k").write(to: big, atomically: true, encoding: .utf8)
+        let clean = try TestDatabase(), killed = try TestDatabase()
+        try clean.prepare()
+        try killed.prepare()
+        try CLI.expect(0, ["rate", "--rejects-dir", dir.path, big.path], db: clean)
+
+        let (p, _, _) = try CLI.start(["rate", "--rejects-dir", dir.path, big.path], db: killed)
+        let watcher = try killed.connect()
+        var sawCopy = false
+        for _ in 0 ..< 600 where !sawCopy {
+            sawCopy = try watcher.query("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cdr-rater' AND query LIKE 'COPY cdrs%'").scalar != "0"
+            if !sawCopy { usleep(20_000) }
+        }
+        XCTAssertTrue(sawCopy, "the run never reached COPY")
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationReason, .uncaughtSignal)
+        // The server notices the dead client and rolls back.
+        for _ in 0 ..< 200 {
+            if try watcher.query("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cdr-rater'").scalar == "0" { break }
+            usleep(50_000)
+        }
+        XCTAssertEqual(try killed.dump("SELECT (SELECT count(*) FROM cdrs), (SELECT count(*) FROM cdr_files), (SELECT count(*) FROM subscription_usage)"), "0|0|0")
+        XCTAssertEqual(try killed.dump("SELECT balance FROM accounts ORDER BY account_number"), "500.00\n2000.00\n0.00")
+
+        try CLI.expect(0, ["rate", "--rejects-dir", dir.path, big.path], db: killed)
+        XCTAssertEqual(try killed.ratingSnapshot(), try clean.ratingSnapshot())
+    }
+
+    func testBadInputIsRejectedWithFileAndLine() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try scratchFolder(self)
+        let rejects = dir.appendingPathComponent("rejects")
+        let good = #""A","+919876543212","9812345678","default","2024-10-03 10:00:00","2024-10-03 10:00:05","2024-10-03 10:02:10",130,125,"NORMAL_CLEARING","bad-input-1","","ACC-10001","PCMU","PCMU""#
+        func line(_ uuid: String, start: String = "2024-10-03 10:00:00", end: String = "2024-10-03 10:02:10", duration: String = "130") -> String {
+            good.replacingOccurrences(of: "bad-input-1", with: uuid).replacingOccurrences(of: "\"2024-10-03 10:00:00\"", with: "\"\(start)\"")
+                .replacingOccurrences(of: "\"2024-10-03 10:02:10\",130", with: "\"\(end)\",\(duration)")
+        }
+        var bytes = Data()
+        for l in [good, "\"only\",\"three\",\"fields\"", line("bad-date", start: "2024-13-45 10:00:00"),
+                  line("negative", duration: "-5"), line("backwards", end: "2024-10-03 09:00:00"),
+                  "\"x\"," + String(repeating: "9", count: 1 << 20), ""] {
+            bytes.append(Data((l + "\n").utf8))
+        }
+        bytes.append(Data([0x00, 0xFF, 0xFE, 0x1F, 0x8B, 0x41, 0x0A]))
+        bytes.append(Data((line("last-good") + "\n").utf8))
+        let plain = dir.appendingPathComponent("bad.csv")
+        try bytes.write(to: plain)
+
+        let r = try CLI.expect(0, ["rate", "--rejects-dir", rejects.path, plain.path], db: db)
+        for (n, reason) in [(2, "wrong number of fields: 3"), (3, "start time '2024-13-45 10:00:00' is not a date"),
+                            (4, "duration '-5' is not a whole number"), (5, "end time is before start time"),
+                            (6, "line is 1048580 bytes long"), (7, "empty line"), (8, "not text")] {
+            XCTAssertTrue(r.stderr.contains("bad.csv:\(n): rejected: \(reason)"), "line \(n): \(r.stderr)")
+        }
+        XCTAssertEqual(try db.dump("SELECT lines, stored, duplicates, rejected FROM cdr_files"), "9|2|0|7")
+        let rejectsFile = try FileManager.default.contentsOfDirectory(atPath: rejects.path)
+        let text = try String(contentsOf: rejects.appendingPathComponent(rejectsFile[0]), encoding: .isoLatin1)
+        XCTAssertEqual(text.split(separator: "\n").count, 8, "header + 7 rejects")
+
+        // A gzip file cut short: whole lines before the cut are rated, the run says so and exits 1.
+        let lines = (1 ... 400).map { line("trunc-\($0)") }.joined(separator: "\n") + "\n"
+        let gz = try gzip(lines)
+        let truncated = dir.appendingPathComponent("truncated.csv.gz")
+        try gz.prefix(gz.count * 2 / 3).write(to: truncated)
+        let t = try CLI.expect(1, ["rate", "--rejects-dir", rejects.path, truncated.path], db: db)
+        XCTAssertTrue(t.stderr.contains("truncated.csv.gz") && t.stderr.contains("gzip stream is truncated"), t.stderr)
+        let counts = try db.dump("SELECT status, lines = stored + duplicates + rejected, stored > 0, lines < 400 FROM cdr_files WHERE file_name = 'truncated.csv.gz'")
+        XCTAssertEqual(counts, "partial|t|t|t")
+    }
+
+    /// FreeSWITCH lines for the demo subscriptions spread over October 2024.
+    func syntheticFreeSWITCH(lines: Int, prefix: String) -> String {
+        let accounts = ["ACC-10001", "ACC-10002", "ACC-10003", ""]
+        var out = ""
+        out.reserveCapacity(lines * 220)
+        for i in 0 ..< lines {
+            let day = 1 + (i * 7) % 28, hour = 1 + (i * 13) % 22, minute = (i * 31) % 60
+            let billsec = (i * 37) % 400
+            let cause = billsec > 0 ? "NORMAL_CLEARING" : ["USER_BUSY", "NO_ANSWER", "ORIGINATOR_CANCEL", "CALL_REJECTED"][i % 4]
+            let start = String(format: "2024-10-%02d %02d:%02d:00", day, hour, minute)
+            let answer = billsec > 0 ? String(format: "2024-10-%02d %02d:%02d:02", day, hour, minute) : ""
+            let endSeconds = 2 + billsec
+            let end = String(format: "2024-10-%02d %02d:%02d:%02d", day, hour + (minute * 60 + endSeconds) / 3600,
+                             (minute + endSeconds / 60) % 60, endSeconds % 60)
+            let destinations = ["98\(String(format: "%08d", i % 100_000_000))", "+14155550100", "08041000001", "1800 123 4567", "022-2600-0000"]
+            out += "\"Caller \(i)\",\"+919876543212\",\"\(destinations[i % 5])\",\"default\",\"\(start)\",\"\(answer)\",\"\(end)\",\(endSeconds),\(billsec),\"\(cause)\",\"\(prefix)-\(String(format: "%08d", i))\",\"\",\"\(accounts[i % 4])\",\"PCMU\",\"PCMU\"\n"
+        }
+        return out
+    }
+}
