@@ -143,7 +143,11 @@ public final class CDRFileReader {
         let first = nextLineNumber
 
         func endLine() {
-            if pending.last == UInt8(ascii: "\r") { pending.removeLast() }
+            if pendingDropped == 0, pending.last == UInt8(ascii: "\r") { pending.removeLast() }
+            if pending.count > CDRFileReader.maxLineLength {
+                pendingDropped += pending.count - CDRFileReader.maxLineLength
+                pending.removeLast(pending.count - CDRFileReader.maxLineLength)
+            }
             if !sawBOMCheck {
                 sawBOMCheck = true
                 if pending.starts(with: [0xEF, 0xBB, 0xBF]) { pending.removeFirst(3) }
@@ -161,7 +165,8 @@ public final class CDRFileReader {
                 textEnd = try nextText()
                 textStart = 0
                 if textEnd == 0 {
-                    if !pending.isEmpty || pendingDropped > 0 { endLine() }
+                    // A last line without a newline is whole only if the stream ended cleanly.
+                    if streamError == nil, !pending.isEmpty || pendingDropped > 0 { endLine() }
                     finished = true
                     break
                 }
@@ -173,7 +178,7 @@ public final class CDRFileReader {
                 return nil
             }
             let stop = newline ?? textEnd
-            let room = CDRFileReader.maxLineLength - pending.count
+            let room = CDRFileReader.maxLineLength + 1 - pending.count // + 1: a CR that endLine drops
             let take = min(room, stop - textStart)
             if take > 0 { pending.append(contentsOf: textBuffer[textStart ..< textStart + take]) }
             pendingDropped += (stop - textStart) - take

@@ -66,12 +66,20 @@ public struct RecordDecoder: Sendable {
     public let layout: CDRLayout
     public let zone: ZoneRules
 
-    public init(layout: CDRLayout, zone: ZoneRules) {
+    /// Lines before this one come before the file's first record of a known
+    /// layout (auto-detection): they are rejected without naming a layout.
+    public let layoutKnownFrom: Int
+
+    public init(layout: CDRLayout, zone: ZoneRules, layoutKnownFrom: Int = 1) {
         self.layout = layout
         self.zone = zone
+        self.layoutKnownFrom = layoutKnownFrom
     }
 
     public func decode(_ fields: CSVLine, rawLine: ArraySlice<UInt8>, lineNumber: Int) throws(RejectReason) -> CallDetailRecord {
+        guard lineNumber >= layoutKnownFrom else {
+            throw RejectReason("wrong number of fields: \(fields.count); a freeswitch record has 15, an asterisk record 16 or 18")
+        }
         guard layout.expectedFieldCounts.contains(fields.count) else {
             let expected = layout.expectedFieldCounts.map(String.init).joined(separator: " or ")
             throw RejectReason("wrong number of fields: \(fields.count), a \(layout.rawValue) record has \(expected)")
@@ -113,8 +121,8 @@ public struct RecordDecoder: Sendable {
         let uuid: String
         if let u = c.uuid, !fields[u].isEmpty {
             uuid = try text(u, "uuid", max: 100)
-        } else if c.uuid == nil {
-            uuid = "line-sha256:" + SHA256Digest.hex(of: rawLine)
+        } else if layout == .asterisk {
+            uuid = "line-sha256:" + SHA256Digest.hex(of: rawLine) // no uniqueid: a stable hash of the line
         } else {
             throw RejectReason("uuid is empty")
         }

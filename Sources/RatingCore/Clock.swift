@@ -115,8 +115,11 @@ public struct ZoneRules: Sendable {
     /// DST gap or overlap the earlier offset's reading wins.
     public func instant(of local: LocalDateTime) -> Int64 {
         let asUTC = local.secondsAsIfUTC
-        let guess = asUTC - offset(atUTC: asUTC)
-        return asUTC - offset(atUTC: guess)
+        // The offsets in force around this reading (zones change at most once a day).
+        let before = offset(atUTC: asUTC - 172_800), after = offset(atUTC: asUTC + 172_800)
+        if offset(atUTC: asUTC - before) == before { return asUTC - before }
+        if offset(atUTC: asUTC - after) == after { return asUTC - after }
+        return asUTC - before // in a gap: read with the offset before the jump
     }
 
     /// The wall-clock reading of an instant in this zone.

@@ -44,6 +44,7 @@ public struct FileParser: Sendable {
         let reader = try CDRFileReader(path: path)
         var result = ParsedFile()
         var layout = self.layout
+        var layoutKnownFrom = layout == nil ? Int.max : 1
         let results = ChunkResults()
         let slots = DispatchSemaphore(value: workers)
         let group = DispatchGroup()
@@ -51,8 +52,11 @@ public struct FileParser: Sendable {
         var sequence = 0
         while let chunk = try reader.nextChunk(maxLines: chunkLines) {
             result.lineCount += chunk.count
-            if layout == nil { layout = FileParser.detectLayout(chunk) }
-            let decoder = RecordDecoder(layout: layout ?? .freeswitch, zone: switchZone)
+            if layout == nil, let (detected, index) = FileParser.detectLayout(chunk) {
+                layout = detected
+                layoutKnownFrom = chunk.firstLineNumber + index
+            }
+            let decoder = RecordDecoder(layout: layout ?? .freeswitch, zone: switchZone, layoutKnownFrom: layoutKnownFrom)
             let seq = sequence
             sequence += 1
             slots.wait()
@@ -86,12 +90,12 @@ public struct FileParser: Sendable {
         var rejects: [RejectedLine] = []
     }
 
-    /// The layout of the first line that has a known field count.
-    static func detectLayout(_ chunk: LineChunk) -> CDRLayout? {
+    /// The layout of the first line that has a known field count, and that line's index.
+    static func detectLayout(_ chunk: LineChunk) -> (CDRLayout, Int)? {
         var csv = CSVLine()
         for i in 0 ..< chunk.count {
             guard (try? csv.parse(chunk.line(i))) != nil else { continue }
-            if let layout = CDRLayout.detect(fieldCount: csv.count) { return layout }
+            if let layout = CDRLayout.detect(fieldCount: csv.count) { return (layout, i) }
         }
         return nil
     }

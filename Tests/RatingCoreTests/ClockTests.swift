@@ -137,6 +137,14 @@ final class ClockTests: XCTestCase {
         XCTAssertEqual(z.instant(of: LocalDateTime(year: 2024, month: 3, day: 10, hour: 2, minute: 30)), TS.utc(2024, 3, 10, 7, 30))
     }
 
+    func testStandardOffsetChangeWithoutDST() {
+        // Pyongyang moved from +09:00 to +08:30 on 2015-08-15 and back to +09:00 on 2018-05-05 (no DST involved).
+        guard let z = ZoneRules(identifier: "Asia/Pyongyang") else { return }
+        XCTAssertEqual(z.offset(atUTC: TS.utc(2014, 6, 1)), 9 * 3600)
+        XCTAssertEqual(z.offset(atUTC: TS.utc(2016, 6, 1)), 8 * 3600 + 1800)
+        XCTAssertEqual(z.offset(atUTC: TS.utc(2019, 6, 1)), 9 * 3600)
+    }
+
     // MARK: postgresTimestamp
 
     func testPostgresTimestamp() {

@@ -156,6 +156,14 @@ final class RecordDecoderTests: XCTestCase {
         XCTAssertEqual(r.billsec, 300)
     }
 
+    /// SPEC section 2: without a uniqueid the id is a stable hash of the line; an empty one counts as none.
+    func testAsterisk18FieldsWithEmptyUniqueidUsesHashOfLine() {
+        let line = CDRText.asterisk(uniqueid: "")
+        guard let r = record(line, .asterisk) else { return }
+        XCTAssertEqual(r.uuid, "line-sha256:" + SHA256Digest.hex(of: Array(line.utf8)))
+        XCTAssertEqual(reason(CDRText.freeswitch(uuid: ""), .freeswitch), "uuid is empty")
+    }
+
     func testAsteriskNotAnswered() {
         let line = CDRText.asterisk(answer: "", end: "2024-10-05 11:00:30", duration: "30", billsec: "0", disposition: "NO ANSWER")
         guard let r = record(line, .asterisk) else { return }
