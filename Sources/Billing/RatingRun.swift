@@ -31,6 +31,8 @@ public final class RatingRun {
     let db: Connection
     let options: RatingOptions
     let log: (String) -> Void
+    /// CDR_RATER_TRACE=1 logs how long each step of a file took.
+    let trace = ProcessInfo.processInfo.environment["CDR_RATER_TRACE"] == "1"
     private var catalog: Catalog!
     private var usage: UsageBook
     /// Fingerprints and uuids rated earlier in this run: in a dry run the
@@ -100,27 +102,36 @@ public final class RatingRun {
         let started = Date()
         var outcome = FileOutcome(path: path, status: .rated)
         do {
+            var mark = Date()
+            func phase(_ name: String) {
+                if trace { log("  \(name): \(String(format: "%.2f", Date().timeIntervalSince(mark))) s") }
+                mark = Date()
+            }
             let (digest, size) = try CDRFileReader.sha256(path: path)
+            phase("sha256")
             if try runDigests.contains(digest) || ledgerHas(digest) {
                 outcome.status = .already_rated
                 outcome.message = "a file with the same content (sha256 \(digest.prefix(12))) is already rated"
                 return outcome
             }
             let parsed = try parser.parse(path: path)
+            phase("parse and classify")
             outcome.lines = parsed.lineCount
             outcome.rejected = parsed.rejects.count
 
-            var seen = Set<String>()
+            var seen = Set<String>(minimumCapacity: parsed.calls.count)
             var fresh = parsed.calls.filter { seen.insert($0.record.uuid).inserted }
             let stored = try storedUUIDs(fresh.map(\.record.uuid)).union(options.dryRun ? runUUIDs.intersection(seen) : [])
             if !stored.isEmpty { fresh.removeAll { stored.contains($0.record.uuid) } }
             outcome.duplicates = parsed.calls.count - fresh.count
+            phase("duplicate check")
 
             var keys = Set<UsageKey>()
             for c in fresh { if let s = c.subscription, let p = c.period { keys.insert(UsageKey(subscriptionId: s.id, periodStart: p.start)) } }
             try usage.load(keys)
             let (rated, added) = MinuteAllocator.allocate(fresh) { self.usage.totals($0).minutesUsed }
             outcome.stored = rated.count
+            phase("minute allocation")
             outcome.unmatched = rated.filter { $0.call.subscription == nil }.count
             if let error = parsed.streamError {
                 outcome.status = .partial
@@ -132,6 +143,7 @@ public final class RatingRun {
                 let rejectsPath = try writeRejects(path, digest: digest, parsed.rejects)
                 try db.transaction {
                     try copyCalls(rated, fileName: (path as NSString).lastPathComponent)
+                    phase("COPY cdrs")
                     try writeUsage(added)
                     try db.query("""
                         INSERT INTO cdr_files (file_name, path, size_bytes, sha256, layout, status, lines, stored, unmatched,
@@ -145,6 +157,7 @@ public final class RatingRun {
                               String(started.timeIntervalSince1970)])
                 }
             }
+            phase("usage, balances, ledger, commit")
             usage.add(added)
             runDigests.insert(digest)
             if options.dryRun { runUUIDs.formUnion(fresh.map(\.record.uuid)) }
@@ -167,45 +180,59 @@ public final class RatingRun {
         while start < uuids.count {
             let batch = uuids[start ..< min(start + 5000, uuids.count)]
             start += batch.count
-            let literal = "{" + batch.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ",") + "}"
+            let literal = postgresArrayLiteral(batch)
             for row in try db.query("SELECT uuid FROM cdrs WHERE uuid = ANY($1::text[])", [literal]).rows { found.insert(row[0]!) }
         }
         return found
     }
 
     private func copyCalls(_ rated: [RatedCall], fileName: String) throws {
-        let source = jsonString(fileName)
+        // Pieces of every row, COPY-escaped once.
+        let source = CopyEncoder.escaped("{\"source\": " + jsonString(fileName) + ", \"line\": ")
+        let periodKey = Array(", \"usage_period_start\": \"".utf8), chargedKey = Array("\", \"charged_minutes\": ".utf8)
+        let includedKey = Array(", \"included_minutes\": ".utf8), overageKey = Array(", \"overage_minutes\": ".utf8)
+        let directions = Dictionary(uniqueKeysWithValues: CallDirection.allCases.map { ($0, Array($0.rawValue.utf8)) })
+        let types = Dictionary(uniqueKeysWithValues: CallType.allCases.map { ($0, Array($0.rawValue.utf8)) })
+        let statuses = Dictionary(uniqueKeysWithValues: CallStatus.allCases.map { ($0, Array($0.rawValue.utf8)) })
+        let processed = Array("processed".utf8), failed = Array("failed".utf8)
+        // In uuid order: the unique index on random uuids then fills page by
+        // page instead of at random (COPY of 1,000,000 rows: 25.3 s -> 20.7 s).
+        let order = rated.indices.sorted { rated[$0].call.record.uuid < rated[$1].call.record.uuid }
         try db.copyIn("""
             COPY cdrs (uuid, subscription_id, account_id, caller_id, destination, start_time, end_time, duration,
                        billable_seconds, call_direction, call_type, call_status, hangup_cause, cost,
                        processing_status, processing_error, metadata) FROM STDIN
             """) { sink in
             var row = CopyEncoder()
-            for r in rated {
-                let c = r.call, rec = c.record
-                row.text(rec.uuid)
-                row.text(c.subscription?.id)
-                row.text(c.subscription?.accountId)
-                row.text(rec.callerId)
-                row.text(rec.destination)
-                row.text(postgresTimestamp(rec.start))
-                row.text(postgresTimestamp(rec.end))
-                row.int(rec.duration)
-                row.int(rec.billsec)
-                row.text(c.direction.rawValue)
-                row.text(c.type.rawValue)
-                row.text(c.status.rawValue)
-                row.text(rec.hangupCause.isEmpty ? nil : rec.hangupCause)
+            for i in order {
+                let r = rated[i]
+                row.text(r.call.record.uuid)
+                row.text(r.call.subscription?.id)
+                row.text(r.call.subscription?.accountId)
+                row.text(r.call.record.callerId)
+                row.text(r.call.record.destination)
+                row.timestamp(r.call.record.start)
+                row.timestamp(r.call.record.end)
+                row.int(r.call.record.duration)
+                row.int(r.call.record.billsec)
+                row.raw(directions[r.call.direction]!)
+                row.raw(types[r.call.type]!)
+                row.raw(statuses[r.call.status]!)
+                row.text(r.call.record.hangupCause.isEmpty ? nil : r.call.record.hangupCause)
                 row.text(r.cost.description)
-                row.text(c.subscription == nil ? "failed" : "processed")
-                row.text(c.unmatchedReason)
-                var meta = "{\"source\": \(source), \"line\": \(rec.lineNumber)"
-                if let p = c.period {
-                    meta += ", \"usage_period_start\": \"\(postgresTimestamp(p.start))\", \"charged_minutes\": \(c.chargedMinutes), \"included_minutes\": \(r.includedMinutes), \"overage_minutes\": \(r.overageMinutes)"
+                row.raw(r.call.subscription == nil ? failed : processed)
+                row.text(r.call.unmatchedReason)
+                row.raw(source)
+                row.appendDigits(Int64(r.call.record.lineNumber))
+                if let p = r.call.period {
+                    row.append(periodKey); row.appendTimestamp(p.start)
+                    row.append(chargedKey); row.appendDigits(Int64(r.call.chargedMinutes))
+                    row.append(includedKey); row.appendDigits(Int64(r.includedMinutes))
+                    row.append(overageKey); row.appendDigits(Int64(r.overageMinutes))
                 }
-                row.text(meta + "}")
+                row.append([UInt8(ascii: "}")])
                 row.endRow()
-                if row.buffer.count > 1 << 20 { try sink.write(row.buffer); row.clear() }
+                if row.buffer.count >= 1 << 20 { try sink.write(row.buffer); row.clear() }
             }
             try sink.write(row.buffer)
         }
@@ -296,4 +323,20 @@ public final class RatingRun {
             return s
         }
     }
+}
+
+/// A PostgreSQL text[] literal: `{"a","b"}`, quotes and backslashes escaped.
+func postgresArrayLiteral<S: Sequence>(_ items: S) -> String where S.Element == String {
+    var out = [UInt8]("{".utf8)
+    for item in items {
+        if out.count > 1 { out.append(UInt8(ascii: ",")) }
+        out.append(UInt8(ascii: "\""))
+        for b in item.utf8 {
+            if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
+            out.append(b)
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+    out.append(UInt8(ascii: "}"))
+    return String(decoding: out, as: UTF8.self)
 }

@@ -22,7 +22,9 @@ public struct CSVLine {
     public subscript(i: Int) -> ArraySlice<UInt8> { storage[bounds[i] ..< bounds[i + 1]] }
 
     /// Field i decoded as UTF-8 (the line was validated before parsing).
-    public func string(_ i: Int) -> String { String(decoding: self[i], as: UTF8.self) }
+    public func string(_ i: Int) -> String {
+        storage.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[bounds[i] ..< bounds[i + 1]]), as: UTF8.self) }
+    }
 
     /// Parses `line`, replacing the previous contents.
     public mutating func parse<C: Collection>(_ line: C) throws(Problem) where C.Element == UInt8 {

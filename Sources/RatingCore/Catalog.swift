@@ -13,8 +13,9 @@ public struct RatePlan: Sendable, Hashable {
     }
 }
 
-/// A subscription with what rating needs of its account and plan.
-public struct Subscription: Sendable, Hashable {
+/// A subscription with what rating needs of its account and plan. A class:
+/// every rated call refers to one, and a reference keeps calls small.
+public final class Subscription: Sendable, Hashable {
     public enum AccountType: String, Sendable { case prepaid, postpaid }
 
     public let id: String
@@ -39,6 +40,9 @@ public struct Subscription: Sendable, Hashable {
         self.start = start
         self.end = end
     }
+
+    public static func == (a: Subscription, b: Subscription) -> Bool { a.id == b.id }
+    public func hash(into h: inout Hasher) { h.combine(id) }
 
     /// In force at `t`: `start_date <= t < coalesce(end_date, cancelled_at, infinity)`.
     public func isInForce(at t: Int64) -> Bool { start <= t && (end.map { t < $0 } ?? true) }

@@ -88,6 +88,14 @@ public struct ZoneRules: Sendable {
     /// (instant in epoch seconds from which `offset` applies, offset in seconds), ascending.
     private let transitions: [(at: Int64, offset: Int64)]
 
+    /// UTC: no offset ever.
+    public static let utc = ZoneRules(fixedIdentifier: "UTC")
+
+    private init(fixedIdentifier: String) {
+        identifier = fixedIdentifier
+        transitions = [(Int64.min, 0)]
+    }
+
     public init?(identifier: String) {
         guard let zone = TimeZone(identifier: identifier) else { return nil }
         self.identifier = identifier

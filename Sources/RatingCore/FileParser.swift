@@ -67,6 +67,7 @@ public struct FileParser: Sendable {
             }
         }
         group.wait()
+        result.calls.reserveCapacity(result.lineCount)
         for seq in 0 ..< sequence {
             let r = results.take(seq)
             result.calls.append(contentsOf: r.calls)

@@ -87,9 +87,8 @@ public enum MinuteAllocator {
         }
         for (key, indices) in charged {
             let order = indices.sorted { a, b in
-                let x = calls[a].record, y = calls[b].record
-                if x.start != y.start { return x.start < y.start }
-                return x.uuid.utf8.lexicographicallyPrecedes(y.uuid.utf8)
+                if calls[a].record.start != calls[b].record.start { return calls[a].record.start < calls[b].record.start }
+                return calls[a].record.uuid.utf8.lexicographicallyPrecedes(calls[b].record.uuid.utf8)
             }
             let plan = calls[order[0]].subscription!.plan
             var left = max(0, plan.includedMinutes - alreadyUsed(key))
