@@ -1,0 +1,97 @@
+import Dispatch
+import Foundation
+import RatingCore
+
+/// Encodes rated calls as COPY rows of `cdrs`: one home for the column list
+/// and each column's text.
+struct CDRRowEncoder {
+    static let copyStatement = """
+        COPY cdrs (uuid, subscription_id, account_id, caller_id, destination, start_time, end_time, duration,
+                   billable_seconds, call_direction, call_type, call_status, hangup_cause, cost,
+                   processing_status, processing_error, metadata) FROM STDIN
+        """
+
+    // Pieces of every row, COPY-escaped once.
+    private let source: [UInt8]
+    private let periodKey = Array(", \"usage_period_start\": \"".utf8), chargedKey = Array("\", \"charged_minutes\": ".utf8)
+    private let includedKey = Array(", \"included_minutes\": ".utf8), overageKey = Array(", \"overage_minutes\": ".utf8)
+    private let directions = Dictionary(uniqueKeysWithValues: CallDirection.allCases.map { ($0, Array($0.rawValue.utf8)) })
+    private let types = Dictionary(uniqueKeysWithValues: CallType.allCases.map { ($0, Array($0.rawValue.utf8)) })
+    private let statuses = Dictionary(uniqueKeysWithValues: CallStatus.allCases.map { ($0, Array($0.rawValue.utf8)) })
+    private let processed = Array("processed".utf8), failed = Array("failed".utf8)
+
+    init(fileName: String) {
+        source = CopyEncoder.escaped("{\"source\": " + jsonString(fileName) + ", \"line\": ")
+    }
+
+    func encode(_ r: RatedCall, into row: inout CopyEncoder) {
+        let c = r.call
+        row.text(c.record.uuid)
+        row.text(c.subscription?.id)
+        row.text(c.subscription?.accountId)
+        row.text(c.record.callerId)
+        row.text(c.record.destination)
+        row.timestamp(c.record.start)
+        row.timestamp(c.record.end)
+        row.int(c.record.duration)
+        row.int(c.record.billsec)
+        row.raw(directions[c.direction]!)
+        row.raw(types[c.type]!)
+        row.raw(statuses[c.status]!)
+        row.text(c.record.hangupCause.isEmpty ? nil : c.record.hangupCause)
+        row.text(r.cost.description)
+        row.raw(c.subscription == nil ? failed : processed)
+        row.text(c.unmatchedReason)
+        row.raw(source)
+        row.appendDigits(Int64(c.record.lineNumber))
+        if let p = c.period {
+            row.append(periodKey); row.appendTimestamp(p.start)
+            row.append(chargedKey); row.appendDigits(Int64(c.chargedMinutes))
+            row.append(includedKey); row.appendDigits(Int64(r.includedMinutes))
+            row.append(overageKey); row.appendDigits(Int64(r.overageMinutes))
+        }
+        row.append([UInt8(ascii: "}")])
+        row.endRow()
+    }
+}
+
+/// A bounded hand-off of byte buffers from one producer thread to one
+/// consumer: the encoder fills the next buffer while the connection sends the
+/// last one, so the server is never left waiting for text.
+final class BufferPipe: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var buffers: [[UInt8]] = []
+    private var finished = false, cancelled = false
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// Blocks while full; returns false once the consumer has gone.
+    func put(_ buffer: [UInt8]) -> Bool {
+        condition.lock(); defer { condition.unlock() }
+        while buffers.count >= capacity && !cancelled { condition.wait() }
+        if cancelled { return false }
+        buffers.append(buffer)
+        condition.broadcast()
+        return true
+    }
+
+    func finish() {
+        condition.lock(); finished = true; condition.broadcast(); condition.unlock()
+    }
+
+    /// The consumer stops early: wakes a producer blocked in `put`.
+    func cancel() {
+        condition.lock(); cancelled = true; buffers.removeAll(); condition.broadcast(); condition.unlock()
+    }
+
+    /// The next buffer, or nil when the producer has finished and all were taken.
+    func take() -> [UInt8]? {
+        condition.lock(); defer { condition.unlock() }
+        while buffers.isEmpty && !finished { condition.wait() }
+        if buffers.isEmpty { return nil }
+        let b = buffers.removeFirst()
+        condition.broadcast()
+        return b
+    }
+}
