@@ -308,10 +308,10 @@ public final class RatingRun {
 
     private func summaryLine(_ o: FileOutcome) -> String {
         switch o.status {
-        case .already_rated: return "\(o.path): skipped: \(o.message ?? "already rated")"
+        case .already_rated: return "\(o.path): already rated, skipped: \(o.message ?? "")"
         case .failed: return "\(o.path): FAILED: \(o.message ?? "")"
         case .rated, .partial:
-            var s = "\(o.path): \(o.lines) lines: \(o.stored) stored (\(o.unmatched) unmatched), \(o.duplicates) duplicates, \(o.rejected) rejected"
+            var s = "\(o.path): lines \(o.lines) = stored \(o.stored) (unmatched \(o.unmatched)) + duplicates \(o.duplicates) + rejected \(o.rejected)"
             if options.dryRun { s += " (dry run, nothing written)" }
             if let m = o.message { s += "; PARTIAL: \(m)" }
             return s

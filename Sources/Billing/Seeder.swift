@@ -62,12 +62,12 @@ public struct Seeder {
 
     /// Loads the seeds in order, one transaction each.
     public func load(_ selected: [Seed], log: (String) -> Void = { _ in }) throws {
-        try run(selected.map { ($0.name, $0.up) }, verb: "seeded", log: log)
+        try run(selected.map { ($0.name, $0.up) }, verb: "loaded (rows already there are left as they are)", log: log)
     }
 
     /// Removes the seeded rows, last seed first.
     public func undo(_ selected: [Seed], log: (String) -> Void = { _ in }) throws {
-        try run(selected.reversed().map { ($0.name, $0.down) }, verb: "removed", log: log)
+        try run(selected.reversed().map { ($0.name, $0.down) }, verb: "removed its rows", log: log)
     }
 
     private func run(_ files: [(String, URL)], verb: String, log: (String) -> Void) throws {
@@ -78,12 +78,9 @@ public struct Seeder {
                 do {
                     try db.transaction { try db.execute(script: sql) }
                 } catch let e as PostgresError {
-                    if e.sqlState == "42P01" {
-                        throw BillingError("seed \(name) failed: \(e.message); run 'cdr-rater migrate' first")
-                    }
-                    throw BillingError("seed \(name) failed and was rolled back: \(e)")
+                    throw BillingError("seed \(name) failed and was rolled back: \(e)\(e.missingSchemaHint)")
                 }
-                log("\(verb) \(name)")
+                log("seed \(name): \(verb)")
             }
         }
     }

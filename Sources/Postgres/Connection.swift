@@ -25,6 +25,10 @@ public final class Connection {
             let message = scrub(oneLine(conn.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"))
             if let conn { PQfinish(conn) }
             self.conn = nil
+            // libpq checks option values (port, sslmode, ...) only when it connects.
+            if message.hasPrefix("invalid ") {
+                throw PostgresError(kind: .badConnectionString, message: "the database URL is not valid: \(message)")
+            }
             throw PostgresError(kind: .connection, message: "cannot connect to the database: \(message)")
         }
         _ = PQsetNoticeReceiver(conn, { _, _ in }, nil)
@@ -136,8 +140,12 @@ public final class Connection {
         }
     }
 
+    /// Hides the password in text from libpq or the server. libpq never puts
+    /// it in its messages; this is the second line of defence. A password of
+    /// under 4 characters is left alone: blanking every "1" or "p" would
+    /// garble the message and hint at the password.
     func scrub(_ text: String) -> String {
-        secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: "*****") }
+        secrets.filter { $0.count >= 4 }.reduce(text) { $0.replacingOccurrences(of: $1, with: "*****") }
     }
 }
 

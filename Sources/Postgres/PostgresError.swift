@@ -27,8 +27,10 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         return text
     }
 
-    /// True for a unique-constraint violation (SQLSTATE 23505).
-    public var isUniqueViolation: Bool { sqlState == "23505" }
+    /// What to do when a table is missing (SQLSTATE 42P01): the schema was never migrated.
+    public var missingSchemaHint: String {
+        sqlState == "42P01" ? "; is the database migrated? run 'cdr-rater migrate' (and 'cdr-rater seed') first" : ""
+    }
 }
 
 /// Collapses libpq's multi-line messages into one line.

@@ -122,7 +122,8 @@ public struct RunReport: Sendable {
         out += body.map(line)
         out.append("")
         out.append("files: \(files.count) (\(count(.rated)) rated, \(count(.partial)) partial, \(count(.already_rated)) already rated, \(count(.failed)) failed)")
-        out.append("lines: \(lines) = \(stored) stored + \(duplicates) duplicates + \(rejected) rejected; unmatched (stored as failed): \(unmatched)")
+        out.append("lines: \(lines) = \(stored) stored + \(duplicates) duplicates + \(rejected) rejected")
+        out.append("unmatched: \(unmatched) of the stored calls matched no subscription (processing_status 'failed', cost 0)")
         for f in files where f.status != .rated {
             out.append("  \(f.path): \(f.status.rawValue)" + (f.message.map { ": \($0)" } ?? ""))
         }

@@ -44,7 +44,7 @@ enum Main {
             note("cdr-rater: error: \(error.message)")
             exit(error.isUsage ? 2 : 1)
         } catch let error as PostgresError {
-            note("cdr-rater: error: \(error)")
+            note("cdr-rater: error: \(error)\(error.missingSchemaHint)")
             exit(error.kind == .badConnectionString ? 2 : 1)
         } catch let error as ProjectFiles.Missing {
             note("cdr-rater: error: \(error)")
@@ -60,7 +60,8 @@ enum Main {
                 print(CDRRater.fullMessage(for: error))
                 exit(0)
             }
-            note(CDRRater.fullMessage(for: error))
+            note("cdr-rater: error: \(CDRRater.message(for: error))")
+            note("see 'cdr-rater --help' or 'cdr-rater <command> --help'")
             exit(2)
         }
     }

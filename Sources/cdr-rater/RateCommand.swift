@@ -63,9 +63,9 @@ struct RateCommand: ParsableCommand {
         let t = report.total
         let rate = report.seconds > 0 ? Int(Double(report.lines) / report.seconds) : 0
         note("""
-            summary: \(report.files.count) files, \(report.lines) lines: \(report.stored) stored (\(report.unmatched) unmatched), \
-            \(report.duplicates) duplicates, \(report.rejected) rejected; \(t.includedMinutes + t.overageMinutes) minutes \
-            (\(t.includedMinutes) included, \(t.overageMinutes) overage), cost \(t.cost); \
+            summary: files \(report.files.count), lines \(report.lines) = stored \(report.stored) (unmatched \(report.unmatched)) \
+            + duplicates \(report.duplicates) + rejected \(report.rejected); minutes \(t.includedMinutes + t.overageMinutes) \
+            (included \(t.includedMinutes), overage \(t.overageMinutes)), cost \(t.cost); \
             \(String(format: "%.2f", report.seconds)) s, \(rate) CDRs/s\(dryRun ? " (dry run, nothing written)" : "")
             """)
         if report.failedFiles > 0 {

@@ -114,15 +114,15 @@ enum CLI {
     static func run(_ args: [String], db: TestDatabase?, environment: [String: String] = [:], cwd: URL? = nil) throws -> CLIResult {
         let (p, out, err) = try start(args, db: db, environment: environment, cwd: cwd)
         // Read both pipes before waiting so a chatty child never blocks.
-        var errData = Data()
+        final class Box: @unchecked Sendable { var data = Data() }
+        let errData = Box()
         let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async(group: group) { errData.data = err.fileHandleForReading.readDataToEndOfFile() }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         p.waitUntilExit()
         return CLIResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+                         stderr: String(decoding: errData.data, as: UTF8.self))
     }
 
     @discardableResult
