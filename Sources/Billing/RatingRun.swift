@@ -134,7 +134,7 @@ public final class RatingRun {
             let freshUUIDs = options.dryRun ? fresh.map(\.record.uuid) : []
             fresh = []
             outcome.stored = rated.count
-            outcome.unmatched = rated.filter { $0.call.subscription == nil }.count
+            outcome.unmatched = rated.reduce(0) { $0 + ($1.call.subscription == nil ? 1 : 0) }
             step("minute allocation")
 
             if !options.dryRun {
@@ -207,7 +207,7 @@ public final class RatingRun {
     private func copyCalls(_ rated: [RatedCall], fileName: String) throws {
         // In uuid order: the unique index on random uuids then fills page by
         // page instead of at random (COPY of 1,000,000 rows: 25.3 s -> 20.7 s).
-        let order = rated.indices.sorted { rated[$0].call.record.uuid < rated[$1].call.record.uuid }
+        let order = rated.indices.sorted { bytewiseLess(rated[$0].call.record.uuid, rated[$1].call.record.uuid) }
         let encoder = CDRRowEncoder(fileName: fileName)
         let pipe = BufferPipe(capacity: 8)
         let producer = DispatchGroup()

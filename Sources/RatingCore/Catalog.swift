@@ -80,9 +80,12 @@ public struct Catalog: Sendable {
 
     /// The account's subscription in force at `t`; the latest start wins.
     public func subscription(accountNumber: String, at t: Int64) -> Subscription? {
-        byAccountNumber[accountNumber]?
-            .filter { $0.isInForce(at: t) }
-            .max { ($0.start, $0.id) < ($1.start, $1.id) }
+        var best: Subscription?
+        for s in byAccountNumber[accountNumber] ?? [] where s.isInForce(at: t) {
+            if let b = best, (b.start, b.id) >= (s.start, s.id) { continue }
+            best = s
+        }
+        return best
     }
 
     public func hasAccount(_ accountNumber: String) -> Bool { byAccountNumber[accountNumber] != nil }

@@ -12,24 +12,30 @@ public struct LocalDateTime: Hashable, Sendable, Comparable {
     /// or an impossible date such as February 30.
     public init?<C: Collection>(bytes: C) where C.Element == UInt8 {
         guard bytes.count == 19 else { return nil }
-        var values = [Int](repeating: 0, count: 6)
-        var index = 0, field = 0, digits = 0
-        let seps: [Int: UInt8] = [4: UInt8(ascii: "-"), 7: UInt8(ascii: "-"), 13: UInt8(ascii: ":"), 16: UInt8(ascii: ":")]
+        var values = (0, 0, 0, 0, 0, 0)
+        var ok = true
+        var i = 0
         for b in bytes {
-            if index == 10 {
-                guard b == UInt8(ascii: " ") || b == UInt8(ascii: "T") else { return nil }
-                field += 1; digits = 0
-            } else if let sep = seps[index] {
-                guard b == sep else { return nil }
-                field += 1; digits = 0
-            } else {
+            switch i {
+            case 4, 7: ok = ok && b == UInt8(ascii: "-")
+            case 10: ok = ok && (b == UInt8(ascii: " ") || b == UInt8(ascii: "T"))
+            case 13, 16: ok = ok && b == UInt8(ascii: ":")
+            default:
                 guard b >= 0x30 && b <= 0x39 else { return nil }
-                values[field] = values[field] * 10 + Int(b - 0x30)
-                digits += 1
+                let d = Int(b - 0x30)
+                switch i {
+                case 0 ..< 4: values.0 = values.0 * 10 + d
+                case 5 ..< 7: values.1 = values.1 * 10 + d
+                case 8 ..< 10: values.2 = values.2 * 10 + d
+                case 11 ..< 13: values.3 = values.3 * 10 + d
+                case 14 ..< 16: values.4 = values.4 * 10 + d
+                default: values.5 = values.5 * 10 + d
+                }
             }
-            index += 1
+            i += 1
         }
-        self.init(year: values[0], month: values[1], day: values[2], hour: values[3], minute: values[4], second: values[5])
+        guard ok else { return nil }
+        self.init(year: values.0, month: values.1, day: values.2, hour: values.3, minute: values.4, second: values.5)
         guard (1...12).contains(month), (1...Calendar.daysIn(year: year, month: month)).contains(day),
               hour < 24, minute < 60, second < 60, year >= 1970 else { return nil }
     }

@@ -5,7 +5,8 @@ public enum NumberPlan {
     /// `00` becomes `+`; Indian numbers (10 digits starting 6-9, `0` + 10
     /// digits, `91` + 10 digits, `1800`/`1860` toll-free) become `+91...`.
     public static func normalize(_ raw: String) -> String {
-        var s = String(raw.unicodeScalars.filter { $0 != " " && $0 != "-" && $0 != "(" && $0 != ")" && $0 != "\t" })
+        let strip: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x2D || $0 == 0x28 || $0 == 0x29 || $0 == 0x09 }
+        var s = raw.utf8.contains(where: strip) ? String(decoding: raw.utf8.filter { !strip($0) }, as: UTF8.self) : raw
         if s.hasPrefix("00") { s = "+" + s.dropFirst(2) }
         guard !s.hasPrefix("+") else { return s }
         let digits = s.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }

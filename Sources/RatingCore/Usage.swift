@@ -1,3 +1,18 @@
+import Foundation
+
+/// Byte order of the UTF-8 text: how ties on start time are broken between uuids.
+@inline(__always)
+public func bytewiseLess(_ a: String, _ b: String) -> Bool {
+    var a = a, b = b
+    return a.withUTF8 { x in
+        b.withUTF8 { y in
+            let n = min(x.count, y.count)
+            let c = n == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, n)
+            return c != 0 ? c < 0 : x.count < y.count
+        }
+    }
+}
+
 /// One `subscription_usage` row's key: a subscription and a period start.
 public struct UsageKey: Hashable, Sendable, Comparable {
     public let subscriptionId: String
@@ -88,7 +103,7 @@ public enum MinuteAllocator {
         for (key, indices) in charged {
             let order = indices.sorted { a, b in
                 if calls[a].record.start != calls[b].record.start { return calls[a].record.start < calls[b].record.start }
-                return calls[a].record.uuid.utf8.lexicographicallyPrecedes(calls[b].record.uuid.utf8)
+                return bytewiseLess(calls[a].record.uuid, calls[b].record.uuid)
             }
             let plan = calls[order[0]].subscription!.plan
             var left = max(0, plan.includedMinutes - alreadyUsed(key))
