@@ -2,19 +2,7 @@ import Foundation
 import XCTest
 @testable import RatingCore
 
-final class CDRFileReaderTests: XCTestCase {
-    var dir: URL!
-
-    override func setUp() {
-        super.setUp()
-        dir = TS.tempDir()
-    }
-
-    override func tearDown() {
-        try? FileManager.default.removeItem(at: dir)
-        super.tearDown()
-    }
-
+final class CDRFileReaderTests: ScratchFolderTestCase {
     private func file(_ name: String, _ bytes: [UInt8]) -> String {
         TS.write(bytes, to: dir.appendingPathComponent(name))
     }

@@ -2,22 +2,11 @@ import Foundation
 import XCTest
 @testable import RatingCore
 
-final class FileParserTests: XCTestCase {
-    var dir: URL!
+final class FileParserTests: ScratchFolderTestCase {
     let sub = TS.subscription(id: "sub-1", account: "ACC-10001", start: TS.ist(2024, 10, 1))
     lazy var classifier = CallClassifier(
         catalog: Catalog(subscriptions: [sub], dids: [AssignedDID(number: "+911140001000", type: .local, subscriptionId: "sub-1")]),
         businessZone: TS.ist)
-
-    override func setUp() {
-        super.setUp()
-        dir = TS.tempDir()
-    }
-
-    override func tearDown() {
-        try? FileManager.default.removeItem(at: dir)
-        super.tearDown()
-    }
 
     private func write(_ name: String, _ bytes: [UInt8]) -> String { TS.write(bytes, to: dir.appendingPathComponent(name)) }
 

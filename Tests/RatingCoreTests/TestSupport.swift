@@ -78,3 +78,18 @@ enum TS {
                          hangupCause: cause ?? (billsec > 0 ? "NORMAL_CLEARING" : "NO_ANSWER"), lineNumber: line)
     }
 }
+
+/// A test case with a scratch folder `dir`, made anew for each test and removed after it.
+class ScratchFolderTestCase: XCTestCase {
+    var dir: URL!
+
+    override func setUp() {
+        super.setUp()
+        dir = TS.tempDir()
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(at: dir)
+        super.tearDown()
+    }
+}
