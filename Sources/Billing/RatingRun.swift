@@ -99,6 +99,12 @@ public final class RatingRun {
     }
 
     /// Rates one file and commits it, or says why not; never throws.
+    ///
+    /// The file is read twice, so that memory does not hold its calls: the
+    /// first reading finds duplicates, usage and the charged calls of each
+    /// usage row, from which minute allocation plans where included minutes
+    /// run out; the second reading rates every call against that plan and
+    /// streams it to COPY.
     private func rateFile(_ path: String, parser: FileParser, report: inout RunReport) -> FileOutcome {
         let started = Date()
         var outcome = FileOutcome(path: path, status: .rated)
@@ -107,6 +113,8 @@ public final class RatingRun {
             if trace { log("  \(name): \(String(format: "%.2f", Date().timeIntervalSince(mark))) s") }
             mark = Date()
         }
+        var rejects: RejectsFile?
+        defer { rejects?.discard() }
         do {
             let (digest, size) = try CDRFileReader.sha256(path: path)
             if try runDigests.contains(digest) || ledgerHas(digest) {
@@ -114,44 +122,65 @@ public final class RatingRun {
                 outcome.message = "a file with the same content (sha256 \(digest.prefix(12))) is already rated"
                 return outcome
             }
-            var parsed = try parser.parse(path: path)
-            step("read, parse and classify")
-            outcome.lines = parsed.lineCount
-            outcome.rejected = parsed.rejects.count
-            if let error = parsed.streamError {
-                outcome.status = .partial
-                outcome.message = "\(error); the \(parsed.lineCount) whole lines before it were read"
+            if !options.dryRun { rejects = RejectsFile(directory: options.rejectsDirectory, cdrPath: path, digest: digest) }
+
+            var scan = FileScan()
+            let end = try parser.parse(path: path) { chunk in
+                for r in chunk.rejects {
+                    scan.rejected += 1
+                    if scan.rejected <= 10 { log("\(path):\(r.lineNumber): rejected: \(r.reason)") }
+                    try rejects?.append(r)
+                }
+                try scan.take(chunk.calls) { uuids in
+                    try storedUUIDs(uuids).union(options.dryRun ? runUUIDs.intersection(uuids) : [])
+                }
             }
-            reportRejects(path, parsed.rejects)
+            if scan.rejected > 10 {
+                log("\(path): \(scan.rejected - 10) more rejected lines" + (options.dryRun ? "" : ", all in the rejects file"))
+            }
+            step("first reading: parse, classify, duplicates, usage")
+            outcome.lines = end.lineCount
+            outcome.rejected = scan.rejected
+            outcome.duplicates = scan.duplicates
+            outcome.stored = scan.stored
+            outcome.unmatched = scan.unmatched
+            if let error = end.streamError {
+                outcome.status = .partial
+                outcome.message = "\(error); the \(end.lineCount) whole lines before it were read"
+            }
 
-            let parsedCount = parsed.calls.count
-            var fresh = try dropDuplicates(&parsed.calls)
-            outcome.duplicates = parsedCount - fresh.count
-            step("duplicate check")
-
-            try usage.load(Set(fresh.compactMap { c in c.period.map { UsageKey(subscriptionId: c.subscription!.id, periodStart: $0.start) } }))
-            let (rated, added) = MinuteAllocator.allocate(fresh) { self.usage.totals($0).minutesUsed }
-            let freshUUIDs = options.dryRun ? fresh.map(\.record.uuid) : []
-            fresh = []
-            outcome.stored = rated.count
-            outcome.unmatched = rated.reduce(0) { $0 + ($1.call.subscription == nil ? 1 : 0) }
+            try usage.load(Set(scan.added.keys))
+            let plan = MinuteAllocator.plan(scan.charges, included: { self.catalog.subscription(id: $0.subscriptionId)!.plan.includedMinutes },
+                                            alreadyUsed: { self.usage.totals($0).minutesUsed })
+            scan.charges = [:]
+            var cost = Money.zero
+            for (key, minutes) in plan.totals {
+                let sub = catalog.subscription(id: key.subscriptionId)!
+                let overageCost = sub.plan.overageRatePerMinute.times(minutes.overage)
+                scan.tallies[sub.number]!.includedMinutes += minutes.included
+                scan.tallies[sub.number]!.overageMinutes += minutes.overage
+                scan.tallies[sub.number]!.cost += overageCost
+                cost += overageCost
+            }
             step("minute allocation")
 
             if !options.dryRun {
-                let rejectsPath = try writeRejects(path, digest: digest, parsed.rejects)
+                let rejectsPath = try rejects?.finish()
                 try db.transaction {
-                    try copyCalls(rated, fileName: (path as NSString).lastPathComponent)
-                    step("COPY cdrs")
-                    try writeUsage(added)
-                    try recordInLedger(outcome, path: path, size: size, digest: digest, layout: parsed.layout,
-                                       rated: rated, rejectsPath: rejectsPath, started: started)
+                    try copyCalls(path, parser: parser, plan: plan, skipping: scan.duplicateLines,
+                                  expected: (end.lineCount, digest))
+                    step("second reading and COPY cdrs")
+                    try writeUsage(scan.added)
+                    try recordInLedger(outcome, path: path, size: size, digest: digest, layout: end.layout,
+                                       chargedMinutes: scan.added.values.reduce(0) { $0 + $1.minutesUsed }, cost: cost,
+                                       rejectsPath: rejectsPath, started: started)
                 }
                 step("usage, balances, ledger, commit")
             }
-            usage.add(added)
+            usage.add(scan.added)
             runDigests.insert(digest)
-            runUUIDs.formUnion(freshUUIDs)
-            report.add(rated)
+            if options.dryRun { runUUIDs.formUnion(scan.uuids) }
+            report.add(scan.tallies)
         } catch {
             outcome = FileOutcome(path: path, status: .failed)
             outcome.message = "\(error); nothing from this file was stored"
@@ -159,30 +188,16 @@ public final class RatingRun {
         return outcome
     }
 
-    /// Keeps the first call of each uuid that is not stored yet (nor, in a dry
-    /// run, rated earlier in the run); empties `calls` so they are held once.
-    private func dropDuplicates(_ calls: inout [ClassifiedCall]) throws -> [ClassifiedCall] {
-        var seen = Set<String>(minimumCapacity: calls.count)
-        var fresh = calls.filter { seen.insert($0.record.uuid).inserted }
-        calls = []
-        var stored = try storedUUIDs(fresh.map(\.record.uuid))
-        if options.dryRun { stored.formUnion(runUUIDs.intersection(seen)) }
-        if !stored.isEmpty { fresh.removeAll { stored.contains($0.record.uuid) } }
-        return fresh
-    }
-
     private func recordInLedger(_ o: FileOutcome, path: String, size: Int64, digest: String, layout: CDRLayout?,
-                                rated: [RatedCall], rejectsPath: String?, started: Date) throws {
+                                chargedMinutes: Int, cost: Money, rejectsPath: String?, started: Date) throws {
         try db.query("""
             INSERT INTO cdr_files (file_name, path, size_bytes, sha256, layout, status, lines, stored, unmatched,
                 duplicates, rejected, charged_minutes, cost, rejects_path, error, started_at, finished_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, to_timestamp($16), now())
             """, [(path as NSString).lastPathComponent, path, String(size), digest, layout?.rawValue,
                   o.status.rawValue, String(o.lines), String(o.stored), String(o.unmatched),
-                  String(o.duplicates), String(o.rejected),
-                  String(rated.reduce(0) { $0 + $1.call.chargedMinutes }),
-                  rated.reduce(Money.zero) { $0 + $1.cost }.description, rejectsPath, o.message,
-                  String(started.timeIntervalSince1970)])
+                  String(o.duplicates), String(o.rejected), String(chargedMinutes), cost.description,
+                  rejectsPath, o.message, String(started.timeIntervalSince1970)])
     }
 
     private func ledgerHas(_ digest: String) throws -> Bool {
@@ -190,37 +205,60 @@ public final class RatingRun {
     }
 
     /// The uuids among `uuids` that `cdrs` already holds.
-    private func storedUUIDs(_ uuids: [String]) throws -> Set<String> {
+    private func storedUUIDs(_ uuids: Set<String>) throws -> Set<String> {
         var found = Set<String>()
+        let all = Array(uuids)
         var start = 0
-        while start < uuids.count {
-            let batch = uuids[start ..< min(start + 5000, uuids.count)]
+        while start < all.count {
+            let batch = all[start ..< min(start + 5000, all.count)]
             start += batch.count
-            let literal = postgresArrayLiteral(batch)
-            for row in try db.query("SELECT uuid FROM cdrs WHERE uuid = ANY($1::text[])", [literal]).rows { found.insert(row[0]!) }
+            for row in try db.query("SELECT uuid FROM cdrs WHERE uuid = ANY($1::text[])", [postgresArrayLiteral(batch)]).rows {
+                found.insert(row[0]!)
+            }
         }
         return found
     }
 
-    /// COPYs the file's rated calls into `cdrs`, encoding on a second thread
-    /// while this one sends.
-    private func copyCalls(_ rated: [RatedCall], fileName: String) throws {
-        // In uuid order: the unique index on random uuids then fills page by
-        // page instead of at random (COPY of 1,000,000 rows: 25.3 s -> 20.7 s).
-        let order = rated.indices.sorted { bytewiseLess(rated[$0].call.record.uuid, rated[$1].call.record.uuid) }
-        let encoder = CDRRowEncoder(fileName: fileName)
+    /// The second reading: rates every call that is not a duplicate against
+    /// the plan and COPYs it into `cdrs`. A second thread reads, rates and
+    /// encodes while this one sends; rows go in uuid order within batches, so
+    /// the unique index on random uuids fills page by page rather than at random.
+    private func copyCalls(_ path: String, parser: FileParser, plan: AllocationPlan, skipping duplicates: Set<Int>,
+                           expected: (lines: Int, sha256: String)) throws {
+        let encoder = CDRRowEncoder(fileName: (path as NSString).lastPathComponent)
         let pipe = BufferPipe(capacity: 8)
         let producer = DispatchGroup()
+        final class Failure: @unchecked Sendable { var error: Error? }
+        let failure = Failure()
         DispatchQueue.global().async(group: producer) {
-            var row = CopyEncoder(capacity: 256 * 1024)
-            for i in order {
-                encoder.encode(rated[i], into: &row)
-                if row.buffer.count >= 256 * 1024 {
-                    guard pipe.put(row.buffer) else { return }
-                    row.clear()
+            do {
+                var batch: [RatedCall] = []
+                var row = CopyEncoder(capacity: 256 * 1024)
+                func send() throws {
+                    batch.sort { bytewiseLess($0.call.record.uuid, $1.call.record.uuid) }
+                    for r in batch {
+                        encoder.encode(r, into: &row)
+                        if row.buffer.count >= 256 * 1024 {
+                            guard pipe.put(row.buffer) else { throw CancellationError() }
+                            row.clear()
+                        }
+                    }
+                    batch.removeAll(keepingCapacity: true)
                 }
+                let end = try parser.parse(path: path) { chunk in
+                    for c in chunk.calls where !duplicates.contains(c.record.lineNumber) {
+                        batch.append(MinuteAllocator.rate(c, plan))
+                    }
+                    if batch.count >= RatingRun.copyBatchRows { try send() }
+                }
+                try send()
+                guard end.lineCount == expected.lines, end.sha256 == nil || end.sha256 == expected.sha256 else {
+                    throw BillingError("\(path) changed while it was being rated: rate it again once the switch has finished writing it")
+                }
+                _ = pipe.put(row.buffer)
+            } catch {
+                failure.error = error
             }
-            _ = pipe.put(row.buffer)
             pipe.finish()
         }
         defer {
@@ -229,8 +267,13 @@ public final class RatingRun {
         }
         try db.copyIn(CDRRowEncoder.copyStatement) { sink in
             while let buffer = pipe.take() { try sink.write(buffer) }
+            producer.wait()
+            if let error = failure.error { throw error }
         }
     }
+
+    /// Rows sorted together before COPY: bounds the second reading's memory.
+    static let copyBatchRows = 100_000
 
     /// Upserts each touched usage row with its new totals and debits prepaid
     /// accounts by the growth of their rounded overage cost.
@@ -263,46 +306,6 @@ public final class RatingRun {
         for (account, amount) in debits.sorted(by: { $0.key < $1.key }) where amount != .zero {
             try db.query("UPDATE accounts SET balance = balance - $1::numeric, updated_at = now() WHERE id = $2 AND account_type = 'prepaid'",
                          [amount.formatted(decimals: 2), account])
-        }
-    }
-
-    /// Writes the file's rejected lines as CSV (line, reason, raw); returns its path.
-    private func writeRejects(_ path: String, digest: String, _ rejects: [RejectedLine]) throws -> String? {
-        guard !rejects.isEmpty else { return nil }
-        let dir = options.rejectsDirectory
-        do {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        } catch {
-            throw BillingError("cannot create the rejects folder \(dir): \(error.localizedDescription)")
-        }
-        let name = (path as NSString).lastPathComponent + "." + digest.prefix(8) + ".rejects.csv"
-        let target = (dir as NSString).appendingPathComponent(name)
-        var out = Array("line,reason,raw\n".utf8)
-        func quoted(_ bytes: [UInt8]) {
-            out.append(UInt8(ascii: "\""))
-            for b in bytes { out.append(b); if b == UInt8(ascii: "\"") { out.append(b) } }
-            out.append(UInt8(ascii: "\""))
-        }
-        for r in rejects {
-            out += Array("\(r.lineNumber),".utf8)
-            quoted(Array(r.reason.utf8))
-            out.append(UInt8(ascii: ","))
-            quoted(r.raw.filter { $0 != 0x0A && $0 != 0x0D })
-            out.append(0x0A)
-        }
-        let temporary = target + ".tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(out)) else {
-            throw BillingError("cannot write the rejects file \(temporary)")
-        }
-        _ = try? FileManager.default.removeItem(atPath: target)
-        try FileManager.default.moveItem(atPath: temporary, toPath: target)
-        return target
-    }
-
-    private func reportRejects(_ path: String, _ rejects: [RejectedLine]) {
-        for r in rejects.prefix(10) { log("\(path):\(r.lineNumber): rejected: \(r.reason)") }
-        if rejects.count > 10 {
-            log("\(path): \(rejects.count - 10) more rejected lines" + (options.dryRun ? "" : ", all in the rejects file"))
         }
     }
 

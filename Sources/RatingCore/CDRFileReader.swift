@@ -33,6 +33,9 @@ public final class CDRFileReader {
     public private(set) var streamError: FileReadError?
 
     private let handle: FileHandle
+    private let rawDigest = SHA256Digest()
+    /// SHA-256 of the file's bytes as read, once the whole file was read.
+    public private(set) var sha256: String?
     private var zstream = z_stream()
     private var inflating = false
     private var rawBuffer = [UInt8]()
@@ -72,7 +75,12 @@ public final class CDRFileReader {
         let data = handle.readData(ofLength: rawBuffer.count)
         rawStart = 0
         rawEnd = data.count
-        if data.isEmpty { rawEOF = true; return }
+        if data.isEmpty {
+            if !rawEOF { sha256 = rawDigest.finalizeHex() }
+            rawEOF = true
+            return
+        }
+        data.withUnsafeBytes { rawDigest.update($0) }
         data.withUnsafeBytes { src in
             rawBuffer.withUnsafeMutableBytes { dst in dst.copyMemory(from: src) }
         }

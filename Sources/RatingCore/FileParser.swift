@@ -19,6 +19,12 @@ public struct ParsedFile: Sendable {
     public var streamError: String?
 }
 
+/// The calls and rejects of consecutive lines of a file, in line order.
+public struct ParsedChunk: Sendable {
+    public var calls: [ClassifiedCall] = []
+    public var rejects: [RejectedLine] = []
+}
+
 /// Parses and classifies a file's lines on a pool of Dispatch workers.
 ///
 /// The reader cuts the file into chunks; at most `workers` chunks are being
@@ -40,55 +46,86 @@ public struct FileParser: Sendable {
         self.chunkLines = max(1, chunkLines)
     }
 
+    /// Parses the whole file into memory (for tests and small files).
     public func parse(path: String) throws -> ParsedFile {
-        let reader = try CDRFileReader(path: path)
         var result = ParsedFile()
-        var layout = self.layout
-        var layoutKnownFrom = layout == nil ? Int.max : 1
+        let end = try parse(path: path) { chunk in
+            result.calls.append(contentsOf: chunk.calls)
+            result.rejects.append(contentsOf: chunk.rejects)
+        }
+        result.lineCount = end.lineCount
+        result.layout = end.layout
+        result.streamError = end.streamError
+        return result
+    }
+
+    /// How a streamed file ended.
+    public struct FileEnd: Sendable {
+        public var lineCount = 0
+        public var layout: CDRLayout?
+        /// Set when the file ended early (truncated or corrupt gzip).
+        public var streamError: String?
+        /// SHA-256 of the bytes read, when the whole file was read.
+        public var sha256: String?
+    }
+
+    /// Streams the file: `each` gets every chunk's calls and rejects in line
+    /// order, on the calling thread, while the workers parse the next chunks.
+    /// Memory stays at a few chunks whatever the file's size.
+    public func parse(path: String, each: (ParsedChunk) throws -> Void) throws -> FileEnd {
+        let reader = try CDRFileReader(path: path)
+        var end = FileEnd()
+        end.layout = self.layout
+        var layoutKnownFrom = end.layout == nil ? Int.max : 1
         let results = ChunkResults()
         let slots = DispatchSemaphore(value: workers)
         let group = DispatchGroup()
         let queue = DispatchQueue(label: "cdr-rater.parse", attributes: .concurrent)
-        var sequence = 0
+        defer { group.wait() } // never leave workers behind, even when `each` throws
+        var sequence = 0, delivered = 0
+        func deliver(waiting: Bool) throws {
+            while delivered < sequence, let chunk = results.take(delivered, waiting: waiting) {
+                delivered += 1
+                try each(chunk)
+            }
+        }
         while let chunk = try reader.nextChunk(maxLines: chunkLines) {
-            result.lineCount += chunk.count
-            if layout == nil, let (detected, index) = FileParser.detectLayout(chunk) {
-                layout = detected
+            end.lineCount += chunk.count
+            if end.layout == nil, let (detected, index) = FileParser.detectLayout(chunk) {
+                end.layout = detected
                 layoutKnownFrom = chunk.firstLineNumber + index
             }
-            let decoder = RecordDecoder(layout: layout ?? .freeswitch, zone: switchZone, layoutKnownFrom: layoutKnownFrom)
+            let decoder = RecordDecoder(layout: end.layout ?? .freeswitch, zone: switchZone, layoutKnownFrom: layoutKnownFrom)
             let seq = sequence
             sequence += 1
             slots.wait()
             queue.async(group: group) {
-                let r = FileParser.parseChunk(chunk, decoder: decoder, classifier: classifier)
-                results.store(r, at: seq)
+                results.store(FileParser.parseChunk(chunk, decoder: decoder, classifier: classifier), at: seq)
                 slots.signal()
             }
+            try deliver(waiting: false)
         }
-        group.wait()
-        result.calls.reserveCapacity(result.lineCount)
-        for seq in 0 ..< sequence {
-            let r = results.take(seq)
-            result.calls.append(contentsOf: r.calls)
-            result.rejects.append(contentsOf: r.rejects)
-        }
-        result.layout = layout
-        result.streamError = reader.streamError?.message
-        return result
+        try deliver(waiting: true)
+        end.streamError = reader.streamError?.message
+        end.sha256 = reader.sha256
+        return end
     }
 
     /// Finished chunks by sequence number, filled by the workers.
     final class ChunkResults: @unchecked Sendable {
-        private var byIndex: [Int: ChunkResult] = [:]
-        private let lock = NSLock()
-        func store(_ r: ChunkResult, at i: Int) { lock.lock(); byIndex[i] = r; lock.unlock() }
-        func take(_ i: Int) -> ChunkResult { lock.lock(); defer { lock.unlock() }; return byIndex.removeValue(forKey: i)! }
-    }
+        private var byIndex: [Int: ParsedChunk] = [:]
+        private let condition = NSCondition()
 
-    struct ChunkResult {
-        var calls: [ClassifiedCall] = []
-        var rejects: [RejectedLine] = []
+        func store(_ r: ParsedChunk, at i: Int) {
+            condition.lock(); byIndex[i] = r; condition.broadcast(); condition.unlock()
+        }
+
+        /// Chunk `i`, waiting for it or not.
+        func take(_ i: Int, waiting: Bool) -> ParsedChunk? {
+            condition.lock(); defer { condition.unlock() }
+            while waiting && byIndex[i] == nil { condition.wait() }
+            return byIndex.removeValue(forKey: i)
+        }
     }
 
     /// The layout of the first line that has a known field count, and that line's index.
@@ -101,8 +138,8 @@ public struct FileParser: Sendable {
         return nil
     }
 
-    static func parseChunk(_ chunk: LineChunk, decoder: RecordDecoder, classifier: CallClassifier) -> ChunkResult {
-        var out = ChunkResult()
+    static func parseChunk(_ chunk: LineChunk, decoder: RecordDecoder, classifier: CallClassifier) -> ParsedChunk {
+        var out = ParsedChunk()
         out.calls.reserveCapacity(chunk.count)
         var csv = CSVLine()
         for i in 0 ..< chunk.count {

@@ -11,10 +11,15 @@ public struct CallTally: Sendable, Equatable {
 
     public init() {}
 
-    public mutating func add(_ r: RatedCall) {
+    /// Counts a call by status and type (its minutes and cost are added apart).
+    public mutating func count(_ call: ClassifiedCall) {
         calls += 1
-        byStatus[r.call.status, default: 0] += 1
-        byType[r.call.type, default: 0] += 1
+        byStatus[call.status, default: 0] += 1
+        byType[call.type, default: 0] += 1
+    }
+
+    public mutating func add(_ r: RatedCall) {
+        count(r.call)
         includedMinutes += r.includedMinutes
         overageMinutes += r.overageMinutes
         cost += r.cost
@@ -70,6 +75,11 @@ public struct RunReport: Sendable {
 
     public mutating func add(_ calls: [RatedCall]) {
         for r in calls { bySubscription[r.call.subscription?.number ?? RunReport.unmatchedLabel, default: CallTally()].add(r) }
+    }
+
+    /// Adds tallies per subscription number.
+    public mutating func add(_ tallies: [String: CallTally]) {
+        for (label, t) in tallies { bySubscription[label, default: CallTally()].add(t) }
     }
 
     public var total: CallTally { bySubscription.values.reduce(into: CallTally()) { $0.add($1) } }

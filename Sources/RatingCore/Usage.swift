@@ -45,6 +45,13 @@ public struct UsageTotals: Equatable, Sendable {
         self.tollFreeCalls = tollFreeCalls
     }
 
+    /// Adds what one call of the subscription contributes: its charged
+    /// minutes, and one to its type's counter when it was answered.
+    public mutating func add(_ call: ClassifiedCall) {
+        minutesUsed += call.chargedMinutes
+        if call.status == .answered { countAnswered(call.type) }
+    }
+
     /// Counts one answered call of the subscription by its type.
     public mutating func countAnswered(_ type: CallType) {
         switch type {
@@ -79,43 +86,106 @@ public struct RatedCall: Sendable {
     public var cost = Money.zero
 }
 
+/// A charged call as minute allocation sees it.
+public struct Charge: Sendable {
+    public let start: Int64
+    public let uuid: String
+    public let minutes: Int
+
+    public init(start: Int64, uuid: String, minutes: Int) {
+        self.start = start
+        self.uuid = uuid
+        self.minutes = minutes
+    }
+
+    /// (start_time, uuid) order, uuids compared byte by byte.
+    func precedes(start: Int64, uuid: String) -> Bool {
+        self.start != start ? self.start < start : bytewiseLess(self.uuid, uuid)
+    }
+}
+
+/// Where included minutes run out in each usage row, so that any charged call
+/// can be split into included and overage minutes on its own, in any order.
+public struct AllocationPlan: Sendable {
+    /// The call at which the row's included minutes run out, and how many of
+    /// its minutes are still included; absent when they never run out.
+    struct Threshold {
+        let start: Int64
+        let uuid: String
+        let includedPart: Int
+    }
+
+    fileprivate(set) var thresholds: [UsageKey: Threshold] = [:]
+    /// Per usage row: charged minutes of the batch that are included / overage.
+    public fileprivate(set) var totals: [UsageKey: (included: Int, overage: Int)] = [:]
+
+    /// Included and overage minutes of one charged call.
+    public func split(_ key: UsageKey, start: Int64, uuid: String, minutes: Int) -> (included: Int, overage: Int) {
+        guard let t = thresholds[key] else { return (minutes, 0) }
+        if start == t.start && uuid == t.uuid { return (t.includedPart, minutes - t.includedPart) }
+        return Charge(start: start, uuid: uuid, minutes: minutes).precedes(start: t.start, uuid: t.uuid) ? (minutes, 0) : (0, minutes)
+    }
+}
+
 /// Uses up included minutes in (start_time, uuid) order within each
 /// (subscription, period), after the minutes already recorded for it.
 public enum MinuteAllocator {
-    /// Rates `calls`; `alreadyUsed` gives the minutes recorded for a usage row
-    /// before this batch. Returns the rated calls (same order) and the usage
-    /// this batch adds per row.
+    /// Plans a batch: `charges` per usage row (uuids unique), `included` the
+    /// plan's included minutes of a row, `alreadyUsed` the minutes recorded
+    /// for it before the batch.
+    public static func plan(_ charges: [UsageKey: [Charge]], included: (UsageKey) -> Int,
+                            alreadyUsed: (UsageKey) -> Int) -> AllocationPlan {
+        var plan = AllocationPlan()
+        for (key, list) in charges where !list.isEmpty {
+            let ordered = list.sorted { $0.precedes(start: $1.start, uuid: $1.uuid) }
+            let left = max(0, included(key) - alreadyUsed(key))
+            let total = ordered.reduce(0) { $0 + $1.minutes }
+            plan.totals[key] = (min(total, left), total - min(total, left))
+            var before = 0
+            for c in ordered {
+                if before + c.minutes > left {
+                    plan.thresholds[key] = AllocationPlan.Threshold(start: c.start, uuid: c.uuid, includedPart: left - before)
+                    break
+                }
+                before += c.minutes
+            }
+        }
+        return plan
+    }
+
+    /// The usage row a classified call counts in, if it matched a subscription.
+    public static func usageKey(_ call: ClassifiedCall) -> UsageKey? {
+        guard let sub = call.subscription, let period = call.period else { return nil }
+        return UsageKey(subscriptionId: sub.id, periodStart: period.start)
+    }
+
+    /// Rates `calls` (uuids unique); `alreadyUsed` gives the minutes recorded
+    /// for a usage row before this batch. Returns the rated calls (same order)
+    /// and the usage this batch adds per row.
     public static func allocate(_ calls: [ClassifiedCall], alreadyUsed: (UsageKey) -> Int)
         -> (rated: [RatedCall], added: [UsageKey: UsageTotals])
     {
-        var rated = calls.map { RatedCall(call: $0) }
         var added: [UsageKey: UsageTotals] = [:]
-        var charged: [UsageKey: [Int]] = [:]
-        for (i, call) in calls.enumerated() {
-            guard let sub = call.subscription, let period = call.period else { continue }
-            let key = UsageKey(subscriptionId: sub.id, periodStart: period.start)
-            if call.status == .answered { added[key, default: UsageTotals()].countAnswered(call.type) }
+        var charges: [UsageKey: [Charge]] = [:]
+        var included: [UsageKey: Int] = [:]
+        for call in calls {
+            guard let key = usageKey(call) else { continue }
+            added[key, default: UsageTotals()].add(call)
             if call.chargedMinutes > 0 {
-                added[key, default: UsageTotals()].minutesUsed += call.chargedMinutes
-                charged[key, default: []].append(i)
+                charges[key, default: []].append(Charge(start: call.record.start, uuid: call.record.uuid, minutes: call.chargedMinutes))
+                included[key] = call.subscription!.plan.includedMinutes
             }
         }
-        for (key, indices) in charged {
-            let order = indices.sorted { a, b in
-                if calls[a].record.start != calls[b].record.start { return calls[a].record.start < calls[b].record.start }
-                return bytewiseLess(calls[a].record.uuid, calls[b].record.uuid)
-            }
-            let plan = calls[order[0]].subscription!.plan
-            var left = max(0, plan.includedMinutes - alreadyUsed(key))
-            for i in order {
-                let minutes = calls[i].chargedMinutes
-                let included = min(left, minutes)
-                left -= included
-                rated[i].includedMinutes = included
-                rated[i].overageMinutes = minutes - included
-                rated[i].cost = plan.overageRatePerMinute.times(minutes - included)
-            }
-        }
-        return (rated, added)
+        let plan = plan(charges, included: { included[$0] ?? 0 }, alreadyUsed: alreadyUsed)
+        return (calls.map { rate($0, plan) }, added)
+    }
+
+    /// A classified call with its minutes split and priced by the plan.
+    public static func rate(_ call: ClassifiedCall, _ plan: AllocationPlan) -> RatedCall {
+        var r = RatedCall(call: call)
+        guard call.chargedMinutes > 0, let key = usageKey(call) else { return r }
+        (r.includedMinutes, r.overageMinutes) = plan.split(key, start: call.record.start, uuid: call.record.uuid, minutes: call.chargedMinutes)
+        r.cost = call.subscription!.plan.overageRatePerMinute.times(r.overageMinutes)
+        return r
     }
 }
