@@ -272,3 +272,38 @@ struct SplitMix: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// The plan on its own: where included minutes run out, worked by hand.
+final class AllocationPlanTests: XCTestCase {
+    let key = UsageKey(subscriptionId: "sub-1", periodStart: 0)
+
+    func testThresholdSplitsTheCallThatCrossesTheLine() {
+        // 10 included, 7 used: 3 left. In order: u3 (start 50, 1 min), u1 (100, 1), u2 (100, 2), u4 (200, 4).
+        // u3 and u1 fit (1 left), u2 crosses: 1 included + 1 overage, u4 is all overage.
+        let charges = [Charge(start: 100, uuid: "u1", minutes: 1), Charge(start: 100, uuid: "u2", minutes: 2),
+                       Charge(start: 50, uuid: "u3", minutes: 1), Charge(start: 200, uuid: "u4", minutes: 4)]
+        let plan = MinuteAllocator.plan([key: charges], included: { _ in 10 }, alreadyUsed: { _ in 7 })
+        XCTAssertTrue(plan.split(key, start: 50, uuid: "u3", minutes: 1) == (1, 0))
+        XCTAssertTrue(plan.split(key, start: 100, uuid: "u1", minutes: 1) == (1, 0))
+        XCTAssertTrue(plan.split(key, start: 100, uuid: "u2", minutes: 2) == (1, 1))
+        XCTAssertTrue(plan.split(key, start: 200, uuid: "u4", minutes: 4) == (0, 4))
+        XCTAssertTrue(plan.totals[key]! == (3, 5))
+    }
+
+    func testNothingLeftMakesEveryMinuteOverage() {
+        let plan = MinuteAllocator.plan([key: [Charge(start: 5, uuid: "a", minutes: 2), Charge(start: 6, uuid: "b", minutes: 3)]],
+                                        included: { _ in 500 }, alreadyUsed: { _ in 520 })
+        XCTAssertTrue(plan.split(key, start: 5, uuid: "a", minutes: 2) == (0, 2))
+        XCTAssertTrue(plan.split(key, start: 6, uuid: "b", minutes: 3) == (0, 3))
+        XCTAssertTrue(plan.totals[key]! == (0, 5))
+    }
+
+    func testExactFitLeavesNoThreshold() {
+        let plan = MinuteAllocator.plan([key: [Charge(start: 5, uuid: "a", minutes: 1), Charge(start: 6, uuid: "b", minutes: 2)]],
+                                        included: { _ in 3 }, alreadyUsed: { _ in 0 })
+        XCTAssertTrue(plan.split(key, start: 6, uuid: "b", minutes: 2) == (2, 0))
+        XCTAssertTrue(plan.totals[key]! == (3, 0))
+        let other = UsageKey(subscriptionId: "sub-2", periodStart: 0)
+        XCTAssertTrue(plan.split(other, start: 1, uuid: "z", minutes: 4) == (4, 0), "a row with no charges planned never runs out")
+    }
+}
