@@ -11,7 +11,7 @@ struct FileScan {
     /// Line numbers of calls not to store: a uuid seen earlier in the file or already stored.
     var duplicateLines = Set<Int>()
     /// uuids of the file, first occurrences only (in a dry run, remembered for the next files).
-    var uuids = Set<String>()
+    var uuids = Set<CDRKey>()
     var charges: [UsageKey: [Charge]] = [:]
     var added: [UsageKey: UsageTotals] = [:]
     /// Report counts per subscription number; minutes and cost are added once allocated.
@@ -25,7 +25,7 @@ struct FileScan {
         var fresh: [ClassifiedCall] = []
         fresh.reserveCapacity(calls.count)
         for c in calls {
-            if uuids.insert(c.record.uuid).inserted { fresh.append(c) } else { duplicateLines.insert(c.record.lineNumber) }
+            if uuids.insert(CDRKey(c.record.uuid)).inserted { fresh.append(c) } else { duplicateLines.insert(c.record.lineNumber) }
         }
         let already = try alreadyStored(Set(fresh.map(\.record.uuid)))
         for c in fresh {

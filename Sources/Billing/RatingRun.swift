@@ -38,7 +38,7 @@ public final class RatingRun {
     /// Fingerprints and uuids rated earlier in this run: in a dry run the
     /// database never sees them, so duplicates across files are caught here.
     private var runDigests = Set<String>()
-    private var runUUIDs = Set<String>()
+    private var runUUIDs = Set<CDRKey>()
 
     public init(db: Connection, options: RatingOptions, log: @escaping (String) -> Void) {
         self.db = db
@@ -132,7 +132,7 @@ public final class RatingRun {
                     try rejects?.append(r)
                 }
                 try scan.take(chunk.calls) { uuids in
-                    try storedUUIDs(uuids).union(options.dryRun ? runUUIDs.intersection(uuids) : [])
+                    try storedUUIDs(uuids).union(options.dryRun ? uuids.filter { runUUIDs.contains(CDRKey($0)) } : [])
                 }
             }
             if scan.rejected > 10 {
@@ -165,6 +165,7 @@ public final class RatingRun {
             step("minute allocation")
 
             if !options.dryRun {
+                scan.uuids = [] // the second reading needs only the duplicate lines
                 let rejectsPath = try rejects?.finish()
                 try db.transaction {
                     try copyCalls(path, parser: parser, plan: plan, skipping: scan.duplicateLines,
@@ -179,7 +180,9 @@ public final class RatingRun {
             }
             usage.add(scan.added)
             runDigests.insert(digest)
-            if options.dryRun { runUUIDs.formUnion(scan.uuids) }
+            if options.dryRun {
+                if runUUIDs.isEmpty { runUUIDs = scan.uuids } else { runUUIDs.formUnion(scan.uuids) } // the first file's set, not a copy
+            }
             report.add(scan.tallies)
         } catch {
             outcome = FileOutcome(path: path, status: .failed)

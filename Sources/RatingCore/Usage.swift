@@ -89,18 +89,18 @@ public struct RatedCall: Sendable {
 /// A charged call as minute allocation sees it.
 public struct Charge: Sendable {
     public let start: Int64
-    public let uuid: String
+    public let key: CDRKey
     public let minutes: Int
 
     public init(start: Int64, uuid: String, minutes: Int) {
         self.start = start
-        self.uuid = uuid
+        key = CDRKey(uuid)
         self.minutes = minutes
     }
 
     /// (start_time, uuid) order, uuids compared byte by byte.
-    func precedes(start: Int64, uuid: String) -> Bool {
-        self.start != start ? self.start < start : bytewiseLess(self.uuid, uuid)
+    func precedes(_ other: Charge) -> Bool {
+        start != other.start ? start < other.start : key < other.key
     }
 }
 
@@ -110,8 +110,7 @@ public struct AllocationPlan: Sendable {
     /// The call at which the row's included minutes run out, and how many of
     /// its minutes are still included; absent when they never run out.
     struct Threshold {
-        let start: Int64
-        let uuid: String
+        let call: Charge
         let includedPart: Int
     }
 
@@ -122,8 +121,9 @@ public struct AllocationPlan: Sendable {
     /// Included and overage minutes of one charged call.
     public func split(_ key: UsageKey, start: Int64, uuid: String, minutes: Int) -> (included: Int, overage: Int) {
         guard let t = thresholds[key] else { return (minutes, 0) }
-        if start == t.start && uuid == t.uuid { return (t.includedPart, minutes - t.includedPart) }
-        return Charge(start: start, uuid: uuid, minutes: minutes).precedes(start: t.start, uuid: t.uuid) ? (minutes, 0) : (0, minutes)
+        let call = Charge(start: start, uuid: uuid, minutes: minutes)
+        if call.start == t.call.start && call.key == t.call.key { return (t.includedPart, minutes - t.includedPart) }
+        return call.precedes(t.call) ? (minutes, 0) : (0, minutes)
     }
 }
 
@@ -137,14 +137,14 @@ public enum MinuteAllocator {
                             alreadyUsed: (UsageKey) -> Int) -> AllocationPlan {
         var plan = AllocationPlan()
         for (key, list) in charges where !list.isEmpty {
-            let ordered = list.sorted { $0.precedes(start: $1.start, uuid: $1.uuid) }
+            let ordered = list.sorted { $0.precedes($1) }
             let left = max(0, included(key) - alreadyUsed(key))
             let total = ordered.reduce(0) { $0 + $1.minutes }
             plan.totals[key] = (min(total, left), total - min(total, left))
             var before = 0
             for c in ordered {
                 if before + c.minutes > left {
-                    plan.thresholds[key] = AllocationPlan.Threshold(start: c.start, uuid: c.uuid, includedPart: left - before)
+                    plan.thresholds[key] = AllocationPlan.Threshold(call: c, includedPart: left - before)
                     break
                 }
                 before += c.minutes

@@ -1,0 +1,58 @@
+/// A CDR uuid held compactly: a canonical lowercase UUID (what FreeSWITCH
+/// writes) as two integers with no heap allocation, anything else as text.
+/// Ordered as the bytes of the text, like the uuids themselves.
+public enum CDRKey: Hashable, Sendable, Comparable {
+    case uuid(UInt64, UInt64)
+    case text(String)
+
+    public init(_ s: String) {
+        var s = s
+        self = s.withUTF8 { CDRKey.parseUUID($0) } ?? .text(s)
+    }
+
+    /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, lowercase hex only: then the
+    /// numeric order of the two halves is the byte order of the text.
+    private static func parseUUID(_ b: UnsafeBufferPointer<UInt8>) -> CDRKey? {
+        guard b.count == 36 else { return nil }
+        var hi: UInt64 = 0, lo: UInt64 = 0, digits = 0
+        for (i, c) in b.enumerated() {
+            if i == 8 || i == 13 || i == 18 || i == 23 {
+                guard c == UInt8(ascii: "-") else { return nil }
+                continue
+            }
+            let v: UInt64
+            switch c {
+            case UInt8(ascii: "0") ... UInt8(ascii: "9"): v = UInt64(c - UInt8(ascii: "0"))
+            case UInt8(ascii: "a") ... UInt8(ascii: "f"): v = UInt64(c - UInt8(ascii: "a") + 10)
+            default: return nil
+            }
+            if digits < 16 { hi = hi << 4 | v } else { lo = lo << 4 | v }
+            digits += 1
+        }
+        return .uuid(hi, lo)
+    }
+
+    /// The uuid as written.
+    public var text: String {
+        switch self {
+        case .text(let s): return s
+        case .uuid(let hi, let lo):
+            let hex = Array("0123456789abcdef".utf8)
+            var out = [UInt8]()
+            out.reserveCapacity(36)
+            for (n, half) in [hi, lo].enumerated() {
+                for i in 0 ..< 16 {
+                    let position = n * 16 + i
+                    if position == 8 || position == 12 || position == 16 || position == 20 { out.append(UInt8(ascii: "-")) }
+                    out.append(hex[Int((half >> UInt64(60 - 4 * i)) & 0xF)])
+                }
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+    }
+
+    public static func < (a: CDRKey, b: CDRKey) -> Bool {
+        if case .uuid(let ah, let al) = a, case .uuid(let bh, let bl) = b { return (ah, al) < (bh, bl) }
+        return bytewiseLess(a.text, b.text)
+    }
+}
