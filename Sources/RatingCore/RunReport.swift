@@ -18,13 +18,6 @@ public struct CallTally: Sendable, Equatable {
         byType[call.type, default: 0] += 1
     }
 
-    public mutating func add(_ r: RatedCall) {
-        count(r.call)
-        includedMinutes += r.includedMinutes
-        overageMinutes += r.overageMinutes
-        cost += r.cost
-    }
-
     public mutating func add(_ t: CallTally) {
         calls += t.calls
         for (k, v) in t.byStatus { byStatus[k, default: 0] += v }
@@ -72,10 +65,6 @@ public struct RunReport: Sendable {
     public var seconds: Double = 0
 
     public init(dryRun: Bool) { self.dryRun = dryRun }
-
-    public mutating func add(_ calls: [RatedCall]) {
-        for r in calls { bySubscription[r.call.subscription?.number ?? RunReport.unmatchedLabel, default: CallTally()].add(r) }
-    }
 
     /// Adds tallies per subscription number.
     public mutating func add(_ tallies: [String: CallTally]) {
