@@ -4,11 +4,13 @@ import RatingCore
 /// Reads the subscriptions, plans, accounts and DIDs rating needs.
 enum CatalogLoader {
     static func load(_ db: Connection) throws -> Catalog {
+        // Calls start on whole seconds: start_date <= t and t < end hold exactly
+        // when compared with the dates rounded up to whole seconds.
         let subs = try db.query("""
             SELECT s.id, s.subscription_number, a.id, a.account_number, a.account_type::text,
                    p.id, p.name, p.included_minutes, p.overage_rate_per_minute::text,
-                   floor(extract(epoch FROM s.start_date))::bigint,
-                   floor(extract(epoch FROM coalesce(s.end_date, s.cancelled_at)))::bigint
+                   ceil(extract(epoch FROM s.start_date))::bigint,
+                   ceil(extract(epoch FROM coalesce(s.end_date, s.cancelled_at)))::bigint
             FROM subscriptions s
             JOIN accounts a ON a.id = s.account_id
             JOIN rate_plans p ON p.id = s.rate_plan_id

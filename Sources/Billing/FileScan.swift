@@ -21,15 +21,15 @@ struct FileScan {
 
     /// Takes one chunk's calls in line order; `alreadyStored` says which uuids the
     /// database (or, in a dry run, an earlier file) already holds.
-    mutating func take(_ calls: [ClassifiedCall], alreadyStored: (Set<String>) throws -> Set<String>) rethrows {
+    mutating func take(_ calls: [ClassifiedCall], alreadyStored: ([String]) throws -> Set<CDRKey>) rethrows {
         var fresh: [ClassifiedCall] = []
         fresh.reserveCapacity(calls.count)
         for c in calls {
             if uuids.insert(CDRKey(c.record.uuid)).inserted { fresh.append(c) } else { duplicateLines.insert(c.record.lineNumber) }
         }
-        let already = try alreadyStored(Set(fresh.map(\.record.uuid)))
+        let already = try alreadyStored(fresh.map(\.record.uuid))
         for c in fresh {
-            if already.contains(c.record.uuid) {
+            if !already.isEmpty && already.contains(CDRKey(c.record.uuid)) {
                 duplicateLines.insert(c.record.lineNumber)
                 continue
             }

@@ -69,7 +69,8 @@ public final class RatingRun {
                 files.insert(path)
             }
         }
-        return files.sorted()
+        // Absolute paths, so that `./b.csv a.csv` and `b.csv a.csv` rate in the same order.
+        return Set(files.map { URL(fileURLWithPath: $0).standardizedFileURL.path }).sorted()
     }
 
     public func run() throws -> RunReport {
@@ -132,7 +133,7 @@ public final class RatingRun {
                     try rejects?.append(r)
                 }
                 try scan.take(chunk.calls) { uuids in
-                    try storedUUIDs(uuids).union(options.dryRun ? uuids.filter { runUUIDs.contains(CDRKey($0)) } : [])
+                    try storedUUIDs(uuids).union(options.dryRun ? uuids.map(CDRKey.init).filter { runUUIDs.contains($0) } : [])
                 }
             }
             if scan.rejected > 10 {
@@ -208,15 +209,14 @@ public final class RatingRun {
     }
 
     /// The uuids among `uuids` that `cdrs` already holds.
-    private func storedUUIDs(_ uuids: Set<String>) throws -> Set<String> {
-        var found = Set<String>()
-        let all = Array(uuids)
+    private func storedUUIDs(_ uuids: [String]) throws -> Set<CDRKey> {
+        var found = Set<CDRKey>()
         var start = 0
-        while start < all.count {
-            let batch = all[start ..< min(start + 5000, all.count)]
+        while start < uuids.count {
+            let batch = uuids[start ..< min(start + 5000, uuids.count)]
             start += batch.count
             for row in try db.query("SELECT uuid FROM cdrs WHERE uuid = ANY($1::text[])", [postgresArrayLiteral(batch)]).rows {
-                found.insert(row[0]!)
+                found.insert(CDRKey(row[0]!))
             }
         }
         return found

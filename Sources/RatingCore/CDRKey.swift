@@ -51,6 +51,23 @@ public enum CDRKey: Hashable, Sendable, Comparable {
         }
     }
 
+    /// Equal when the bytes are: PostgreSQL compares uuids byte by byte,
+    /// where Swift's String would call two spellings of "é" equal.
+    public static func == (a: CDRKey, b: CDRKey) -> Bool {
+        switch (a, b) {
+        case let (.uuid(ah, al), .uuid(bh, bl)): return ah == bh && al == bl
+        case let (.text(x), .text(y)): return x.utf8.elementsEqual(y.utf8)
+        default: return false
+        }
+    }
+
+    public func hash(into h: inout Hasher) {
+        switch self {
+        case let .uuid(hi, lo): h.combine(0 as UInt8); h.combine(hi); h.combine(lo)
+        case let .text(s): h.combine(1 as UInt8); for b in s.utf8 { h.combine(b) }
+        }
+    }
+
     public static func < (a: CDRKey, b: CDRKey) -> Bool {
         if case .uuid(let ah, let al) = a, case .uuid(let bh, let bl) = b { return (ah, al) < (bh, bl) }
         return bytewiseLess(a.text, b.text)

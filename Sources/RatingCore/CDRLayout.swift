@@ -101,11 +101,13 @@ public struct RecordDecoder: Sendable {
             guard let v = fields[i].nonNegativeInt else {
                 throw RejectReason("\(name) '\(String(decoding: fields[i].prefix(40), as: UTF8.self))' is not a whole number of seconds >= 0")
             }
+            guard v <= Int(Int32.max) else { throw RejectReason("\(name) \(v) is larger than \(Int32.max) seconds") }
             return v
         }
         func text(_ i: Int, _ name: String, max: Int) throws(RejectReason) -> String {
             let s = fields.string(i)
-            guard s.count <= max else { throw RejectReason("\(name) is longer than \(max) characters") }
+            // varchar(n) counts code points, not what Swift calls characters.
+            guard s.unicodeScalars.count <= max else { throw RejectReason("\(name) is longer than \(max) characters") }
             return s
         }
 

@@ -13,6 +13,9 @@ public struct ClassifiedCall: Sendable {
     public var unmatchedReason: String?
     /// The usage period the call falls in (nil when unmatched).
     public var period: UsagePeriod?
+
+    /// The most this call can cost: every charged minute at the overage rate.
+    public var maximumCost: Money { subscription.map { $0.plan.overageRatePerMinute.times(chargedMinutes) } ?? .zero }
 }
 
 /// SPEC section 3 "Subscription in force", matching order, direction, call

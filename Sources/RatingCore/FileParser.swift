@@ -164,7 +164,12 @@ public struct FileParser: Sendable {
             }
             do {
                 let record = try decoder.decode(csv, rawLine: line, lineNumber: number)
-                out.calls.append(classifier.classify(record))
+                let call = classifier.classify(record)
+                guard call.maximumCost <= Money.largestCallCost else {
+                    reject("\(call.chargedMinutes) charged minutes could cost more than a call's cost can hold (\(Money.largestCallCost))")
+                    continue
+                }
+                out.calls.append(call)
             } catch {
                 reject(error.text)
             }

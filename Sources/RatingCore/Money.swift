@@ -8,6 +8,8 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
     public let units: Int64
     public static let scale: Int64 = 10_000
     public static let zero = Money(units: 0)
+    /// The largest amount `cdrs.cost` (numeric(10,4)) holds: 999999.9999.
+    public static let largestCallCost = Money(units: 9_999_999_999)
 
     public init(units: Int64) { self.units = units }
 

@@ -25,4 +25,11 @@ final class CDRKeyTests: XCTestCase {
         let byBytes = texts.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
         XCTAssertEqual(byKey, byBytes)
     }
+
+    /// PostgreSQL compares bytes: two spellings of "é" are two uuids.
+    func testCanonicallyEquivalentTextsAreDifferentKeys() {
+        let composed = CDRKey("caf\u{E9}-1"), decomposed = CDRKey("cafe\u{301}-1")
+        XCTAssertNotEqual(composed, decomposed)
+        XCTAssertEqual(Set([composed, decomposed]).count, 2)
+    }
 }

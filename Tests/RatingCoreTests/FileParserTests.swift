@@ -214,4 +214,16 @@ final class FileParserTests: ScratchFolderTestCase {
     func testMissingFileThrows() {
         XCTAssertThrowsError(try parser(workers: 1, chunkLines: 1).parse(path: dir.appendingPathComponent("none.csv").path))
     }
+
+    /// 120,000,000 s = 2,000,000 minutes at 0.50 = 1,000,000.0000, one paisa-ten-thousandth over numeric(10,4).
+    func testCallThatCouldOverflowTheCostColumnIsRejected() throws {
+        let big = CDRText.freeswitch(start: "2024-10-05 10:00:00", answer: "2024-10-05 10:00:05", end: "2024-10-05 10:00:05",
+                                     duration: "120000000", billsec: "120000000", uuid: "big-1", account: "ACC-10001")
+        let fits = CDRText.freeswitch(duration: "119999940", billsec: "119999940", uuid: "fits-1", account: "ACC-10001")
+        let path = write("big.csv", Array((big + "\n" + fits + "\n").utf8))
+        let r = try parser(workers: 1, chunkLines: 10, layout: .freeswitch).parse(path: path)
+        XCTAssertEqual(r.rejects.map(\.lineNumber), [1], r.rejects.map(\.reason).joined(separator: "; "))
+        XCTAssertTrue(r.rejects[0].reason.contains("2000000 charged minutes could cost more"), r.rejects[0].reason)
+        XCTAssertEqual(r.calls.map(\.record.uuid), ["fits-1"]) // 119,999,940 s = 1,999,999 minutes: 999,999.5000
+    }
 }

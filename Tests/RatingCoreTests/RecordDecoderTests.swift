@@ -241,4 +241,15 @@ final class RecordDecoderTests: XCTestCase {
             }
         }
     }
+
+    /// varchar(100) counts code points: "e" + combining accent is two.
+    func testLengthLimitsCountCodePoints() {
+        let cause = String(repeating: "e\u{301}", count: 60) // 60 characters, 120 code points
+        XCTAssertEqual(reason(CDRText.freeswitch(cause: cause), .freeswitch), "hangup cause is longer than 100 characters")
+    }
+
+    func testSecondsMustFitAnIntegerColumn() {
+        let line = CDRText.freeswitch(duration: "3000000000", billsec: "3000000000")
+        XCTAssertEqual(reason(line, .freeswitch), "duration 3000000000 is larger than 2147483647 seconds")
+    }
 }
