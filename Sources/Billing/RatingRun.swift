@@ -228,13 +228,13 @@ public final class RatingRun {
     /// the unique index on random uuids fills page by page rather than at random.
     private func copyCalls(_ path: String, parser: FileParser, plan: AllocationPlan, skipping duplicates: Set<Int>,
                            expected: (lines: Int, sha256: String)) throws {
-        let encoder = CDRRowEncoder(fileName: (path as NSString).lastPathComponent)
         let pipe = BufferPipe(capacity: 8)
         let producer = DispatchGroup()
         final class Failure: @unchecked Sendable { var error: Error? }
         let failure = Failure()
         DispatchQueue.global().async(group: producer) {
             do {
+                var encoder = CDRRowEncoder(fileName: (path as NSString).lastPathComponent)
                 var batch: [RatedCall] = []
                 var row = CopyEncoder(capacity: 256 * 1024)
                 func send() throws {

@@ -59,6 +59,11 @@ final class RatingTests: XCTestCase {
             2024-10-03-freeswitch.csv.gz|rated|12|10|1|1|1|1.0000
             2024-10-04-asterisk-Master.csv.gz|rated|7|6|0|0|1|1.0000
             """)
+        // Row ids are version 7 UUIDs that rise file after file (the primary key is appended to).
+        XCTAssertEqual(try db.scalar("SELECT bool_and(substr(id::text, 15, 1) = '7' AND substr(id::text, 20, 1) IN ('8', '9', 'a', 'b')) FROM cdrs"), "t")
+        XCTAssertEqual(try db.scalar("""
+            SELECT max(id::text) FILTER (WHERE metadata->>'source' LIKE '%freeswitch%') < min(id::text) FILTER (WHERE metadata->>'source' LIKE '%asterisk%') FROM cdrs
+            """), "t")
         let rejectFiles = try FileManager.default.contentsOfDirectory(atPath: rejects.path)
         XCTAssertEqual(rejectFiles.count, 2)
         let fsRejects = try String(contentsOf: rejects.appendingPathComponent(rejectFiles.sorted()[0]), encoding: .utf8)
