@@ -214,6 +214,38 @@ final class RatingTests: XCTestCase {
         XCTAssertEqual(counts, "partial|t|t|t")
     }
 
+    /// Two runs started together on the same file: the advisory lock makes the
+    /// second wait, then it finds the file already rated.
+    func testConcurrentRunsStoreEachCDROnce() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try scratchFolder(self)
+        let file = dir.appendingPathComponent("same.csv")
+        try syntheticFreeSWITCH(lines: 20_000, prefix: "c").write(to: file, atomically: true, encoding: .utf8)
+        let runs = try (0 ..< 2).map { _ in try CLI.start(["rate", "--rejects-dir", dir.path, file.path], db: db) }
+        var stderr: [String] = []
+        for (p, _, err) in runs {
+            stderr.append(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, 0, stderr.last!)
+        }
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs"), "20000")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdr_files"), "1")
+        XCTAssertEqual(stderr.filter { $0.contains("already rated") }.count, 1, stderr.joined(separator: "\n---\n"))
+    }
+
+    /// --timezone says which zone the switch's stamps are in.
+    func testTimezoneOfTheSwitchStamps() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try scratchFolder(self)
+        let file = dir.appendingPathComponent("utc.csv")
+        try (sampleLines("2024-10-03-freeswitch.csv.gz")[1] + "\n").write(to: file, atomically: true, encoding: .utf8)
+        try CLI.expect(0, ["rate", "--timezone", "UTC", "--rejects-dir", dir.path, file.path], db: db)
+        // 2024-10-03 10:00:00 read as UTC, not as IST (04:30 UTC).
+        XCTAssertEqual(try db.scalar("SELECT start_time AT TIME ZONE 'UTC' FROM cdrs"), "2024-10-03 10:00:00")
+    }
+
     /// FreeSWITCH lines for the demo subscriptions spread over October 2024.
     func syntheticFreeSWITCH(lines: Int, prefix: String) -> String {
         let accounts = ["ACC-10001", "ACC-10002", "ACC-10003", ""]
