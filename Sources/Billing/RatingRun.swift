@@ -133,7 +133,7 @@ public final class RatingRun {
                     try rejects?.append(r)
                 }
                 try scan.take(chunk.calls) { uuids in
-                    try storedUUIDs(uuids).union(options.dryRun ? uuids.map(CDRKey.init).filter { runUUIDs.contains($0) } : [])
+                    try storedUUIDs(uuids).union(options.dryRun && !runUUIDs.isEmpty ? uuids.map(CDRKey.init).filter { runUUIDs.contains($0) } : [])
                 }
             }
             if scan.rejected > 10 {

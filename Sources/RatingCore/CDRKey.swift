@@ -13,23 +13,25 @@ public enum CDRKey: Hashable, Sendable, Comparable {
     /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, lowercase hex only: then the
     /// numeric order of the two halves is the byte order of the text.
     private static func parseUUID(_ b: UnsafeBufferPointer<UInt8>) -> CDRKey? {
-        guard b.count == 36 else { return nil }
-        var hi: UInt64 = 0, lo: UInt64 = 0, digits = 0
-        for (i, c) in b.enumerated() {
-            if i == 8 || i == 13 || i == 18 || i == 23 {
-                guard c == UInt8(ascii: "-") else { return nil }
-                continue
-            }
-            let v: UInt64
-            switch c {
-            case UInt8(ascii: "0") ... UInt8(ascii: "9"): v = UInt64(c - UInt8(ascii: "0"))
-            case UInt8(ascii: "a") ... UInt8(ascii: "f"): v = UInt64(c - UInt8(ascii: "a") + 10)
-            default: return nil
-            }
-            if digits < 16 { hi = hi << 4 | v } else { lo = lo << 4 | v }
+        guard b.count == 36, b[8] == 0x2D, b[13] == 0x2D, b[18] == 0x2D, b[23] == 0x2D else { return nil }
+        var halves: (UInt64, UInt64) = (0, 0)
+        var digits = 0
+        for i in 0 ..< 36 where i != 8 && i != 13 && i != 18 && i != 23 {
+            let v = hexValue[Int(b[i])]
+            guard v < 16 else { return nil }
+            if digits < 16 { halves.0 = halves.0 << 4 | UInt64(v) } else { halves.1 = halves.1 << 4 | UInt64(v) }
             digits += 1
         }
-        return .uuid(hi, lo)
+        return .uuid(halves.0, halves.1)
+    }
+
+    /// Value of a lowercase hex digit, 255 for any other byte.
+    private static let hexValue: [UInt8] = (0 ... 255).map { b in
+        switch b {
+        case 0x30 ... 0x39: return UInt8(b - 0x30)
+        case 0x61 ... 0x66: return UInt8(b - 0x61 + 10)
+        default: return 255
+        }
     }
 
     /// The uuid as written.

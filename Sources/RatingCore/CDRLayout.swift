@@ -107,7 +107,7 @@ public struct RecordDecoder: Sendable {
         func text(_ i: Int, _ name: String, max: Int) throws(RejectReason) -> String {
             let s = fields.string(i)
             // varchar(n) counts code points, not what Swift calls characters.
-            guard s.unicodeScalars.count <= max else { throw RejectReason("\(name) is longer than \(max) characters") }
+            guard s.utf8.count <= max || s.unicodeScalars.count <= max else { throw RejectReason("\(name) is longer than \(max) characters") }
             return s
         }
 
