@@ -70,61 +70,105 @@ public struct FileParser: Sendable {
     }
 
     /// Streams the file: `each` gets every chunk's calls and rejects in line
-    /// order, on the calling thread, while the workers parse the next chunks.
-    /// Memory stays at a few chunks whatever the file's size.
+    /// order, on the calling thread, while a reader thread decompresses and cuts
+    /// the next chunks and up to `workers` of them are parsed at once. At most
+    /// `2 x workers + 2` chunks are read but not yet taken by `each`
+    /// (back-pressure), so memory stays flat whatever the file's size.
     public func parse(path: String, each: (ParsedChunk) throws -> Void) throws -> FileEnd {
         let reader = try CDRFileReader(path: path)
-        var end = FileEnd()
-        end.layout = self.layout
-        var layoutKnownFrom = end.layout == nil ? Int.max : 1
-        let results = ChunkResults()
-        let slots = DispatchSemaphore(value: workers)
+        let results = ChunkResults(capacity: 2 * workers + 2)
+        let running = DispatchSemaphore(value: workers)
         let group = DispatchGroup()
         let queue = DispatchQueue(label: "cdr-rater.parse", attributes: .concurrent)
-        defer { group.wait() } // never leave workers behind, even when `each` throws
-        var sequence = 0, delivered = 0
-        func deliver(waiting: Bool) throws {
-            while delivered < sequence, let chunk = results.take(delivered, waiting: waiting) {
-                delivered += 1
-                try each(chunk)
+        let (layout, chunkLines, switchZone, classifier) = (self.layout, self.chunkLines, self.switchZone, self.classifier)
+        DispatchQueue.global().async(group: group) {
+            var end = FileEnd()
+            end.layout = layout
+            var layoutKnownFrom = layout == nil ? Int.max : 1
+            var sequence = 0
+            do {
+                while results.waitForRoom() {
+                    guard let chunk = try reader.nextChunk(maxLines: chunkLines) else { results.giveBackRoom(); break }
+                    end.lineCount += chunk.count
+                    if end.layout == nil, let (detected, index) = FileParser.detectLayout(chunk) {
+                        end.layout = detected
+                        layoutKnownFrom = chunk.firstLineNumber + index
+                    }
+                    let decoder = RecordDecoder(layout: end.layout ?? .freeswitch, zone: switchZone, layoutKnownFrom: layoutKnownFrom)
+                    let seq = sequence
+                    sequence += 1
+                    running.wait()
+                    queue.async(group: group) {
+                        results.store(FileParser.parseChunk(chunk, decoder: decoder, classifier: classifier), at: seq)
+                        running.signal()
+                    }
+                }
+                end.streamError = reader.streamError?.message
+                end.sha256 = reader.sha256
+                results.finish(chunks: sequence, end: .success(end))
+            } catch {
+                results.finish(chunks: sequence, end: .failure(error))
             }
         }
-        while let chunk = try reader.nextChunk(maxLines: chunkLines) {
-            end.lineCount += chunk.count
-            if end.layout == nil, let (detected, index) = FileParser.detectLayout(chunk) {
-                end.layout = detected
-                layoutKnownFrom = chunk.firstLineNumber + index
-            }
-            let decoder = RecordDecoder(layout: end.layout ?? .freeswitch, zone: switchZone, layoutKnownFrom: layoutKnownFrom)
-            let seq = sequence
-            sequence += 1
-            slots.wait()
-            queue.async(group: group) {
-                results.store(FileParser.parseChunk(chunk, decoder: decoder, classifier: classifier), at: seq)
-                slots.signal()
-            }
-            try deliver(waiting: false)
+        defer {
+            results.cancel() // wakes a reader waiting for room when `each` threw
+            group.wait()     // never leave the reader or a worker behind
         }
-        try deliver(waiting: true)
-        end.streamError = reader.streamError?.message
-        end.sha256 = reader.sha256
-        return end
+        var delivered = 0
+        while let chunk = results.take(delivered) {
+            delivered += 1
+            try each(chunk)
+        }
+        return try results.end!.get()
     }
 
-    /// Finished chunks by sequence number, filled by the workers.
+    /// Chunks between the reader thread, the workers and the consumer: parsed
+    /// chunks by sequence number, room for the reader, and how the file ended.
     final class ChunkResults: @unchecked Sendable {
-        private var byIndex: [Int: ParsedChunk] = [:]
         private let condition = NSCondition()
+        private var byIndex: [Int: ParsedChunk] = [:]
+        private let capacity: Int
+        private var outstanding = 0 // read, not yet taken
+        private var total: Int?
+        private var cancelled = false
+        private(set) var end: Result<FileEnd, Error>?
+
+        init(capacity: Int) { self.capacity = capacity }
+
+        /// The reader waits here before reading a chunk; false once cancelled.
+        func waitForRoom() -> Bool {
+            condition.lock(); defer { condition.unlock() }
+            while outstanding >= capacity && !cancelled { condition.wait() }
+            if cancelled { return false }
+            outstanding += 1
+            return true
+        }
+
+        /// The reader found no chunk after all.
+        func giveBackRoom() {
+            condition.lock(); outstanding -= 1; condition.unlock()
+        }
 
         func store(_ r: ParsedChunk, at i: Int) {
             condition.lock(); byIndex[i] = r; condition.broadcast(); condition.unlock()
         }
 
-        /// Chunk `i`, waiting for it or not.
-        func take(_ i: Int, waiting: Bool) -> ParsedChunk? {
+        func finish(chunks: Int, end: Result<FileEnd, Error>) {
+            condition.lock(); total = chunks; self.end = end; condition.broadcast(); condition.unlock()
+        }
+
+        func cancel() {
+            condition.lock(); cancelled = true; condition.broadcast(); condition.unlock()
+        }
+
+        /// Chunk `i` once parsed; nil when the reader finished with fewer chunks.
+        func take(_ i: Int) -> ParsedChunk? {
             condition.lock(); defer { condition.unlock() }
-            while waiting && byIndex[i] == nil { condition.wait() }
-            return byIndex.removeValue(forKey: i)
+            while byIndex[i] == nil && !(total.map { i >= $0 } ?? false) { condition.wait() }
+            guard let chunk = byIndex.removeValue(forKey: i) else { return nil }
+            outstanding -= 1
+            condition.broadcast()
+            return chunk
         }
     }
 
