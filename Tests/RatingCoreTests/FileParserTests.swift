@@ -226,4 +226,17 @@ final class FileParserTests: ScratchFolderTestCase {
         XCTAssertTrue(r.rejects[0].reason.contains("2000000 charged minutes could cost more"), r.rejects[0].reason)
         XCTAssertEqual(r.calls.map(\.record.uuid), ["fits-1"]) // 119,999,940 s = 1,999,999 minutes: 999,999.5000
     }
+
+    /// A consumer that stops early: the reader and workers are stopped, the error comes back.
+    func testThrowingConsumerStopsTheReader() throws {
+        struct Stop: Error {}
+        let lines = (1 ... 5000).map { CDRText.freeswitch(uuid: "stop-\($0)") }.joined(separator: "\n") + "\n"
+        let path = write("stop.csv", Array(lines.utf8))
+        var taken = 0
+        XCTAssertThrowsError(try parser(workers: 2, chunkLines: 10).parse(path: path) { _ in
+            taken += 1
+            if taken == 3 { throw Stop() }
+        }) { XCTAssertTrue($0 is Stop) }
+        XCTAssertEqual(taken, 3)
+    }
 }
