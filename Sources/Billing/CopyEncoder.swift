@@ -64,16 +64,7 @@ struct CopyEncoder {
     /// A UUID from its two 64-bit halves, in the canonical lowercase form.
     mutating func uuid(_ high: UInt64, _ low: UInt64) {
         separator()
-        let hex: StaticString = "0123456789abcdef"
-        hex.withUTF8Buffer { digits in
-            for (n, half) in [high, low].enumerated() {
-                for i in 0 ..< 16 {
-                    let position = n * 16 + i
-                    if position == 8 || position == 12 || position == 16 || position == 20 { buffer.append(UInt8(ascii: "-")) }
-                    buffer.append(digits[Int((half >> UInt64(60 - 4 * i)) & 0xF)])
-                }
-            }
-        }
+        CDRKey.appendUUIDText(high, low, to: &buffer)
     }
 
     mutating func endRow() {

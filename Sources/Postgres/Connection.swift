@@ -112,11 +112,6 @@ public final class Connection {
         guard ok == 1 else { throw lastError() }
     }
 
-    /// Quotes an identifier (a database or table name) for use in SQL text.
-    public func quoteIdentifier(_ name: String) -> String {
-        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-
     private func lastError() -> PostgresError {
         PostgresError(kind: .query, message: scrub(oneLine(String(cString: PQerrorMessage(conn)))))
     }

@@ -39,19 +39,27 @@ public enum CDRKey: Hashable, Sendable, Comparable {
         switch self {
         case .text(let s): return s
         case .uuid(let hi, let lo):
-            let hex = Array("0123456789abcdef".utf8)
             var out = [UInt8]()
             out.reserveCapacity(36)
-            for (n, half) in [hi, lo].enumerated() {
-                for i in 0 ..< 16 {
-                    let position = n * 16 + i
-                    if position == 8 || position == 12 || position == 16 || position == 20 { out.append(UInt8(ascii: "-")) }
-                    out.append(hex[Int((half >> UInt64(60 - 4 * i)) & 0xF)])
-                }
-            }
+            CDRKey.appendUUIDText(hi, lo, to: &out)
             return String(decoding: out, as: UTF8.self)
         }
     }
+
+    /// Appends a UUID given by its two 64-bit halves in the canonical
+    /// lowercase form `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.
+    public static func appendUUIDText(_ high: UInt64, _ low: UInt64, to out: inout [UInt8]) {
+        for n in 0 ..< 2 {
+            let half = n == 0 ? high : low
+            for i in 0 ..< 16 {
+                let position = n * 16 + i
+                if position == 8 || position == 12 || position == 16 || position == 20 { out.append(UInt8(ascii: "-")) }
+                out.append(hexDigits[Int((half >> UInt64(60 - 4 * i)) & 0xF)])
+            }
+        }
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// Equal when the bytes are: PostgreSQL compares uuids byte by byte,
     /// where Swift's String would call two spellings of "é" equal.
