@@ -19,6 +19,8 @@ struct CDRRowEncoder {
     private let source: [UInt8]
     private let periodKey = Array(", \"usage_period_start\": \"".utf8), chargedKey = Array("\", \"charged_minutes\": ".utf8)
     private let includedKey = Array(", \"included_minutes\": ".utf8), overageKey = Array(", \"overage_minutes\": ".utf8)
+    private let accountKey = Array(", \"account_code\": ".utf8), callerKey = Array(", \"caller_received\": ".utf8)
+    private let destinationKey = Array(", \"destination_received\": ".utf8)
     private let directions = Dictionary(uniqueKeysWithValues: CallDirection.allCases.map { ($0, Array($0.rawValue.utf8)) })
     private let types = Dictionary(uniqueKeysWithValues: CallType.allCases.map { ($0, Array($0.rawValue.utf8)) })
     private let statuses = Dictionary(uniqueKeysWithValues: CallStatus.allCases.map { ($0, Array($0.rawValue.utf8)) })
@@ -58,6 +60,10 @@ struct CDRRowEncoder {
         row.text(c.unmatchedReason)
         row.raw(source)
         row.appendDigits(Int64(c.record.lineNumber))
+        // What `rerate` needs to match the call again.
+        row.append(accountKey); row.appendJSONString(c.record.accountCode)
+        row.append(callerKey); row.appendJSONString(c.record.callerReceived)
+        row.append(destinationKey); row.appendJSONString(c.record.destinationReceived)
         if let p = c.period {
             row.append(periodKey); row.appendTimestamp(p.start)
             row.append(chargedKey); row.appendDigits(Int64(c.chargedMinutes))

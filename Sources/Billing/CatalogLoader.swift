@@ -1,8 +1,30 @@
 import Postgres
 import RatingCore
 
+/// What rating runs against: the catalog and the business zone.
+struct RatingContext {
+    let catalog: Catalog
+    /// The zone usage periods are computed in: `billing_settings.business_zone`.
+    let businessZone: ZoneRules
+}
+
 /// Reads the subscriptions, plans, accounts and DIDs rating needs.
 enum CatalogLoader {
+    /// The catalog and the business zone; refuses a database that was never seeded.
+    static func context(_ db: Connection) throws -> RatingContext {
+        let plans = Int(try db.query("SELECT count(*) FROM rate_plans").scalar ?? "0") ?? 0
+        let catalog = try load(db)
+        if plans == 0 || catalog.subscriptions.isEmpty {
+            throw BillingError("the database has \(plans == 0 ? "no rate plans" : "no subscriptions"): every call would be "
+                + "stored unmatched at cost 0. Seed it first (cdr-rater seed), or add the catalog, then run again")
+        }
+        let name = try db.query("SELECT value FROM billing_settings WHERE name = 'business_zone'").scalar ?? "Asia/Kolkata"
+        guard let zone = ZoneRules(identifier: name) else {
+            throw BillingError("billing_settings.business_zone '\(name)' is not a time zone this machine knows (use an IANA name such as Asia/Kolkata)")
+        }
+        return RatingContext(catalog: catalog, businessZone: zone)
+    }
+
     static func load(_ db: Connection) throws -> Catalog {
         // Calls start on whole seconds: start_date <= t and t < end hold exactly
         // when compared with the dates rounded up to whole seconds.

@@ -24,6 +24,30 @@ struct CopyEncoder {
     /// Appends to the current field without a separator.
     mutating func append(_ bytes: [UInt8]) { buffer.append(contentsOf: bytes) }
 
+    /// Appends a JSON string literal, quotes included, COPY-escaped, to the current field.
+    mutating func appendJSONString(_ s: String) {
+        var s = s
+        buffer.append(UInt8(ascii: "\""))
+        s.withUTF8 { bytes in
+            if !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == 0x5C }) {
+                buffer.append(contentsOf: bytes)
+                return
+            }
+            for b in bytes {
+                switch b {
+                // JSON's backslash escapes, each backslash doubled for COPY.
+                case UInt8(ascii: "\""): buffer.append(contentsOf: [0x5C, 0x5C, b])
+                case 0x5C: buffer.append(contentsOf: [0x5C, 0x5C, 0x5C, 0x5C])
+                case 0 ..< 0x20:
+                    let hex = Array("0123456789abcdef".utf8)
+                    buffer.append(contentsOf: [0x5C, 0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 15)]])
+                default: buffer.append(b)
+                }
+            }
+        }
+        buffer.append(UInt8(ascii: "\""))
+    }
+
     mutating func int<I: BinaryInteger>(_ v: I) {
         separator()
         appendDigits(Int64(v))

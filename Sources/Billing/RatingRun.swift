@@ -11,6 +11,8 @@ public struct RatingOptions {
     public var switchZone: ZoneRules
     public var layout: CDRLayout?
     public var rejectsDirectory = "rejects"
+    /// What-if (with dryRun): plans' included minutes and rates replaced by these.
+    public var proposedPlans: [ProposedPlan]?
 
     public init(paths: [String], switchZone: ZoneRules) {
         self.paths = paths
@@ -33,8 +35,11 @@ public final class RatingRun {
     let log: (String) -> Void
     /// CDR_RATER_TRACE=1 logs how long each step of a file took.
     let trace = ProcessInfo.processInfo.environment["CDR_RATER_TRACE"] == "1"
+    private let store: BillingStore
     private var catalog: Catalog!
-    private var usage: UsageBook
+    private var usage: UsageBook!
+    /// The what-if book (dry run with --plans): the proposed plans' view of the same periods.
+    private var whatIf: UsageBook?
     /// Fingerprints and uuids rated earlier in this run: in a dry run the
     /// database never sees them, so duplicates across files are caught here.
     private var runDigests = Set<String>()
@@ -44,7 +49,7 @@ public final class RatingRun {
         self.db = db
         self.options = options
         self.log = log
-        usage = UsageBook(db: db)
+        store = PostgresBillingStore(db: db)
     }
 
     /// Expands directories into their regular files (not hidden ones, not
@@ -86,8 +91,14 @@ public final class RatingRun {
             if options.dryRun { _ = try? db.execute(script: "ROLLBACK") }
             else { _ = try? db.query("SELECT pg_advisory_unlock($1)", [String(RatingRun.lockKey)]) }
         }
-        catalog = try CatalogLoader.load(db)
-        let classifier = CallClassifier(catalog: catalog, businessZone: options.switchZone)
+        let context = try CatalogLoader.context(db)
+        catalog = context.catalog
+        usage = UsageBook(store: store, catalog: catalog, businessZone: context.businessZone)
+        if let proposed = options.proposedPlans {
+            whatIf = UsageBook(store: store, catalog: try catalog.replacingPlans(proposed), businessZone: context.businessZone,
+                               everyCall: true)
+        }
+        let classifier = CallClassifier(catalog: catalog, businessZone: context.businessZone)
         let parser = FileParser(layout: options.layout, switchZone: options.switchZone, classifier: classifier,
                                 workers: options.workers, chunkLines: options.chunkLines)
         for path in files {
@@ -99,21 +110,31 @@ public final class RatingRun {
         return report
     }
 
+    /// What the first reading of a file found, and the allocation planned from it.
+    private struct FilePlan {
+        let path: String
+        let digest: String
+        let size: Int64
+        let layout: CDRLayout?
+        let lineCount: Int
+        var scan: FileScan
+        let allocation: AllocationPlan
+        let usage: [UsageWrite]
+        /// Stored calls re-priced because the file brings earlier calls.
+        let repriced: [CallChange]
+    }
+
     /// Rates one file and commits it, or says why not; never throws.
     ///
     /// The file is read twice, so that memory does not hold its calls: the
-    /// first reading finds duplicates, usage and the charged calls of each
-    /// usage row, from which minute allocation plans where included minutes
-    /// run out; the second reading rates every call against that plan and
-    /// streams it to COPY.
+    /// first reading (`plan`) finds duplicates, usage and the charged calls of
+    /// each usage row, from which minute allocation plans where included
+    /// minutes run out and which stored calls lose some; the second reading
+    /// (`apply`) rates every call against that plan and streams it to COPY,
+    /// with the re-pricing, usage, balances and ledger in the same transaction.
     private func rateFile(_ path: String, parser: FileParser, report: inout RunReport) -> FileOutcome {
         let started = Date()
         var outcome = FileOutcome(path: path, status: .rated)
-        var mark = Date()
-        func step(_ name: String) {
-            if trace { log("  \(name): \(String(format: "%.2f", Date().timeIntervalSince(mark))) s") }
-            mark = Date()
-        }
         var rejects: RejectsFile?
         defer { rejects?.discard() }
         do {
@@ -124,67 +145,21 @@ public final class RatingRun {
                 return outcome
             }
             if !options.dryRun { rejects = RejectsFile(directory: options.rejectsDirectory, cdrPath: path, digest: digest) }
-
-            var scan = FileScan()
-            let end = try parser.parse(path: path) { chunk in
-                for r in chunk.rejects {
-                    scan.rejected += 1
-                    if scan.rejected <= 10 { log("\(path):\(r.lineNumber): rejected: \(r.reason)") }
-                    try rejects?.append(r)
-                }
-                try scan.take(chunk.calls) { uuids in
-                    try storedUUIDs(uuids).union(options.dryRun && !runUUIDs.isEmpty ? uuids.map(CDRKey.init).filter { runUUIDs.contains($0) } : [])
-                }
-            }
-            if scan.rejected > 10 {
-                log("\(path): \(scan.rejected - 10) more rejected lines" + (options.dryRun ? "" : ", all in the rejects file"))
-            }
-            step("first reading: parse, classify, duplicates, usage")
-            outcome.lines = end.lineCount
-            outcome.rejected = scan.rejected
-            outcome.duplicates = scan.duplicates
-            outcome.stored = scan.stored
-            outcome.unmatched = scan.unmatched
-            if let error = end.streamError {
-                outcome.status = .partial
-                outcome.message = "\(error); the \(end.lineCount) whole lines before it were read"
-            }
-
-            try usage.load(Set(scan.added.keys))
-            let plan = MinuteAllocator.plan(scan.charges, included: { self.catalog.subscription(id: $0.subscriptionId)!.plan.includedMinutes },
-                                            alreadyUsed: { self.usage.totals($0).minutesUsed })
-            scan.charges = [:]
-            var cost = Money.zero
-            for (key, minutes) in plan.totals {
-                let sub = catalog.subscription(id: key.subscriptionId)!
-                let overageCost = sub.plan.overageRatePerMinute.times(minutes.overage)
-                scan.tallies[sub.number]!.includedMinutes += minutes.included
-                scan.tallies[sub.number]!.overageMinutes += minutes.overage
-                scan.tallies[sub.number]!.cost += overageCost
-                cost += overageCost
-            }
-            step("minute allocation")
-
+            var plan = try self.plan(path, digest: digest, size: size, parser: parser, rejects: rejects, outcome: &outcome)
             if !options.dryRun {
-                scan.uuids = [] // the second reading needs only the duplicate lines
                 let rejectsPath = try rejects?.finish()
                 try db.transaction {
-                    try copyCalls(path, parser: parser, plan: plan, skipping: scan.duplicateLines,
-                                  expected: (end.lineCount, digest))
-                    step("second reading and COPY cdrs")
-                    try writeUsage(scan.added)
-                    try recordInLedger(outcome, path: path, size: size, digest: digest, layout: end.layout,
-                                       chargedMinutes: scan.added.values.reduce(0) { $0 + $1.minutesUsed }, cost: cost,
-                                       rejectsPath: rejectsPath, started: started)
+                    try apply(plan, parser: parser, outcome: outcome, rejectsPath: rejectsPath, started: started)
                 }
                 step("usage, balances, ledger, commit")
             }
-            usage.add(scan.added)
+            usage.record(plan.usage, plan: plan.allocation)
             runDigests.insert(digest)
             if options.dryRun {
-                if runUUIDs.isEmpty { runUUIDs = scan.uuids } else { runUUIDs.formUnion(scan.uuids) } // the first file's set, not a copy
+                if runUUIDs.isEmpty { runUUIDs = plan.scan.uuids } else { runUUIDs.formUnion(plan.scan.uuids) } // the first file's set, not a copy
+                if let whatIf { try proposeAlternative(&plan, book: whatIf) }
             }
-            report.add(scan.tallies)
+            report.add(plan.scan.tallies)
         } catch {
             outcome = FileOutcome(path: path, status: .failed)
             outcome.message = "\(error); nothing from this file was stored"
@@ -192,34 +167,107 @@ public final class RatingRun {
         return outcome
     }
 
+    private var mark = Date()
+    private func step(_ name: String) {
+        if trace { log("  \(name): \(String(format: "%.2f", Date().timeIntervalSince(mark))) s") }
+        mark = Date()
+    }
+
+    /// The first reading: duplicates, usage, charged calls; then minute allocation.
+    private func plan(_ path: String, digest: String, size: Int64, parser: FileParser, rejects: RejectsFile?,
+                      outcome: inout FileOutcome) throws -> FilePlan {
+        mark = Date()
+        var scan = FileScan()
+        let end = try parser.parse(path: path) { chunk in
+            for r in chunk.rejects {
+                scan.rejected += 1
+                if scan.rejected <= 10 { log("\(path):\(r.lineNumber): rejected: \(r.reason)") }
+                try rejects?.append(r)
+            }
+            try scan.take(chunk.calls) { uuids in
+                try store.storedUUIDs(uuids).union(options.dryRun && !runUUIDs.isEmpty ? uuids.map(CDRKey.init).filter { runUUIDs.contains($0) } : [])
+            }
+        }
+        if scan.rejected > 10 {
+            log("\(path): \(scan.rejected - 10) more rejected lines" + (options.dryRun ? "" : ", all in the rejects file"))
+        }
+        step("first reading: parse, classify, duplicates, usage")
+        outcome.lines = end.lineCount
+        outcome.rejected = scan.rejected
+        outcome.duplicates = scan.duplicates
+        outcome.stored = scan.stored
+        outcome.unmatched = scan.unmatched
+        if let error = end.streamError {
+            outcome.status = .partial
+            outcome.message = "\(error); the \(end.lineCount) whole lines before it were read"
+        }
+
+        try usage.load(Set(scan.added.keys))
+        let allocation = MinuteAllocator.plan(scan.charges, basis: usage.basis)
+        for (key, minutes) in allocation.batch {
+            let number = catalog.subscription(id: key.subscriptionId)!.number
+            scan.tallies[number]!.includedMinutes += minutes.included
+            scan.tallies[number]!.overageMinutes += minutes.overage
+            scan.tallies[number]!.cost += minutes.cost
+        }
+        let repriced = allocation.repricings.flatMap { key, list in
+            list.map { r in
+                CallChange(uuid: r.before.uuid, start: r.before.start,
+                           before: PricedCall(held: r.before, key: key), after: PricedCall(held: r.after, key: key), match: nil)
+            }
+        }.sorted { $0.uuid < $1.uuid }
+        outcome.repriced = repriced.count
+        outcome.repricedCost = repriced.reduce(Money.zero) { $0 + $1.after.cost - $1.before.cost }
+        outcome.cost = allocation.batch.values.reduce(Money.zero) { $0 + $1.cost }
+        outcome.chargedMinutes = scan.added.values.reduce(0) { $0 + $1.minutesUsed }
+        step("minute allocation")
+        if !options.dryRun { scan.uuids = [] } // the second reading needs only the duplicate lines
+        return FilePlan(path: path, digest: digest, size: size, layout: end.layout, lineCount: end.lineCount, scan: scan,
+                        allocation: allocation, usage: usage.writes(adding: scan.added, plan: allocation), repriced: repriced)
+    }
+
+    /// Inside the file's transaction: ledger entry, COPY of the second
+    /// reading, re-pricing of stored calls, usage rows and balances.
+    private func apply(_ plan: FilePlan, parser: FileParser, outcome: FileOutcome, rejectsPath: String?, started: Date) throws {
+        let fileId = try recordInLedger(outcome, path: plan.path, size: plan.size, digest: plan.digest, layout: plan.layout,
+                                        rejectsPath: rejectsPath, started: started)
+        try copyCalls(plan.path, parser: parser, plan: plan.allocation, skipping: plan.scan.duplicateLines,
+                      expected: (plan.lineCount, plan.digest))
+        step("second reading and COPY cdrs")
+        try store.apply(plan.repriced, source: .lateCall(fileId: fileId))
+        try store.write(plan.usage)
+    }
+
+    /// What-if (dry run with --plans): the file's calls allocated again, under
+    /// the proposed plans, after every stored call of their periods.
+    private func proposeAlternative(_ plan: inout FilePlan, book: UsageBook) throws {
+        try book.load(Set(plan.scan.added.keys))
+        let allocation = MinuteAllocator.plan(plan.scan.charges, basis: book.basis, keepEveryCall: true)
+        for (key, minutes) in allocation.batch {
+            let number = catalog.subscription(id: key.subscriptionId)!.number
+            plan.scan.tallies[number]!.proposed.includedMinutes += minutes.included
+            plan.scan.tallies[number]!.proposed.overageMinutes += minutes.overage
+            plan.scan.tallies[number]!.proposed.cost += minutes.cost
+        }
+        book.record(book.writes(adding: plan.scan.added, plan: allocation), plan: allocation)
+    }
+
+    /// Records the file in the ledger; returns its id, which the cost history refers to.
     private func recordInLedger(_ o: FileOutcome, path: String, size: Int64, digest: String, layout: CDRLayout?,
-                                chargedMinutes: Int, cost: Money, rejectsPath: String?, started: Date) throws {
+                                rejectsPath: String?, started: Date) throws -> String {
         try db.query("""
             INSERT INTO cdr_files (file_name, path, size_bytes, sha256, layout, status, lines, stored, unmatched,
                 duplicates, rejected, charged_minutes, cost, rejects_path, error, started_at, finished_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, to_timestamp($16), now())
+            RETURNING id
             """, [(path as NSString).lastPathComponent, path, String(size), digest, layout?.rawValue,
                   o.status.rawValue, String(o.lines), String(o.stored), String(o.unmatched),
-                  String(o.duplicates), String(o.rejected), String(chargedMinutes), cost.description,
-                  rejectsPath, o.message, String(started.timeIntervalSince1970)])
+                  String(o.duplicates), String(o.rejected), String(o.chargedMinutes), o.cost.description,
+                  rejectsPath, o.message, String(started.timeIntervalSince1970)]).scalar!
     }
 
     private func ledgerHas(_ digest: String) throws -> Bool {
         try db.query("SELECT 1 FROM cdr_files WHERE sha256 = $1", [digest]).rows.count > 0
-    }
-
-    /// The uuids among `uuids` that `cdrs` already holds.
-    private func storedUUIDs(_ uuids: [String]) throws -> Set<CDRKey> {
-        var found = Set<CDRKey>()
-        var start = 0
-        while start < uuids.count {
-            let batch = uuids[start ..< min(start + 5000, uuids.count)]
-            start += batch.count
-            for row in try db.query("SELECT uuid FROM cdrs WHERE uuid = ANY($1::text[])", [postgresArrayLiteral(batch)]).rows {
-                found.insert(CDRKey(row[0]!))
-            }
-        }
-        return found
     }
 
     /// The second reading: rates every call that is not a duplicate against
@@ -250,7 +298,7 @@ public final class RatingRun {
                 }
                 let end = try parser.parse(path: path) { chunk in
                     for c in chunk.calls where !duplicates.contains(c.record.lineNumber) {
-                        batch.append(MinuteAllocator.rate(c, plan))
+                        batch.append(plan.rate(c))
                     }
                     if batch.count >= RatingRun.copyBatchRows { try send() }
                 }
@@ -278,65 +326,16 @@ public final class RatingRun {
     /// Rows sorted together before COPY: bounds the second reading's memory.
     static let copyBatchRows = 100_000
 
-    /// Upserts each touched usage row with its new totals and debits prepaid
-    /// accounts by the growth of their rounded overage cost.
-    private func writeUsage(_ added: [UsageKey: UsageTotals]) throws {
-        var debits: [String: Money] = [:]
-        for key in added.keys.sorted() {
-            guard let sub = catalog.subscription(id: key.subscriptionId) else { continue }
-            let before = usage.totals(key), after = before + added[key]!
-            let period = UsagePeriod.containing(key.periodStart, anchor: sub.start, zone: options.switchZone)
-            let included = sub.plan.includedMinutes
-            try db.query("""
-                INSERT INTO subscription_usage (subscription_id, billing_period_start, billing_period_end, minutes_included,
-                    minutes_used, minutes_overage, overage_cost, local_calls, std_calls, isd_calls, mobile_calls, metadata)
-                VALUES ($1, to_timestamp($2), to_timestamp($3), $4, $5, $6, $7, $8, $9, $10, $11, jsonb_build_object('toll_free_calls', $12::int))
-                ON CONFLICT (subscription_id, billing_period_start) DO UPDATE SET
-                    minutes_included = EXCLUDED.minutes_included, minutes_used = EXCLUDED.minutes_used,
-                    minutes_overage = EXCLUDED.minutes_overage, overage_cost = EXCLUDED.overage_cost,
-                    local_calls = EXCLUDED.local_calls, std_calls = EXCLUDED.std_calls, isd_calls = EXCLUDED.isd_calls,
-                    mobile_calls = EXCLUDED.mobile_calls,
-                    metadata = coalesce(subscription_usage.metadata, '{}'::jsonb) || EXCLUDED.metadata,
-                    updated_at = now()
-                """, [sub.id, String(period.start), String(period.end), String(included), String(after.minutesUsed),
-                      String(after.minutesOverage(included: included)), after.overageCost(plan: sub.plan).formatted(decimals: 2),
-                      String(after.localCalls), String(after.stdCalls), String(after.isdCalls), String(after.mobileCalls),
-                      String(after.tollFreeCalls)])
-            if sub.accountType == .prepaid {
-                debits[sub.accountId, default: .zero] += after.overageCost(plan: sub.plan) - before.overageCost(plan: sub.plan)
-            }
-        }
-        for (account, amount) in debits.sorted(by: { $0.key < $1.key }) where amount != .zero {
-            try db.query("UPDATE accounts SET balance = balance - $1::numeric, updated_at = now() WHERE id = $2 AND account_type = 'prepaid'",
-                         [amount.formatted(decimals: 2), account])
-        }
-    }
-
     private func summaryLine(_ o: FileOutcome) -> String {
         switch o.status {
         case .already_rated: return "\(o.path): already rated, skipped: \(o.message ?? "")"
         case .failed: return "\(o.path): FAILED: \(o.message ?? "")"
         case .rated, .partial:
             var s = "\(o.path): lines \(o.lines) = stored \(o.stored) (unmatched \(o.unmatched)) + duplicates \(o.duplicates) + rejected \(o.rejected)"
+            if o.repriced > 0 { s += "; earlier than stored calls: \(o.repriced) stored call(s) re-priced, cost \(o.repricedCost.signed)" }
             if options.dryRun { s += " (dry run, nothing written)" }
             if let m = o.message { s += "; PARTIAL: \(m)" }
             return s
         }
     }
-}
-
-/// A PostgreSQL text[] literal: `{"a","b"}`, quotes and backslashes escaped.
-func postgresArrayLiteral<S: Sequence>(_ items: S) -> String where S.Element == String {
-    var out = [UInt8]("{".utf8)
-    for item in items {
-        if out.count > 1 { out.append(UInt8(ascii: ",")) }
-        out.append(UInt8(ascii: "\""))
-        for b in item.utf8 {
-            if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
-            out.append(b)
-        }
-        out.append(UInt8(ascii: "\""))
-    }
-    out.append(UInt8(ascii: "}"))
-    return String(decoding: out, as: UTF8.self)
 }

@@ -1,35 +1,64 @@
-import Postgres
 import RatingCore
 
-/// The `subscription_usage` rows a run touches: read once from the database,
-/// then kept up to date as each file's usage is added. Valid because a run
-/// holds the rating lock (or, in a dry run, one read-only snapshot).
+/// The usage rows a run touches, and the calls holding their included
+/// minutes: read once from the store, then kept up to date as each file is
+/// applied. Valid because a run holds the rating lock (or, in a dry run, one
+/// read-only snapshot, where this book is all that remembers earlier files).
 final class UsageBook {
-    private let db: Connection
-    private var rows: [UsageKey: UsageTotals] = [:]
+    private let store: BillingStore
+    private let catalog: Catalog
+    private let businessZone: ZoneRules
+    private var rows: [UsageKey: UsageRow?] = [:]
+    private var held: [UsageKey: [HeldCall]] = [:]
+    /// A what-if book: its catalog holds proposed plans, whose included
+    /// minutes replace the rows', and it keeps every charged call of a period,
+    /// since more included minutes can reach calls that hold none today.
+    private let everyCall: Bool
 
-    init(db: Connection) { self.db = db }
+    init(store: BillingStore, catalog: Catalog, businessZone: ZoneRules, everyCall: Bool = false) {
+        self.store = store
+        self.catalog = catalog
+        self.businessZone = businessZone
+        self.everyCall = everyCall
+    }
 
-    /// Usage recorded before this point of the run (zero when there is no row).
-    func totals(_ key: UsageKey) -> UsageTotals { rows[key] ?? UsageTotals() }
+    func period(_ key: UsageKey) -> UsagePeriod {
+        UsagePeriod.containing(key.periodStart, anchor: catalog.subscription(id: key.subscriptionId)!.start, zone: businessZone)
+    }
 
-    /// Reads the rows for `keys` not read yet.
+    /// Reads the rows and held calls for `keys` not read yet.
     func load(_ keys: Set<UsageKey>) throws {
-        for key in keys where rows[key] == nil {
-            let r = try db.query("""
-                SELECT minutes_used, local_calls, std_calls, isd_calls, mobile_calls,
-                       coalesce((metadata->>'toll_free_calls')::int, 0)
-                FROM subscription_usage WHERE subscription_id = $1 AND billing_period_start = to_timestamp($2)
-                """, [key.subscriptionId, String(key.periodStart)]).rows.first
-            rows[key] = r.map { r in
-                let v = r.map { Int($0 ?? "0") ?? 0 }
-                return UsageTotals(minutesUsed: v[0], localCalls: v[1], stdCalls: v[2], isdCalls: v[3],
-                                   mobileCalls: v[4], tollFreeCalls: v[5])
-            } ?? UsageTotals()
+        for key in keys.sorted() where rows[key] == nil {
+            rows[key] = .some(try store.usageRow(key))
+            held[key] = try store.heldCalls(subscriptionId: key.subscriptionId, period: period(key), everyCall: everyCall)
         }
     }
 
-    func add(_ added: [UsageKey: UsageTotals]) {
-        for (key, delta) in added { rows[key] = totals(key) + delta }
+    /// What allocation starts from: the row's included minutes (the plan's,
+    /// for a new row), its imported minutes, the plan's rate now, its held calls.
+    func basis(_ key: UsageKey) -> PeriodBasis {
+        let plan = catalog.subscription(id: key.subscriptionId)!.plan
+        let row = rows[key] ?? nil
+        return PeriodBasis(included: everyCall ? plan.includedMinutes : row?.minutesIncluded ?? plan.includedMinutes, imported: row?.importedMinutes ?? 0,
+                           rate: plan.overageRatePerMinute, held: held[key] ?? [])
+    }
+
+    /// The usage rows a file's batch writes: its calls' usage and cost, and
+    /// the re-pricing of stored calls it caused.
+    func writes(adding added: [UsageKey: UsageTotals], plan: AllocationPlan) -> [UsageWrite] {
+        added.keys.sorted().map { key in
+            let sub = catalog.subscription(id: key.subscriptionId)!
+            let before = rows[key] ?? nil
+            let start = before ?? UsageRow(minutesIncluded: sub.plan.includedMinutes)
+            let cost = (plan.batch[key]?.cost ?? .zero) + (plan.repricings[key] ?? []).reduce(Money.zero) { $0 + $1.costDelta }
+            return UsageWrite(key: key, periodEnd: period(key).end, subscription: sub, before: before,
+                              after: start.adding(added[key]!, cost: cost))
+        }
+    }
+
+    /// Takes in what a file's batch changed, once it committed (or, in a dry run, once it was planned).
+    func record(_ writes: [UsageWrite], plan: AllocationPlan) {
+        for w in writes { rows[w.key] = .some(w.after) }
+        for (key, calls) in plan.held { held[key] = calls }
     }
 }

@@ -50,6 +50,27 @@ public struct CallDetailRecord: Sendable {
     public var billsec: Int
     public var hangupCause: String
     public var lineNumber: Int
+    /// The numbers as the switch wrote them, kept so `rerate` can match the call again.
+    public var callerReceived = ""
+    public var destinationReceived = ""
+
+    public init(uuid: String, callerId: String, destination: String, accountCode: String, start: Int64, answer: Int64?,
+                end: Int64, duration: Int, billsec: Int, hangupCause: String, lineNumber: Int,
+                callerReceived: String = "", destinationReceived: String = "") {
+        self.uuid = uuid
+        self.callerId = callerId
+        self.destination = destination
+        self.accountCode = accountCode
+        self.start = start
+        self.answer = answer
+        self.end = end
+        self.duration = duration
+        self.billsec = billsec
+        self.hangupCause = hangupCause
+        self.lineNumber = lineNumber
+        self.callerReceived = callerReceived
+        self.destinationReceived = destinationReceived
+    }
 
     public var billableMinutes: Int { (billsec + 59) / 60 }
 }
@@ -128,8 +149,10 @@ public struct RecordDecoder: Sendable {
         } else {
             throw RejectReason("uuid is empty")
         }
-        let caller = NumberPlan.normalize(try text(c.caller, "caller number", max: 50))
-        let destination = NumberPlan.normalize(try text(c.destination, "destination number", max: 50))
+        let callerReceived = try text(c.caller, "caller number", max: 50)
+        let destinationReceived = try text(c.destination, "destination number", max: 50)
+        let caller = NumberPlan.normalize(callerReceived)
+        let destination = NumberPlan.normalize(destinationReceived)
         guard !destination.isEmpty else { throw RejectReason("destination number is empty") }
         guard caller.utf8.count <= 50, destination.utf8.count <= 50 else {
             throw RejectReason("number is longer than 50 characters")
@@ -138,6 +161,7 @@ public struct RecordDecoder: Sendable {
             uuid: uuid, callerId: caller, destination: destination,
             accountCode: try text(c.accountCode, "account code", max: 100),
             start: start, answer: answer, end: end, duration: duration, billsec: billsec,
-            hangupCause: try text(c.cause, "hangup cause", max: 100), lineNumber: lineNumber)
+            hangupCause: try text(c.cause, "hangup cause", max: 100), lineNumber: lineNumber,
+            callerReceived: callerReceived, destinationReceived: destinationReceived)
     }
 }

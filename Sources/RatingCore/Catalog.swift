@@ -65,12 +65,14 @@ public struct AssignedDID: Sendable, Hashable {
 /// read by every worker.
 public struct Catalog: Sendable {
     public let subscriptions: [Subscription]
+    public let dids: [AssignedDID]
     private let byAccountNumber: [String: [Subscription]]
     private let byId: [String: Subscription]
     private let didsByNumber: [String: AssignedDID]
 
     public init(subscriptions: [Subscription], dids: [AssignedDID]) {
         self.subscriptions = subscriptions
+        self.dids = dids
         byAccountNumber = Dictionary(grouping: subscriptions, by: \.accountNumber)
         byId = Dictionary(subscriptions.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         didsByNumber = Dictionary(dids.map { ($0.number, $0) }, uniquingKeysWith: { a, _ in a })

@@ -49,6 +49,9 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
         return Money(units: base)
     }
 
+    /// Four decimal places with a sign: `+0.5000`, `-1.2500`, `0.0000`.
+    public var signed: String { (units > 0 ? "+" : "") + description }
+
     /// Four decimal places: `0.5000`.
     public var description: String { formatted(decimals: 4) }
 

@@ -8,8 +8,16 @@ public struct CallTally: Sendable, Equatable {
     public var includedMinutes = 0
     public var overageMinutes = 0
     public var cost = Money.zero
+    /// What-if (`--plans`): the same calls under the proposed plans.
+    public var proposed = ProposedTally()
 
     public init() {}
+
+    public struct ProposedTally: Sendable, Equatable {
+        public var includedMinutes = 0
+        public var overageMinutes = 0
+        public var cost = Money.zero
+    }
 
     /// Counts a call by status and type (its minutes and cost are added apart).
     public mutating func count(_ call: ClassifiedCall) {
@@ -25,6 +33,9 @@ public struct CallTally: Sendable, Equatable {
         includedMinutes += t.includedMinutes
         overageMinutes += t.overageMinutes
         cost += t.cost
+        proposed.includedMinutes += t.proposed.includedMinutes
+        proposed.overageMinutes += t.proposed.overageMinutes
+        proposed.cost += t.proposed.cost
     }
 }
 
@@ -48,6 +59,12 @@ public struct FileOutcome: Sendable {
     public var unmatched = 0
     public var duplicates = 0
     public var rejected = 0
+    /// Charged minutes and cost of the file's own calls.
+    public var chargedMinutes = 0
+    public var cost = Money.zero
+    /// Stored calls re-priced because the file brought earlier calls, and the change in their cost.
+    public var repriced = 0
+    public var repricedCost = Money.zero
     public var message: String?
 
     public init(path: String, status: Status) {
@@ -60,6 +77,8 @@ public struct FileOutcome: Sendable {
 public struct RunReport: Sendable {
     public static let unmatchedLabel = "(unmatched)"
     public var dryRun: Bool
+    /// With proposed plans (`--plans`): the report shows them beside the current ones.
+    public var whatIf = false
     public var files: [FileOutcome] = []
     public var bySubscription: [String: CallTally] = [:]
     public var seconds: Double = 0
@@ -77,6 +96,8 @@ public struct RunReport: Sendable {
     public var unmatched: Int { files.reduce(0) { $0 + $1.unmatched } }
     public var duplicates: Int { files.reduce(0) { $0 + $1.duplicates } }
     public var rejected: Int { files.reduce(0) { $0 + $1.rejected } }
+    public var repriced: Int { files.reduce(0) { $0 + $1.repriced } }
+    public var repricedCost: Money { files.reduce(Money.zero) { $0 + $1.repricedCost } }
     public var failedFiles: Int { files.filter { $0.status == .failed || $0.status == .partial }.count }
 
     /// Subscription rows in a stable order, unmatched last.
@@ -87,13 +108,18 @@ public struct RunReport: Sendable {
         }
     }
 
-    static let columns = ["calls"] + CallStatus.allCases.map(\.rawValue) + CallType.allCases.map(\.rawValue)
-        + ["included_min", "overage_min", "cost"]
+    var columns: [String] {
+        ["calls"] + CallStatus.allCases.map(\.rawValue) + CallType.allCases.map(\.rawValue)
+            + ["included_min", "overage_min", "cost"]
+            + (whatIf ? ["proposed_included_min", "proposed_overage_min", "proposed_cost", "difference"] : [])
+    }
 
-    static func cells(_ t: CallTally) -> [String] {
+    func cells(_ t: CallTally) -> [String] {
         [String(t.calls)] + CallStatus.allCases.map { String(t.byStatus[$0] ?? 0) }
             + CallType.allCases.map { String(t.byType[$0] ?? 0) }
             + [String(t.includedMinutes), String(t.overageMinutes), t.cost.description]
+            + (whatIf ? [String(t.proposed.includedMinutes), String(t.proposed.overageMinutes), t.proposed.cost.description,
+                         (t.proposed.cost - t.cost).signed] : [])
     }
 
     public enum Format: String, CaseIterable, Sendable { case table, json, csv }
@@ -107,9 +133,9 @@ public struct RunReport: Sendable {
     }
 
     func renderTable() -> String {
-        let header = ["subscription"] + RunReport.columns
-        var body = rows.map { [$0.0] + RunReport.cells($0.1) }
-        body.append(["TOTAL"] + RunReport.cells(total))
+        let header = ["subscription"] + columns
+        var body = rows.map { [$0.0] + cells($0.1) }
+        body.append(["TOTAL"] + cells(total))
         let widths = header.indices.map { i in ([header] + body).map { $0[i].count }.max()! }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { i, c in
@@ -117,12 +143,21 @@ public struct RunReport: Sendable {
                     : String(repeating: " ", count: widths[i] - c.count) + c
             }.joined(separator: "  ")
         }
-        var out = [(dryRun ? "DRY RUN: nothing was written. " : "") + "Rated calls by subscription", line(header)]
+        var title = (dryRun ? "DRY RUN: nothing was written. " : "") + "Rated calls by subscription"
+        if whatIf { title += "; proposed_*: the same calls under the proposed plans" }
+        var out = [title, line(header)]
         out += body.map(line)
         out.append("")
         out.append("files: \(files.count) (\(count(.rated)) rated, \(count(.partial)) partial, \(count(.already_rated)) already rated, \(count(.failed)) failed)")
         out.append("lines: \(lines) = \(stored) stored + \(duplicates) duplicates + \(rejected) rejected")
         out.append("unmatched: \(unmatched) of the stored calls matched no subscription (processing_status 'failed', cost 0)")
+        if stored > 0 && unmatched == stored {
+            out.append("WARNING: every call matched no subscription: is the catalog (subscriptions, DIDs, account numbers) loaded? "
+                + "Once it is, 'cdr-rater rerate --unmatched --from ... --to ...' prices them")
+        }
+        if repriced > 0 {
+            out.append("re-priced: \(repriced) stored call(s) lost included minutes to earlier calls, cost \(repricedCost.signed) (see cdr_cost_history)")
+        }
         for f in files where f.status != .rated {
             out.append("  \(f.path): \(f.status.rawValue)" + (f.message.map { ": \($0)" } ?? ""))
         }
@@ -132,9 +167,9 @@ public struct RunReport: Sendable {
     private func count(_ s: FileOutcome.Status) -> Int { files.filter { $0.status == s }.count }
 
     func renderCSV() -> String {
-        var out = [(["subscription"] + RunReport.columns).joined(separator: ",")]
-        out += rows.map { ([$0.0] + RunReport.cells($0.1)).joined(separator: ",") }
-        out.append((["TOTAL"] + RunReport.cells(total)).joined(separator: ","))
+        var out = [(["subscription"] + columns).joined(separator: ",")]
+        out += rows.map { ([$0.0] + cells($0.1)).joined(separator: ",") }
+        out.append((["TOTAL"] + cells(total)).joined(separator: ","))
         return out.joined(separator: "\n") + "\n"
     }
 
@@ -144,15 +179,20 @@ public struct RunReport: Sendable {
              "by_status": Dictionary(uniqueKeysWithValues: CallStatus.allCases.map { ($0.rawValue, t.byStatus[$0] ?? 0) }),
              "by_type": Dictionary(uniqueKeysWithValues: CallType.allCases.map { ($0.rawValue, t.byType[$0] ?? 0) }),
              "included_minutes": t.includedMinutes, "overage_minutes": t.overageMinutes, "cost": t.cost.description]
+                .merging(whatIf ? ["proposed": ["included_minutes": t.proposed.includedMinutes, "overage_minutes": t.proposed.overageMinutes,
+                                                "cost": t.proposed.cost.description, "difference": (t.proposed.cost - t.cost).signed]] : [:]) { a, _ in a }
         }
         let object: [String: Any] = [
             "dry_run": dryRun,
             "subscriptions": rows.map { ["subscription": $0.0].merging(tally($0.1)) { a, _ in a } },
             "total": tally(total),
+            "repriced": repriced, "repriced_cost": repricedCost.description,
             "lines": lines, "stored": stored, "unmatched": unmatched, "duplicates": duplicates, "rejected": rejected,
             "files": files.map { f -> [String: Any] in
                 var d: [String: Any] = ["path": f.path, "status": f.status.rawValue, "lines": f.lines, "stored": f.stored,
-                                        "unmatched": f.unmatched, "duplicates": f.duplicates, "rejected": f.rejected]
+                                        "unmatched": f.unmatched, "duplicates": f.duplicates, "rejected": f.rejected,
+                                        "charged_minutes": f.chargedMinutes, "cost": f.cost.description,
+                                        "repriced": f.repriced, "repriced_cost": f.repricedCost.description]
                 if let m = f.message { d["message"] = m }
                 return d
             },

@@ -17,6 +17,10 @@ struct RateCommand: ParsableCommand {
     @Flag(help: "Read the database in a read-only transaction and write nothing anywhere; print what the run would do.")
     var dryRun = false
 
+    @Option(name: .customLong("plans"),
+            help: "What-if (with --dry-run): a JSON or CSV file of plan name -> included_minutes, overage_rate_per_minute; the report shows the proposed minutes and cost beside the current ones.")
+    var plansFile: String?
+
     @Option(help: "Report format: table, json or csv.")
     var format: RunReport.Format = .table
 
@@ -26,7 +30,7 @@ struct RateCommand: ParsableCommand {
     @Option(help: "Lines per work chunk (tuning only; the result is the same for any value).")
     var chunkLines: Int = 8192
 
-    @Option(help: "The switches' time zone for the zone-less timestamps, also the business zone of usage periods.")
+    @Option(help: "The switches' time zone, to read their zone-less timestamps (usage periods are always in the business zone, billing_settings.business_zone).")
     var timezone: String = "Asia/Kolkata"
 
     @Option(help: "CSV layout: auto (from the first record), freeswitch or asterisk.")
@@ -46,6 +50,7 @@ struct RateCommand: ParsableCommand {
         if paths.isEmpty { throw ValidationError("name at least one CDR file or folder") }
         if workers < 1 || workers > 64 { throw ValidationError("--workers must be between 1 and 64") }
         if chunkLines < 1 { throw ValidationError("--chunk-lines must be 1 or more") }
+        if plansFile != nil && !dryRun { throw ValidationError("--plans is a what-if: use it with --dry-run") }
         if ZoneRules(identifier: timezone) == nil { throw ValidationError("unknown time zone '\(timezone)' (use an IANA name such as Asia/Kolkata)") }
     }
 
@@ -56,9 +61,11 @@ struct RateCommand: ParsableCommand {
         options.chunkLines = chunkLines
         options.layout = CDRLayout(rawValue: cdrFormat.rawValue)
         options.rejectsDirectory = rejectsDir
+        options.proposedPlans = try plansFile.map(loadProposedPlans)
         _ = try RatingRun.inputFiles(paths) // usage errors before connecting
         let db = try database.connect()
-        let report = try RatingRun(db: db, options: options, log: note).run()
+        var report = try RatingRun(db: db, options: options, log: note).run()
+        report.whatIf = options.proposedPlans != nil
         print(report.render(format), terminator: "")
         let t = report.total
         let rate = report.seconds > 0 ? Int(Double(report.lines) / report.seconds) : 0

@@ -33,7 +33,7 @@ final class MinuteAllocatorTests: XCTestCase {
 
         var asked: [UsageKey] = []
         let key = periodKey
-        let (rated, added) = MinuteAllocator.allocate(calls) { k in asked.append(k); return k == key ? 498 : 0 }
+        let (rated, added) = rateBatch(calls) { k in asked.append(k); return k == key ? 498 : 0 }
         XCTAssertEqual(Set(asked), [key])
 
         XCTAssertEqual(rated.map(\.call.record.uuid), ["call-a", "call-b", "call-c", "call-d"])
@@ -57,14 +57,15 @@ final class MinuteAllocatorTests: XCTestCase {
         XCTAssertEqual(added.count, 1)
         XCTAssertEqual(added[key], UsageTotals(minutesUsed: 4, localCalls: 1, mobileCalls: 1, tollFreeCalls: 1))
 
-        let total = UsageTotals(minutesUsed: 498) + added[key]!
-        XCTAssertEqual(total.minutesUsed, 502)
-        XCTAssertEqual(total.minutesOverage(included: 500), 2)
-        XCTAssertEqual(total.overageCost(plan: TS.starter), Money("1.00")!)
-        XCTAssertEqual(total.overageCost(plan: TS.starter).formatted(decimals: 2), "1.00")
+        let costs = rated.reduce(Money.zero) { $0 + $1.cost }
+        let row = UsageRow(minutesIncluded: 500, importedMinutes: 498, totals: UsageTotals(minutesUsed: 498))
+            .adding(added[key]!, cost: costs)
+        XCTAssertEqual(row.totals.minutesUsed, 502)
+        XCTAssertEqual(row.minutesOverage, 2)
+        XCTAssertEqual(row.overageCost.formatted(decimals: 2), "1.00")
+        XCTAssertEqual(UsageRow.prepaidDebit(from: UsageRow(minutesIncluded: 500, importedMinutes: 498), to: row), Money("1.00")!)
 
         // sum of cdrs.cost over the period = minutes_overage x rate; prepaid balance 500.00 -> 499.00
-        let costs = rated.reduce(Money.zero) { $0 + $1.cost }
         XCTAssertEqual(costs, TS.starter.overageRatePerMinute.times(2))
         XCTAssertEqual(Money("500.00")! - costs, Money("499.00")!)
     }
@@ -72,7 +73,7 @@ final class MinuteAllocatorTests: XCTestCase {
     func testResultDoesNotDependOnInputOrder() {
         let calls = workedExampleCalls()
         let key = periodKey
-        let reference = MinuteAllocator.allocate(calls) { $0 == key ? 498 : 0 }
+        let reference = rateBatch(calls) { $0 == key ? 498 : 0 }
         func byUUID(_ rated: [RatedCall]) -> [String: [String]] {
             Dictionary(uniqueKeysWithValues: rated.map { ($0.call.record.uuid, ["\($0.includedMinutes)", "\($0.overageMinutes)", $0.cost.description]) })
         }
@@ -88,7 +89,7 @@ final class MinuteAllocatorTests: XCTestCase {
         let all = permutations(calls)
         XCTAssertEqual(all.count, 24)
         for order in all {
-            let result = MinuteAllocator.allocate(order) { $0 == key ? 498 : 0 }
+            let result = rateBatch(order) { $0 == key ? 498 : 0 }
             XCTAssertEqual(result.rated.map(\.call.record.uuid), order.map(\.record.uuid), "same order as the input")
             XCTAssertEqual(byUUID(result.rated), expected)
             XCTAssertEqual(result.added, reference.added)
@@ -104,7 +105,7 @@ final class MinuteAllocatorTests: XCTestCase {
         }
         let calls = records.map { classifier.classify($0) }
         let key = periodKey
-        let reference = MinuteAllocator.allocate(calls) { $0 == key ? 400 : 0 }
+        let reference = rateBatch(calls) { $0 == key ? 400 : 0 }
         // by hand: the minutes are 1,2,3,4,5 repeating; 100 included left; cumulative 15 per 5 calls,
         // so after 30 calls 90 used, call 30 (1 min) -> 91, 31 (2) -> 93, 32 (3) -> 96, 33 (4) -> 100, call 34 (5) all overage.
         XCTAssertEqual(reference.rated[33].includedMinutes, 4)
@@ -116,7 +117,7 @@ final class MinuteAllocatorTests: XCTestCase {
         var generator = SplitMix(seed: 42)
         for _ in 0 ..< 10 {
             let shuffled = calls.shuffled(using: &generator)
-            let result = MinuteAllocator.allocate(shuffled) { $0 == key ? 400 : 0 }
+            let result = rateBatch(shuffled) { $0 == key ? 400 : 0 }
             let got = Dictionary(uniqueKeysWithValues: result.rated.map { ($0.call.record.uuid, [$0.includedMinutes, $0.overageMinutes]) })
             let want = Dictionary(uniqueKeysWithValues: reference.rated.map { ($0.call.record.uuid, [$0.includedMinutes, $0.overageMinutes]) })
             XCTAssertEqual(got, want)
@@ -130,7 +131,7 @@ final class MinuteAllocatorTests: XCTestCase {
         let a = TS.record(uuid: "a-call", caller: localDID, destination: "+919812345678", account: "ACC-10001", start: t, billsec: 120)
         let key = periodKey
         for input in [[b, a], [a, b]] {
-            let (rated, _) = MinuteAllocator.allocate(input.map { classifier.classify($0) }) { $0 == key ? 497 : 0 }
+            let (rated, _) = rateBatch(input.map { classifier.classify($0) }) { $0 == key ? 497 : 0 }
             let r = Dictionary(uniqueKeysWithValues: rated.map { ($0.call.record.uuid, $0) })
             // 3 minutes left: a-call first takes 2 included; b-call 1 included + 1 overage
             XCTAssertEqual(r["a-call"]?.includedMinutes, 2)
@@ -148,7 +149,7 @@ final class MinuteAllocatorTests: XCTestCase {
         let late = TS.record(uuid: "aaa", caller: localDID, destination: "+919812345678", account: "ACC-10001",
                              start: TS.ist(2024, 10, 5, 9) + 1, billsec: 60)
         let key = periodKey
-        let (rated, _) = MinuteAllocator.allocate([late, early].map { classifier.classify($0) }) { $0 == key ? 499 : 0 }
+        let (rated, _) = rateBatch([late, early].map { classifier.classify($0) }) { $0 == key ? 499 : 0 }
         XCTAssertEqual(rated[0].call.record.uuid, "aaa")
         XCTAssertEqual(rated[0].overageMinutes, 1)
         XCTAssertEqual(rated[1].includedMinutes, 1)
@@ -162,7 +163,7 @@ final class MinuteAllocatorTests: XCTestCase {
                                  start: TS.ist(2024, 11, 1), billsec: 180)
         let octKey = UsageKey(subscriptionId: "sub-1", periodStart: TS.ist(2024, 10, 1))
         let novKey = UsageKey(subscriptionId: "sub-1", periodStart: TS.ist(2024, 11, 1))
-        let (rated, added) = MinuteAllocator.allocate([november, october].map { classifier.classify($0) }) { k in
+        let (rated, added) = rateBatch([november, october].map { classifier.classify($0) }) { k in
             k == octKey ? 499 : (k == novKey ? 0 : -1_000_000)
         }
         let r = Dictionary(uniqueKeysWithValues: rated.map { ($0.call.record.uuid, $0) })
@@ -186,7 +187,7 @@ final class MinuteAllocatorTests: XCTestCase {
         ].map { cls.classify($0) }
         let k1 = UsageKey(subscriptionId: "sub-1", periodStart: TS.ist(2024, 10, 1))
         let k9 = UsageKey(subscriptionId: "sub-9", periodStart: TS.ist(2024, 10, 1))
-        let (rated, added) = MinuteAllocator.allocate(calls) { k in k == k1 ? 500 : 1995 }
+        let (rated, added) = rateBatch(calls) { k in k == k1 ? 500 : 1995 }
         // sub-1: nothing left, 10 overage at 0.50 = 5.00; sub-9: 5 left, 5 overage at 0.40 = 2.00
         XCTAssertEqual(rated[0].includedMinutes, 0)
         XCTAssertEqual(rated[0].overageMinutes, 10)
@@ -201,7 +202,7 @@ final class MinuteAllocatorTests: XCTestCase {
     func testAlreadyOverIncluded() {
         let c = classifier.classify(TS.record(caller: localDID, destination: "+911123456789", account: "ACC-10001",
                                               start: TS.ist(2024, 10, 5), billsec: 61))
-        let (rated, added) = MinuteAllocator.allocate([c]) { _ in 650 }
+        let (rated, added) = rateBatch([c]) { _ in 650 }
         XCTAssertEqual(rated[0].includedMinutes, 0)
         XCTAssertEqual(rated[0].overageMinutes, 2)
         XCTAssertEqual(rated[0].cost, Money("1.00")!)
@@ -211,7 +212,7 @@ final class MinuteAllocatorTests: XCTestCase {
     func testCallExactlyUsingTheLastIncludedMinutes() {
         let c = classifier.classify(TS.record(caller: localDID, destination: "+911123456789", account: "ACC-10001",
                                               start: TS.ist(2024, 10, 5), billsec: 180))
-        let (rated, _) = MinuteAllocator.allocate([c]) { _ in 497 }
+        let (rated, _) = rateBatch([c]) { _ in 497 }
         XCTAssertEqual(rated[0].includedMinutes, 3)
         XCTAssertEqual(rated[0].overageMinutes, 0)
         XCTAssertEqual(rated[0].cost, Money.zero)
@@ -220,7 +221,7 @@ final class MinuteAllocatorTests: XCTestCase {
     func testUnmatchedCallsAreNotAllocated() {
         let c = classifier.classify(TS.record(caller: "100", destination: "200", account: "NOPE", start: TS.ist(2024, 10, 5), billsec: 600))
         XCTAssertNil(c.subscription)
-        let (rated, added) = MinuteAllocator.allocate([c]) { _ in XCTFail("no usage row to look up"); return 0 }
+        let (rated, added) = rateBatch([c]) { _ in XCTFail("no usage row to look up"); return 0 }
         XCTAssertEqual(rated.count, 1)
         XCTAssertEqual(rated[0].includedMinutes, 0)
         XCTAssertEqual(rated[0].overageMinutes, 0)
@@ -229,7 +230,7 @@ final class MinuteAllocatorTests: XCTestCase {
     }
 
     func testEmptyBatch() {
-        let (rated, added) = MinuteAllocator.allocate([]) { _ in 0 }
+        let (rated, added) = rateBatch([]) { _ in 0 }
         XCTAssertTrue(rated.isEmpty)
         XCTAssertTrue(added.isEmpty)
     }
@@ -244,20 +245,32 @@ final class MinuteAllocatorTests: XCTestCase {
                        UsageTotals(minutesUsed: 7, localCalls: 2, stdCalls: 2, isdCalls: 1, mobileCalls: 3, tollFreeCalls: 1))
     }
 
-    func testOverageAndRounding() {
-        XCTAssertEqual(UsageTotals(minutesUsed: 499).minutesOverage(included: 500), 0)
-        XCTAssertEqual(UsageTotals(minutesUsed: 500).minutesOverage(included: 500), 0)
-        XCTAssertEqual(UsageTotals(minutesUsed: 501).minutesOverage(included: 500), 1)
-        XCTAssertEqual(UsageTotals(minutesUsed: 499).overageCost(plan: TS.starter), Money.zero)
-        // 3 x 0.1250 = 0.3750 -> 0.38 (half up); 3 x 0.3333 = 0.9999 -> 1.00; 7 x 0.0010 = 0.0070 -> 0.01
-        let eighth = RatePlan(id: "p", name: "p", includedMinutes: 0, overageRatePerMinute: Money("0.125")!)
-        XCTAssertEqual(UsageTotals(minutesUsed: 3).overageCost(plan: eighth), Money("0.38")!)
-        let third = RatePlan(id: "p", name: "p", includedMinutes: 10, overageRatePerMinute: Money("0.3333")!)
-        XCTAssertEqual(UsageTotals(minutesUsed: 13).overageCost(plan: third), Money("1.00")!)
-        let milli = RatePlan(id: "p", name: "p", includedMinutes: 0, overageRatePerMinute: Money("0.001")!)
-        XCTAssertEqual(UsageTotals(minutesUsed: 4).overageCost(plan: milli), Money.zero) // 0.0040 -> 0.00
-        XCTAssertEqual(UsageTotals(minutesUsed: 7).overageCost(plan: milli), Money("0.01")!)
+    func testOverageMinutes() {
+        XCTAssertEqual(UsageRow(minutesIncluded: 500, totals: UsageTotals(minutesUsed: 499)).minutesOverage, 0)
+        XCTAssertEqual(UsageRow(minutesIncluded: 500, totals: UsageTotals(minutesUsed: 500)).minutesOverage, 0)
+        XCTAssertEqual(UsageRow(minutesIncluded: 500, totals: UsageTotals(minutesUsed: 501)).minutesOverage, 1)
     }
+}
+
+/// Test driver over the production path: the batch's charges planned as
+/// FileScan gathers them, then each call rated by the plan (the second
+/// reading); `alreadyUsed` gives each row's imported minutes.
+func rateBatch(_ calls: [ClassifiedCall], alreadyUsed: (UsageKey) -> Int) -> (rated: [RatedCall], added: [UsageKey: UsageTotals]) {
+    var added: [UsageKey: UsageTotals] = [:]
+    var charges: [UsageKey: [Charge]] = [:]
+    var plans: [UsageKey: RatePlan] = [:]
+    for call in calls {
+        guard let key = MinuteAllocator.usageKey(call) else { continue }
+        added[key, default: UsageTotals()].add(call)
+        plans[key] = call.subscription!.plan
+        if call.chargedMinutes > 0 {
+            charges[key, default: []].append(Charge(start: call.record.start, uuid: call.record.uuid, minutes: call.chargedMinutes))
+        }
+    }
+    let plan = MinuteAllocator.plan(charges) { key in
+        PeriodBasis(included: plans[key]!.includedMinutes, imported: alreadyUsed(key), rate: plans[key]!.overageRatePerMinute)
+    }
+    return (calls.map { plan.rate($0) }, added)
 }
 
 /// A small deterministic generator so shuffles are reproducible.
@@ -282,27 +295,29 @@ final class AllocationPlanTests: XCTestCase {
         // u3 and u1 fit (1 left), u2 crosses: 1 included + 1 overage, u4 is all overage.
         let charges = [Charge(start: 100, uuid: "u1", minutes: 1), Charge(start: 100, uuid: "u2", minutes: 2),
                        Charge(start: 50, uuid: "u3", minutes: 1), Charge(start: 200, uuid: "u4", minutes: 4)]
-        let plan = MinuteAllocator.plan([key: charges], included: { _ in 10 }, alreadyUsed: { _ in 7 })
+        let plan = MinuteAllocator.plan([key: charges]) { _ in PeriodBasis(included: 10, imported: 7, rate: Money("0.50")!) }
         XCTAssertTrue(plan.split(key, start: 50, uuid: "u3", minutes: 1) == (1, 0))
         XCTAssertTrue(plan.split(key, start: 100, uuid: "u1", minutes: 1) == (1, 0))
         XCTAssertTrue(plan.split(key, start: 100, uuid: "u2", minutes: 2) == (1, 1))
         XCTAssertTrue(plan.split(key, start: 200, uuid: "u4", minutes: 4) == (0, 4))
-        XCTAssertTrue(plan.totals[key]! == (3, 5))
+        XCTAssertEqual(plan.batch[key], BatchMinutes(included: 3, overage: 5, cost: Money("2.50")!))
     }
 
     func testNothingLeftMakesEveryMinuteOverage() {
-        let plan = MinuteAllocator.plan([key: [Charge(start: 5, uuid: "a", minutes: 2), Charge(start: 6, uuid: "b", minutes: 3)]],
-                                        included: { _ in 500 }, alreadyUsed: { _ in 520 })
+        let plan = MinuteAllocator.plan([key: [Charge(start: 5, uuid: "a", minutes: 2), Charge(start: 6, uuid: "b", minutes: 3)]]) { _ in
+            PeriodBasis(included: 500, imported: 520, rate: Money("0.50")!)
+        }
         XCTAssertTrue(plan.split(key, start: 5, uuid: "a", minutes: 2) == (0, 2))
         XCTAssertTrue(plan.split(key, start: 6, uuid: "b", minutes: 3) == (0, 3))
-        XCTAssertTrue(plan.totals[key]! == (0, 5))
+        XCTAssertEqual(plan.batch[key], BatchMinutes(included: 0, overage: 5, cost: Money("2.50")!))
     }
 
     func testExactFitLeavesNoThreshold() {
-        let plan = MinuteAllocator.plan([key: [Charge(start: 5, uuid: "a", minutes: 1), Charge(start: 6, uuid: "b", minutes: 2)]],
-                                        included: { _ in 3 }, alreadyUsed: { _ in 0 })
+        let plan = MinuteAllocator.plan([key: [Charge(start: 5, uuid: "a", minutes: 1), Charge(start: 6, uuid: "b", minutes: 2)]]) { _ in
+            PeriodBasis(included: 3, imported: 0, rate: Money("0.50")!)
+        }
         XCTAssertTrue(plan.split(key, start: 6, uuid: "b", minutes: 2) == (2, 0))
-        XCTAssertTrue(plan.totals[key]! == (3, 0))
+        XCTAssertEqual(plan.batch[key], BatchMinutes(included: 3, overage: 0, cost: .zero))
         let other = UsageKey(subscriptionId: "sub-2", periodStart: 0)
         XCTAssertTrue(plan.split(other, start: 1, uuid: "z", minutes: 4) == (4, 0), "a row with no charges planned never runs out")
     }

@@ -1,0 +1,2 @@
+-- Drops the billing settings.
+DROP TABLE IF EXISTS billing_settings;

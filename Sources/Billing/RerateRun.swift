@@ -1,0 +1,262 @@
+import Foundation
+import Postgres
+import RatingCore
+
+/// What `cdr-rater rerate` was asked to do. SPEC section 3b.
+public struct RerateOptions {
+    /// [from, to), wall-clock times in the business zone.
+    public var from: LocalDateTime
+    public var to: LocalDateTime
+    public var subscriptions: [String] = []
+    public var accounts: [String] = []
+    public var plans: [String] = []
+    /// Only calls stored without a subscription.
+    public var unmatchedOnly = false
+    public var dryRun = false
+    /// What-if (with dryRun): new costs under these plans instead of the catalog's.
+    public var proposedPlans: [ProposedPlan]?
+
+    public init(from: LocalDateTime, to: LocalDateTime) {
+        self.from = from
+        self.to = to
+    }
+}
+
+/// Re-matches and re-prices stored calls against the catalog as it is now,
+/// from the database alone, in one transaction.
+///
+/// First the selected calls are matched again from what each row keeps (the
+/// account code and the numbers as received); then every usage period they
+/// were or now are in is priced again as a whole, its calls read in
+/// (start_time, uuid) order, and only what changed is written: calls (with
+/// their cost history), usage rows, prepaid balances by the difference.
+public final class RerateRun {
+    let db: Connection
+    let options: RerateOptions
+    let log: (String) -> Void
+    private let store: PostgresBillingStore
+
+    public init(db: Connection, options: RerateOptions, log: @escaping (String) -> Void) {
+        self.db = db
+        self.options = options
+        self.log = log
+        store = PostgresBillingStore(db: db)
+    }
+
+    /// A call matched anew: its new classification and how it is stored now.
+    private struct Rematch {
+        let call: ClassifiedCall
+        let before: PricedCall
+    }
+
+    public func run() throws -> RerateReport {
+        let started = Date()
+        if options.dryRun {
+            return try db.transaction(readOnly: true) { try rerate(started: started) }
+        }
+        return try db.transaction {
+            // The lock `rate` holds for its whole run: a rerate never interleaves with one.
+            try db.query("SELECT pg_advisory_xact_lock($1)", [String(RatingRun.lockKey)])
+            return try rerate(started: started)
+        }
+    }
+
+    private func rerate(started: Date) throws -> RerateReport {
+        let context = try CatalogLoader.context(db)
+        let catalog = try options.proposedPlans.map { try context.catalog.replacingPlans($0) } ?? context.catalog
+        let zone = context.businessZone
+        let classifier = CallClassifier(catalog: catalog, businessZone: zone)
+        let from = zone.instant(of: options.from), to = zone.instant(of: options.to)
+        guard from < to else { throw BillingError.usage("--from must be before --to") }
+        var report = RerateReport(dryRun: options.dryRun)
+        report.whatIf = options.proposedPlans != nil
+
+        let runId = options.dryRun ? "" : try db.query("""
+            INSERT INTO rerate_runs (selection, calls_examined, calls_rematched, calls_repriced, periods,
+                                     cost_before, cost_after, cost_delta, started_at, finished_at)
+            VALUES ($1::jsonb, 0, 0, 0, 0, 0, 0, 0, to_timestamp($2), now()) RETURNING id
+            """, [selectionJSON(from: from, to: to), String(started.timeIntervalSince1970)]).scalar!
+
+        // 1. Match the selected calls again; note every usage period touched.
+        var rematched: [String: Rematch] = [:]
+        var periods = Set<UsageKey>()
+        var changes: [CallChange] = []
+        try forEachRow(selectedCalls(from: from, to: to)) { r in
+            report.callsExamined += 1
+            let stored = StoredCall(r)
+            if let sub = stored.priced.subscriptionId, let start = stored.priced.periodStart {
+                periods.insert(UsageKey(subscriptionId: sub, periodStart: start))
+            }
+            // Rows rated before the account code was kept are priced again, not matched again.
+            guard let record = stored.record else { return }
+            let call = classifier.classify(record)
+            guard CallMatch(call) != stored.match || call.chargedMinutes != stored.priced.chargedMinutes
+                || call.period?.start != stored.priced.periodStart else { return }
+            report.callsRematched += 1
+            if let key = MinuteAllocator.usageKey(call) {
+                periods.insert(key)
+                rematched[stored.uuid] = Rematch(call: call, before: stored.priced)
+            } else {
+                changes.append(CallChange(uuid: stored.uuid, start: record.start, before: stored.priced,
+                                          after: PricedCall(subscriptionId: nil, cost: .zero), match: CallMatch(call)))
+            }
+        }
+        let movedIn = Dictionary(grouping: rematched.values) { MinuteAllocator.usageKey($0.call)! }
+        // Calls re-matched away from a period (or changed within it) are skipped where they were stored.
+        let skip = Set(rematched.keys).union(changes.map(\.uuid))
+
+        // 2. Price every touched period again, whole.
+        var writes: [UsageWrite] = []
+        for key in periods.sorted() {
+            guard let sub = catalog.subscription(id: key.subscriptionId) else { continue }
+            let period = UsagePeriod.containing(key.periodStart, anchor: sub.start, zone: zone)
+            let before = try store.usageRow(key)
+            var pricer = PeriodPricer(plan: sub.plan, imported: before?.importedMinutes ?? 0)
+            var line = RerateReport.Period(subscription: sub.number, periodStart: businessTime(period.start, zone))
+            let arriving = (movedIn[key] ?? []).sorted { charge($0.call).precedes(charge($1.call)) }
+            var next = 0
+            func price(uuid: String, start: Int64, call: (charged: Int, status: CallStatus, type: CallType), stored: PricedCall,
+                       match: CallMatch?) {
+                let (included, overage, cost) = pricer.price(chargedMinutes: call.charged, status: call.status, type: call.type)
+                let after = PricedCall(subscriptionId: sub.id, cost: cost, periodStart: key.periodStart,
+                                       chargedMinutes: call.charged, includedMinutes: included)
+                line.calls += 1
+                line.chargedMinutes += call.charged
+                line.includedMinutes += included
+                line.overageMinutes += overage
+                if after != stored || match != nil {
+                    changes.append(CallChange(uuid: uuid, start: start, before: stored, after: after, match: match))
+                }
+            }
+            func takeArriving(before limit: Charge?) {
+                while next < arriving.count, limit.map({ charge(arriving[next].call).precedes($0) }) ?? true {
+                    let m = arriving[next]
+                    next += 1
+                    price(uuid: m.call.record.uuid, start: m.call.record.start,
+                          call: (m.call.chargedMinutes, m.call.status, m.call.type), stored: m.before, match: CallMatch(m.call))
+                }
+            }
+            try forEachRow(periodCalls(sub.id, period)) { r in
+                let stored = StoredCall(r)
+                if skip.contains(stored.uuid) { return }
+                takeArriving(before: Charge(start: stored.start, uuid: stored.uuid, minutes: stored.priced.chargedMinutes))
+                price(uuid: stored.uuid, start: stored.start, call: (stored.priced.chargedMinutes, stored.match.status, stored.match.type),
+                      stored: stored.priced, match: nil)
+            }
+            takeArriving(before: nil)
+            line.oldCost = before?.callCost ?? .zero
+            line.newCost = pricer.callCost
+            report.periods.append(line)
+            let after = pricer.row
+            if after != before {
+                writes.append(UsageWrite(key: key, periodEnd: period.end, subscription: sub, before: before, after: after))
+            }
+        }
+        report.callsRepriced = changes.count
+        report.periods.sort { ($0.subscription, $0.periodStart) < ($1.subscription, $1.periodStart) }
+        if !options.dryRun {
+            try store.apply(changes, source: .rerate(runId: runId))
+            try store.write(writes)
+            try db.query("""
+                UPDATE rerate_runs SET calls_examined = $2, calls_rematched = $3, calls_repriced = $4, periods = $5,
+                    cost_before = $6, cost_after = $7, cost_delta = $8, finished_at = clock_timestamp()
+                WHERE id = $1
+                """, [runId, String(report.callsExamined), String(report.callsRematched), String(report.callsRepriced),
+                      String(report.periods.count), report.oldCost.description, report.newCost.description,
+                      (report.newCost - report.oldCost).description])
+        }
+        report.seconds = Date().timeIntervalSince(started)
+        return report
+    }
+
+    private func charge(_ c: ClassifiedCall) -> Charge {
+        Charge(start: c.record.start, uuid: c.record.uuid, minutes: c.chargedMinutes)
+    }
+
+    private func businessTime(_ epoch: Int64, _ zone: ZoneRules) -> String {
+        let t = zone.local(of: epoch)
+        return String(format: "%04d-%02d-%02d %02d:%02d:%02d", t.year, t.month, t.day, t.hour, t.minute, t.second)
+    }
+
+    /// The selected calls: start in [from, to), narrowed by the options.
+    private func selectedCalls(from: Int64, to: Int64) -> (String, [String?]) {
+        var sql = "SELECT \(StoredCall.columns) FROM cdrs c WHERE c.start_time >= to_timestamp($1) AND c.start_time < to_timestamp($2)"
+        var params: [String?] = [String(from), String(to)]
+        func narrow(_ values: [String], _ condition: (String) -> String) {
+            guard !values.isEmpty else { return }
+            params.append(postgresArrayLiteral(values))
+            sql += " AND " + condition("$\(params.count)::text[]")
+        }
+        narrow(options.subscriptions) { "c.subscription_id IN (SELECT id FROM subscriptions WHERE subscription_number = ANY(\($0)))" }
+        narrow(options.accounts) { "c.account_id IN (SELECT id FROM accounts WHERE account_number = ANY(\($0)))" }
+        narrow(options.plans) {
+            "c.subscription_id IN (SELECT s.id FROM subscriptions s JOIN rate_plans p ON p.id = s.rate_plan_id WHERE p.name = ANY(\($0)))"
+        }
+        if options.unmatchedOnly { sql += " AND c.subscription_id IS NULL" }
+        return (sql, params)
+    }
+
+    /// A period's stored calls in allocation order: uuids in byte order, as "C" collates them.
+    private func periodCalls(_ subscriptionId: String, _ period: UsagePeriod) -> (String, [String?]) {
+        ("""
+         SELECT \(StoredCall.columns) FROM cdrs c
+         WHERE c.subscription_id = $1 AND c.start_time >= to_timestamp($2) AND c.start_time < to_timestamp($3)
+         ORDER BY c.start_time, c.uuid COLLATE "C"
+         """, [subscriptionId, String(period.start), String(period.end)])
+    }
+
+    /// Streams a query's rows through a cursor, so memory holds one batch at a time.
+    private func forEachRow(_ query: (String, [String?]), _ body: ([String?]) throws -> Void) throws {
+        try db.query("DECLARE rerate_rows NO SCROLL CURSOR FOR " + query.0, query.1)
+        defer { _ = try? db.execute(script: "CLOSE rerate_rows") }
+        while true {
+            let rows = try db.query("FETCH 20000 FROM rerate_rows").rows
+            for r in rows { try body(r) }
+            if rows.count < 20000 { break }
+        }
+    }
+
+    private func selectionJSON(from: Int64, to: Int64) -> String {
+        let object: [String: Any] = [
+            "from": postgresTimestamp(from), "to": postgresTimestamp(to), "subscriptions": options.subscriptions,
+            "accounts": options.accounts, "plans": options.plans, "unmatched": options.unmatchedOnly,
+        ]
+        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// A `cdrs` row as `rerate` reads it.
+private struct StoredCall {
+    static let columns = """
+        c.uuid, extract(epoch FROM c.start_time)::bigint, extract(epoch FROM c.end_time)::bigint, c.duration, c.billable_seconds,
+        c.hangup_cause, c.metadata->>'account_code', c.metadata->>'caller_received', c.metadata->>'destination_received',
+        c.subscription_id, c.account_id, c.call_direction, c.call_type, c.call_status, c.processing_error, c.cost,
+        extract(epoch FROM (c.metadata->>'usage_period_start')::timestamptz)::bigint,
+        coalesce((c.metadata->>'charged_minutes')::int, 0), coalesce((c.metadata->>'included_minutes')::int, 0)
+        """
+
+    let uuid: String
+    let start: Int64
+    let match: CallMatch
+    let priced: PricedCall
+    /// The call as the switch reported it, when the row kept what matching needs.
+    let record: CallDetailRecord?
+
+    init(_ r: [String?]) {
+        uuid = r[0]!
+        start = Int64(r[1]!)!
+        match = CallMatch(subscriptionId: r[9], accountId: r[10], direction: CallDirection(rawValue: r[11]!)!,
+                          type: CallType(rawValue: r[12]!)!, status: CallStatus(rawValue: r[13]!)!, error: r[14])
+        priced = PricedCall(subscriptionId: r[9], cost: Money(r[15]!)!, periodStart: r[16].flatMap { Int64($0) },
+                            chargedMinutes: Int(r[17]!)!, includedMinutes: Int(r[18]!)!)
+        if let account = r[6], let caller = r[7], let destination = r[8] {
+            record = CallDetailRecord(uuid: uuid, callerId: NumberPlan.normalize(caller), destination: NumberPlan.normalize(destination),
+                                      accountCode: account, start: start, answer: nil, end: r[2].flatMap { Int64($0) } ?? start,
+                                      duration: Int(r[3]!)!, billsec: Int(r[4]!)!, hangupCause: r[5] ?? "", lineNumber: 0,
+                                      callerReceived: caller, destinationReceived: destination)
+        } else {
+            record = nil
+        }
+    }
+}

@@ -1,0 +1,286 @@
+/// Included minutes and the money they save: SPEC section 3, "Minutes and money".
+///
+/// Within one usage row (subscription, period), included minutes go to the
+/// charged calls in (start_time, uuid byte order) over every call the
+/// database holds, whenever it arrived. Only the stored calls that still hold
+/// included minutes can lose some when an earlier call arrives, so a batch is
+/// allocated against those alone (`PeriodBasis.held`), never the whole period.
+
+/// The included minutes of one usage row, handed out call by call in order.
+public struct IncludedMinutes: Sendable, Equatable {
+    /// Minutes still to hand out.
+    public private(set) var left: Int
+
+    /// `included` minutes of the plan, of which `imported` (usage that no
+    /// stored call accounts for) count as used before every call.
+    public init(included: Int, imported: Int) { left = max(0, included - imported) }
+
+    /// Splits the next call's minutes into included and overage.
+    public mutating func take(_ minutes: Int) -> (included: Int, overage: Int) {
+        let included = min(minutes, left)
+        left -= included
+        return (included, minutes - included)
+    }
+}
+
+/// A charged call as minute allocation sees it.
+public struct Charge: Sendable {
+    public let start: Int64
+    public let key: CDRKey
+    public let minutes: Int
+
+    public init(start: Int64, uuid: String, minutes: Int) {
+        self.init(start: start, key: CDRKey(uuid), minutes: minutes)
+    }
+
+    public init(start: Int64, key: CDRKey, minutes: Int) {
+        self.start = start
+        self.key = key
+        self.minutes = minutes
+    }
+
+    /// (start_time, uuid) order, uuids compared byte by byte.
+    public func precedes(_ other: Charge) -> Bool {
+        start != other.start ? start < other.start : key < other.key
+    }
+}
+
+/// A stored charged call that holds included minutes, priced as stored.
+public struct HeldCall: Sendable, Equatable {
+    public let uuid: String
+    public let start: Int64
+    /// Charged minutes.
+    public let minutes: Int
+    public var includedMinutes: Int
+    public var cost: Money
+
+    public init(uuid: String, start: Int64, minutes: Int, includedMinutes: Int, cost: Money) {
+        self.uuid = uuid
+        self.start = start
+        self.minutes = minutes
+        self.includedMinutes = includedMinutes
+        self.cost = cost
+    }
+
+    public var overageMinutes: Int { minutes - includedMinutes }
+}
+
+/// A usage row as a batch finds it.
+public struct PeriodBasis: Sendable {
+    /// The included minutes the row is priced with (`minutes_included`).
+    public var included: Int
+    /// Minutes recorded beyond what the row's stored calls account for.
+    public var imported: Int
+    /// The overage rate new pricing uses: the plan's rate now.
+    public var rate: Money
+    /// The stored calls that hold included minutes, in any order.
+    public var held: [HeldCall]
+
+    public init(included: Int, imported: Int, rate: Money, held: [HeldCall] = []) {
+        self.included = included
+        self.imported = imported
+        self.rate = rate
+        self.held = held
+    }
+}
+
+/// A stored call whose split changed because an earlier call arrived.
+public struct Repricing: Sendable, Equatable {
+    public let before: HeldCall
+    public let after: HeldCall
+    public var costDelta: Money { after.cost - before.cost }
+}
+
+/// The one home of pricing: what overage minutes cost.
+public enum Pricing {
+    /// A call priced now: every overage minute at `rate`.
+    public static func cost(overageMinutes: Int, rate: Money) -> Money { rate.times(overageMinutes) }
+
+    /// A stored call re-priced because it now holds `included` of its minutes:
+    /// the minutes it already paid for keep their price (editing a plan never
+    /// changes calls already priced), the newly overage minutes cost `rate`.
+    public static func repriced(_ call: HeldCall, included: Int, rate: Money) -> HeldCall {
+        var after = call
+        after.includedMinutes = included
+        after.cost = call.cost + cost(overageMinutes: call.includedMinutes - included, rate: rate)
+        return after
+    }
+}
+
+/// What a batch of new calls contributes to one usage row.
+public struct BatchMinutes: Sendable, Equatable {
+    public var included = 0
+    public var overage = 0
+    /// The sum of the batch's call costs.
+    public var cost = Money.zero
+
+    public init(included: Int = 0, overage: Int = 0, cost: Money = .zero) {
+        self.included = included
+        self.overage = overage
+        self.cost = cost
+    }
+}
+
+/// Where included minutes run out in each usage row, so that any new call
+/// can be split and priced on its own, in any order (the second reading);
+/// and which stored calls a batch re-prices.
+public struct AllocationPlan: Sendable {
+    /// The call at which the row's included minutes run out, and how many of
+    /// its minutes are still included; absent when they never run out.
+    struct Threshold {
+        let call: Charge
+        let includedPart: Int
+    }
+
+    fileprivate(set) var thresholds: [UsageKey: Threshold] = [:]
+    fileprivate(set) var rates: [UsageKey: Money] = [:]
+    /// Per usage row: the batch's included and overage minutes and cost.
+    public fileprivate(set) var batch: [UsageKey: BatchMinutes] = [:]
+    /// Per usage row: stored calls whose split changed, in call order.
+    public fileprivate(set) var repricings: [UsageKey: [Repricing]] = [:]
+    /// Per usage row: the calls, stored or new, that hold included minutes after the batch.
+    public fileprivate(set) var held: [UsageKey: [HeldCall]] = [:]
+
+    /// Included and overage minutes of one new charged call.
+    public func split(_ key: UsageKey, start: Int64, uuid: String, minutes: Int) -> (included: Int, overage: Int) {
+        guard let t = thresholds[key] else { return (minutes, 0) }
+        let call = Charge(start: start, uuid: uuid, minutes: minutes)
+        if call.start == t.call.start && call.key == t.call.key { return (t.includedPart, minutes - t.includedPart) }
+        return call.precedes(t.call) ? (minutes, 0) : (0, minutes)
+    }
+
+    /// A new classified call with its minutes split and priced.
+    public func rate(_ call: ClassifiedCall) -> RatedCall {
+        var r = RatedCall(call: call)
+        guard call.chargedMinutes > 0, let key = MinuteAllocator.usageKey(call) else { return r }
+        (r.includedMinutes, r.overageMinutes) = split(key, start: call.record.start, uuid: call.record.uuid, minutes: call.chargedMinutes)
+        r.cost = Pricing.cost(overageMinutes: r.overageMinutes, rate: rates[key] ?? call.subscription!.plan.overageRatePerMinute)
+        return r
+    }
+}
+
+public enum MinuteAllocator {
+    /// Plans a batch: `charges` per usage row (uuids unique and not stored
+    /// yet), `basis` the row as the batch finds it. The batch's calls are
+    /// merged with the row's held calls and included minutes handed out in order.
+    /// `keepEveryCall` keeps every call in `held`, not only those holding included minutes.
+    public static func plan(_ charges: [UsageKey: [Charge]], basis: (UsageKey) -> PeriodBasis,
+                            keepEveryCall: Bool = false) -> AllocationPlan {
+        var plan = AllocationPlan()
+        for (key, list) in charges where !list.isEmpty {
+            let b = basis(key)
+            plan.rates[key] = b.rate
+            // Stored calls carry their index into `b.held`, new ones nil.
+            var merged: [(charge: Charge, held: Int?)] = list.map { ($0, nil) }
+            merged += b.held.enumerated().map { (Charge(start: $1.start, uuid: $1.uuid, minutes: $1.minutes), $0) }
+            merged.sort { $0.charge.precedes($1.charge) }
+            var minutes = IncludedMinutes(included: b.included, imported: b.imported)
+            var batch = BatchMinutes(), repriced: [Repricing] = [], held: [HeldCall] = []
+            for (charge, index) in merged {
+                let (included, overage) = minutes.take(charge.minutes)
+                if overage > 0 && plan.thresholds[key] == nil {
+                    plan.thresholds[key] = AllocationPlan.Threshold(call: charge, includedPart: included)
+                }
+                if let index {
+                    let before = b.held[index]
+                    let after = included == before.includedMinutes ? before : Pricing.repriced(before, included: included, rate: b.rate)
+                    if after != before { repriced.append(Repricing(before: before, after: after)) }
+                    if included > 0 || keepEveryCall { held.append(after) }
+                } else {
+                    let cost = Pricing.cost(overageMinutes: overage, rate: b.rate)
+                    batch.included += included
+                    batch.overage += overage
+                    batch.cost += cost
+                    if included > 0 || keepEveryCall {
+                        held.append(HeldCall(uuid: charge.key.text, start: charge.start, minutes: charge.minutes,
+                                             includedMinutes: included, cost: cost))
+                    }
+                }
+            }
+            plan.batch[key] = batch
+            if !repriced.isEmpty { plan.repricings[key] = repriced }
+            plan.held[key] = held
+        }
+        return plan
+    }
+
+    /// The usage row a classified call counts in, if it matched a subscription.
+    public static func usageKey(_ call: ClassifiedCall) -> UsageKey? {
+        guard let sub = call.subscription, let period = call.period else { return nil }
+        return UsageKey(subscriptionId: sub.id, periodStart: period.start)
+    }
+}
+
+/// Prices a whole usage period again (`rerate`): its calls are given, in
+/// (start_time, uuid) order, to `price`, which splits and prices each and
+/// keeps the row's totals.
+public struct PeriodPricer: Sendable {
+    private var minutes: IncludedMinutes
+    private let plan: RatePlan
+    private let importedMinutes: Int
+    public private(set) var totals: UsageTotals
+    public private(set) var callCost = Money.zero
+
+    /// A period of a subscription on `plan` (as the catalog has it now), with `imported` minutes no call accounts for.
+    public init(plan: RatePlan, imported: Int) {
+        self.plan = plan
+        importedMinutes = imported
+        minutes = IncludedMinutes(included: plan.includedMinutes, imported: imported)
+        totals = UsageTotals(minutesUsed: imported)
+    }
+
+    /// The next call: its included and overage minutes and its cost now.
+    public mutating func price(chargedMinutes: Int, status: CallStatus, type: CallType) -> (included: Int, overage: Int, cost: Money) {
+        let (included, overage) = minutes.take(chargedMinutes)
+        let cost = Pricing.cost(overageMinutes: overage, rate: plan.overageRatePerMinute)
+        totals.minutesUsed += chargedMinutes
+        if status == .answered { totals.countAnswered(type) }
+        callCost += cost
+        return (included, overage, cost)
+    }
+
+    /// The usage row once every call of the period was priced.
+    public var row: UsageRow {
+        UsageRow(minutesIncluded: plan.includedMinutes, importedMinutes: importedMinutes, totals: totals, callCost: callCost)
+    }
+}
+
+/// A `subscription_usage` row as rating keeps it. SPEC section 3: after every
+/// commit, `overage_cost` = the period's call costs rounded half-up to paise,
+/// and a prepaid balance has gone down by exactly the growth of it.
+public struct UsageRow: Sendable, Equatable {
+    /// `minutes_included`: the plan's included minutes when the row was priced.
+    public var minutesIncluded: Int
+    /// Minutes recorded beyond what the stored calls account for (imported usage).
+    public var importedMinutes: Int
+    /// Counters; `minutesUsed` counts the imported minutes too.
+    public var totals: UsageTotals
+    /// The exact sum of the period's call costs.
+    public var callCost: Money
+    /// `overage_cost` as stored.
+    public var overageCost: Money
+
+    public init(minutesIncluded: Int, importedMinutes: Int = 0, totals: UsageTotals = UsageTotals(),
+                callCost: Money = .zero, overageCost: Money? = nil) {
+        self.minutesIncluded = minutesIncluded
+        self.importedMinutes = importedMinutes
+        self.totals = totals
+        self.callCost = callCost
+        self.overageCost = overageCost ?? callCost.roundedToPaise
+    }
+
+    /// `minutes_overage`: max(0, used - included).
+    public var minutesOverage: Int { max(0, totals.minutesUsed - minutesIncluded) }
+
+    /// The row after its calls' usage and costs changed by these.
+    public func adding(_ usage: UsageTotals, cost: Money) -> UsageRow {
+        UsageRow(minutesIncluded: minutesIncluded, importedMinutes: importedMinutes, totals: totals + usage,
+                 callCost: callCost + cost)
+    }
+
+    /// What a prepaid account is debited when its row goes from `before` to
+    /// `after`: the growth of the rounded overage cost; negative is a credit.
+    public static func prepaidDebit(from before: UsageRow, to after: UsageRow) -> Money {
+        after.overageCost - before.overageCost
+    }
+}
