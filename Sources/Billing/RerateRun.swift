@@ -156,6 +156,7 @@ public final class RerateRun {
         report.periods.sort { ($0.subscription, $0.periodStart) < ($1.subscription, $1.periodStart) }
         if !options.dryRun {
             try store.apply(changes, source: .rerate(runId: runId))
+            FailPoint.hit("rerate:calls-updated")
             try store.write(writes)
             try db.query("""
                 UPDATE rerate_runs SET calls_examined = $2, calls_rematched = $3, calls_repriced = $4, periods = $5,

@@ -1,0 +1,28 @@
+import ArgumentParser
+import Billing
+import Foundation
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Checks the money equalities of the stored usage rows and calls, in SQL; exits 1 when one fails.",
+        discussion: """
+            For every subscription_usage row: overage_cost = the period's call costs rounded half-up to paise; \
+            minutes_used = imported minutes + the calls' charged minutes; minutes_overage = max(0, used - included); \
+            the calls hold min(charged, included - imported) included minutes, in (start_time, uuid) order; \
+            answered calls by type match the counters. Prepaid balances go down by exactly the growth of \
+            overage_cost, so, payments aside, balance = starting balance - the sum of the account's overage_cost.
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+
+    func run() throws {
+        let problems = try MoneyCheck.violations(try database.connect())
+        for p in problems { print(p) }
+        if !problems.isEmpty {
+            note("cdr-rater: error: \(problems.count) money equality violation(s); 'cdr-rater rerate' over the periods named re-prices them")
+            throw ExitCode(1)
+        }
+        note("check: every usage row agrees with its calls")
+    }
+}
