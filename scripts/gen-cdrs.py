@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
-"""Writes N synthetic FreeSWITCH CDR lines (gzip) for the demo seed: deterministic, for scripts/bench."""
+"""Writes N synthetic FreeSWITCH CDR lines (gzip) for the demo seed: deterministic, for scripts/bench.
+Usage: gen-cdrs.py N OUT [FIRST_DAY LAST_DAY [SEED]]: calls on October 2024 days FIRST_DAY..LAST_DAY (default 1..28)."""
 import sys, gzip, random
 n = int(sys.argv[1]); out = sys.argv[2]
-random.seed(42)
+first = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+last = int(sys.argv[4]) if len(sys.argv) > 4 else 28
+random.seed(int(sys.argv[5]) if len(sys.argv) > 5 else 42)
+days = last - first + 1
 accts = ["ACC-10001", "ACC-10002", "ACC-10003", ""]
 dests = ["98%08d", "+14155550100", "08041000001", "1800 123 4567", "022-2600-0000"]
 with gzip.open(out, "wt", compresslevel=6) as f:
     for i in range(n):
-        day = 1 + (i * 7) % 28; hour = 1 + (i * 13) % 22; minute = (i * 31) % 60
+        day = first + (i * 7) % days; hour = 1 + (i * 13) % 22; minute = (i * 31) % 60
         billsec = (i * 37) % 400
         cause = "NORMAL_CLEARING" if billsec > 0 else ["USER_BUSY", "NO_ANSWER", "ORIGINATOR_CANCEL", "CALL_REJECTED"][i % 4]
         start = "2024-10-%02d %02d:%02d:00" % (day, hour, minute)

@@ -144,7 +144,7 @@ final class PostgresBillingStore: BillingStore {
     }
 
     static let changeColumns = """
-        uuid, start_time, rematch, subscription_id, account_id, call_direction, call_type, call_status, processing_error,
+        uuid, start_time, rematch, minutes_changed, subscription_id, account_id, call_direction, call_type, call_status, processing_error,
         cost, period_start, charged, included, overage, old_cost, old_subscription_id, old_included, old_overage
         """
 
@@ -152,7 +152,7 @@ final class PostgresBillingStore: BillingStore {
         guard !changes.isEmpty else { return }
         try db.execute(script: """
             CREATE TEMP TABLE IF NOT EXISTS cdr_changes (
-                uuid text PRIMARY KEY, start_time timestamptz NOT NULL, rematch boolean NOT NULL,
+                uuid text PRIMARY KEY, start_time timestamptz NOT NULL, rematch boolean NOT NULL, minutes_changed boolean NOT NULL,
                 subscription_id uuid, account_id uuid, call_direction enum_cdrs_call_direction, call_type enum_cdrs_call_type,
                 call_status enum_cdrs_call_status, processing_error text, cost numeric(10,4) NOT NULL, period_start text,
                 charged integer, included integer, overage integer, old_cost numeric(10,4) NOT NULL,
@@ -162,10 +162,14 @@ final class PostgresBillingStore: BillingStore {
             """)
         _ = try db.copyIn("COPY cdr_changes (\(PostgresBillingStore.changeColumns)) FROM STDIN") { sink in
             var row = CopyEncoder(capacity: 256 * 1024)
+            let yes = Array("t".utf8), no = Array("f".utf8)
             for c in changes {
                 row.text(c.uuid)
                 row.timestamp(c.start)
-                row.raw(Array((c.match != nil ? "t" : "f").utf8))
+                row.raw(c.match != nil ? yes : no)
+                let minutesChanged = c.match != nil || c.before.periodStart != c.after.periodStart
+                    || c.before.chargedMinutes != c.after.chargedMinutes || c.before.includedMinutes != c.after.includedMinutes
+                row.raw(minutesChanged ? yes : no)
                 let m = c.match
                 row.text(m != nil ? m!.subscriptionId : c.after.subscriptionId)
                 row.text(m?.accountId)
@@ -200,11 +204,12 @@ final class PostgresBillingStore: BillingStore {
                                          WHEN x.subscription_id IS NULL THEN 'failed'::enum_cdrs_processing_status
                                          ELSE 'processed' END,
                 processing_error = CASE WHEN x.rematch THEN x.processing_error ELSE c.processing_error END,
-                metadata = (coalesce(c.metadata, '{}'::jsonb)
+                -- A change of price alone (a new rate) leaves metadata as it is: cheaper to write.
+                metadata = CASE WHEN NOT x.minutes_changed THEN c.metadata ELSE (coalesce(c.metadata, '{}'::jsonb)
                             - ARRAY['usage_period_start', 'charged_minutes', 'included_minutes', 'overage_minutes'])
                            || CASE WHEN x.period_start IS NULL THEN '{}'::jsonb
                                    ELSE jsonb_build_object('usage_period_start', x.period_start, 'charged_minutes', x.charged,
-                                                           'included_minutes', x.included, 'overage_minutes', x.overage) END,
+                                                           'included_minutes', x.included, 'overage_minutes', x.overage) END END,
                 updated_at = now()
             FROM cdr_changes x WHERE c.uuid = x.uuid
             """)

@@ -25,6 +25,13 @@ enum CatalogLoader {
         return RatingContext(catalog: catalog, businessZone: zone)
     }
 
+    /// The catalog with proposed plans (what-if), or a usage error naming the plans file's mistake.
+    static func proposing(_ plans: [ProposedPlan], in catalog: Catalog) throws -> Catalog {
+        do { return try catalog.replacingPlans(plans) } catch {
+            throw BillingError.usage("--plans: \(error)")
+        }
+    }
+
     static func load(_ db: Connection) throws -> Catalog {
         // Calls start on whole seconds: start_date <= t and t < end hold exactly
         // when compared with the dates rounded up to whole seconds.

@@ -95,8 +95,8 @@ public final class RatingRun {
         catalog = context.catalog
         usage = UsageBook(store: store, catalog: catalog, businessZone: context.businessZone)
         if let proposed = options.proposedPlans {
-            whatIf = UsageBook(store: store, catalog: try catalog.replacingPlans(proposed), businessZone: context.businessZone,
-                               everyCall: true)
+            whatIf = UsageBook(store: store, catalog: try CatalogLoader.proposing(proposed, in: catalog),
+                               businessZone: context.businessZone, everyCall: true)
         }
         let classifier = CallClassifier(catalog: catalog, businessZone: context.businessZone)
         let parser = FileParser(layout: options.layout, switchZone: options.switchZone, classifier: classifier,

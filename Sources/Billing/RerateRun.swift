@@ -35,6 +35,13 @@ public final class RerateRun {
     let options: RerateOptions
     let log: (String) -> Void
     private let store: PostgresBillingStore
+    /// CDR_RATER_TRACE=1 logs how long each step took.
+    private let trace = ProcessInfo.processInfo.environment["CDR_RATER_TRACE"] == "1"
+    private var mark = Date()
+    private func step(_ name: String) {
+        if trace { log("  \(name): \(String(format: "%.2f", Date().timeIntervalSince(mark))) s") }
+        mark = Date()
+    }
 
     public init(db: Connection, options: RerateOptions, log: @escaping (String) -> Void) {
         self.db = db
@@ -63,7 +70,7 @@ public final class RerateRun {
 
     private func rerate(started: Date) throws -> RerateReport {
         let context = try CatalogLoader.context(db)
-        let catalog = try options.proposedPlans.map { try context.catalog.replacingPlans($0) } ?? context.catalog
+        let catalog = try options.proposedPlans.map { try CatalogLoader.proposing($0, in: context.catalog) } ?? context.catalog
         let zone = context.businessZone
         let classifier = CallClassifier(catalog: catalog, businessZone: zone)
         let from = zone.instant(of: options.from), to = zone.instant(of: options.to)
@@ -81,6 +88,12 @@ public final class RerateRun {
         var rematched: [String: Rematch] = [:]
         var periods = Set<UsageKey>()
         var changes: [CallChange] = []
+        /// Writes the changes gathered so far (none in a dry run), so memory holds a batch, not the month.
+        func flush() throws {
+            report.callsRepriced += changes.count
+            if !options.dryRun { try store.apply(changes, source: .rerate(runId: runId)) }
+            changes.removeAll(keepingCapacity: true)
+        }
         try forEachRow(selectedCalls(from: from, to: to)) { r in
             report.callsExamined += 1
             let stored = StoredCall(r)
@@ -104,6 +117,8 @@ public final class RerateRun {
         let movedIn = Dictionary(grouping: rematched.values) { MinuteAllocator.usageKey($0.call)! }
         // Calls re-matched away from a period (or changed within it) are skipped where they were stored.
         let skip = Set(rematched.keys).union(changes.map(\.uuid))
+        try flush()
+        step("match the selected calls again")
 
         // 2. Price every touched period again, whole.
         var writes: [UsageWrite] = []
@@ -139,6 +154,7 @@ public final class RerateRun {
             try forEachRow(periodCalls(sub.id, period)) { r in
                 let stored = StoredCall(r)
                 if skip.contains(stored.uuid) { return }
+                if changes.count >= RerateRun.batchCalls { try flush() }
                 takeArriving(before: Charge(start: stored.start, uuid: stored.uuid, minutes: stored.priced.chargedMinutes))
                 price(uuid: stored.uuid, start: stored.start, call: (stored.priced.chargedMinutes, stored.match.status, stored.match.type),
                       stored: stored.priced, match: nil)
@@ -152,11 +168,12 @@ public final class RerateRun {
                 writes.append(UsageWrite(key: key, periodEnd: period.end, subscription: sub, before: before, after: after))
             }
         }
-        report.callsRepriced = changes.count
+        try flush()
+        step("price the periods again, write the calls that changed")
         report.periods.sort { ($0.subscription, $0.periodStart) < ($1.subscription, $1.periodStart) }
         if !options.dryRun {
-            try store.apply(changes, source: .rerate(runId: runId))
             FailPoint.hit("rerate:calls-updated")
+            defer { step("usage rows, balances, commit") }
             try store.write(writes)
             try db.query("""
                 UPDATE rerate_runs SET calls_examined = $2, calls_rematched = $3, calls_repriced = $4, periods = $5,
@@ -169,6 +186,9 @@ public final class RerateRun {
         report.seconds = Date().timeIntervalSince(started)
         return report
     }
+
+    /// Changed calls written together (through the cursor's pauses).
+    static let batchCalls = 20_000
 
     private func charge(_ c: ClassifiedCall) -> Charge {
         Charge(start: c.record.start, uuid: c.record.uuid, minutes: c.chargedMinutes)

@@ -57,25 +57,9 @@ final class CorrectOverTimeTests: XCTestCase {
         try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
     }
 
-    // MARK: money
-
-    /// SPEC section 3's equalities, in SQL, plus the balances: each prepaid
-    /// account's seeded balance less the sum of its periods' overage_cost.
-    func assertMoney(_ db: TestDatabase, file: StaticString = #filePath, line: UInt = #line) throws {
-        XCTAssertEqual(try MoneyCheck.violations(db.connect()), [], file: file, line: line)
-        XCTAssertEqual(try db.dump("""
-            SELECT a.account_number, a.balance = v.seeded - coalesce(sum(u.overage_cost), 0)
-            FROM accounts a
-            JOIN (VALUES ('ACC-10001', 500.00), ('ACC-10002', 2000.00), ('ACC-10003', 0.00)) v(number, seeded) ON v.number = a.account_number
-            LEFT JOIN subscriptions s ON s.account_id = a.id AND a.account_type = 'prepaid'
-            LEFT JOIN subscription_usage u ON u.subscription_id = s.id
-            GROUP BY a.account_number, a.balance, v.seeded ORDER BY 1
-            """), "ACC-10001|t\nACC-10002|t\nACC-10003|t", file: file, line: line)
-    }
-
     func rate(_ db: TestDatabase, _ paths: [URL], rejects: URL) throws {
         try CLI.expect(0, ["rate", "--rejects-dir", rejects.path] + paths.map(\.path), db: db)
-        try assertMoney(db)
+        try db.assertMoneyEqualities()
     }
 
     // MARK: tests
@@ -97,7 +81,7 @@ final class CorrectOverTimeTests: XCTestCase {
         let r = try CLI.expect(0, ["rate", "--rejects-dir", dir.path, early.path], db: db)
         XCTAssertTrue(r.stderr.contains("1 stored call(s) re-priced, cost +50.0000"), r.stderr)
         XCTAssertTrue(r.stdout.contains("re-priced: 1 stored call(s)"), r.stdout)
-        try assertMoney(db)
+        try db.assertMoneyEqualities()
         XCTAssertEqual(try db.dump("""
             SELECT uuid, cost, metadata->>'included_minutes', metadata->>'overage_minutes' FROM cdrs ORDER BY uuid
             """), "a1|0.0000|100|0\nb1|0.0000|300|0\nb2|75.0000|100|150")
@@ -188,7 +172,7 @@ final class CorrectOverTimeTests: XCTestCase {
         try rate(db, [second], rejects: dir)
 
         try CLI.expect(0, ["rerate", "--from", "2024-10-01", "--to", "2024-11-01"], db: db)
-        try assertMoney(db)
+        try db.assertMoneyEqualities()
 
         let fresh = try TestDatabase()
         try fresh.prepare()
@@ -234,7 +218,7 @@ final class CorrectOverTimeTests: XCTestCase {
         try db.connect().execute(script: assign)
         let r = try CLI.expect(0, ["rerate", "--from", "2024-10-01", "--to", "2024-11-01", "--unmatched"], db: db)
         XCTAssertTrue(r.stderr.contains("matched anew 6"), r.stderr)
-        try assertMoney(db)
+        try db.assertMoneyEqualities()
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs WHERE subscription_id IS NULL"), "0")
         // Six calls of 100 minutes (2-7 October) and "other" (1 minute, 3 October): 500 included go to
         // did-0, other, did-1, did-2, did-3; did-4 crosses (99 included, 1 overage), did-5 pays 100
@@ -316,10 +300,10 @@ final class CorrectOverTimeTests: XCTestCase {
         }
         XCTAssertEqual(try killed.ratingSnapshot(), before)
         XCTAssertEqual(try killed.dump("SELECT (SELECT count(*) FROM rerate_runs), (SELECT count(*) FROM cdr_cost_history)"), "0|0")
-        try assertMoney(killed)
+        try killed.assertMoneyEqualities()
 
         try CLI.expect(0, ["rerate", "--from", "2024-10-01", "--to", "2024-11-01"], db: killed)
-        try assertMoney(killed)
+        try killed.assertMoneyEqualities()
         XCTAssertEqual(try killed.ratingSnapshot(), try clean.ratingSnapshot())
         XCTAssertEqual(try killed.dump("SELECT count(*), sum(new_cost - old_cost) FROM cdr_cost_history"),
                        try clean.dump("SELECT count(*), sum(new_cost - old_cost) FROM cdr_cost_history"))

@@ -48,6 +48,7 @@ final class RatingTests: XCTestCase {
                        "failed|t|t")
         XCTAssertEqual(try db.dump("SELECT caller_id, destination FROM cdrs WHERE uuid IN ('a1f0c001-0000-4000-8000-000000000004', '1728016200.1') ORDER BY 1"),
                        "+911246000001|+442079460000\n+919845012345|+918041000001")
+        try db.assertMoneyEqualities()
         // Sum of cdrs.cost over a period = minutes_overage x rate.
         XCTAssertEqual(try db.scalar("""
             SELECT bool_and(total = u.minutes_overage * p.overage_rate_per_minute) FROM subscription_usage u
@@ -78,6 +79,7 @@ final class RatingTests: XCTestCase {
         XCTAssertEqual(try db.dump("SELECT minutes_used, minutes_overage, overage_cost, mobile_calls, local_calls, u.metadata->>'toll_free_calls' FROM subscription_usage u JOIN subscriptions s ON s.id = u.subscription_id WHERE subscription_number = 'SUB-10001'"),
                        "502|2|1.00|1|1|1")
         XCTAssertEqual(try db.scalar("SELECT balance FROM accounts WHERE account_number = 'ACC-10001'"), "499.00")
+        try db.assertMoneyEqualities()
     }
 
     func testSameFileRenamedCopyAndOverlapsAreCountedOnce() throws {
@@ -169,6 +171,7 @@ final class RatingTests: XCTestCase {
 
         try CLI.expect(0, ["rate", "--rejects-dir", dir.path, big.path], db: killed)
         XCTAssertEqual(try killed.ratingSnapshot(), try clean.ratingSnapshot())
+        try killed.assertMoneyEqualities()
     }
 
     func testBadInputIsRejectedWithFileAndLine() throws {

@@ -1,3 +1,4 @@
+import Billing
 import Foundation
 import Postgres
 import XCTest
@@ -67,6 +68,20 @@ final class TestDatabase {
                 """),
             dump("SELECT account_number, balance FROM accounts ORDER BY 1"),
         ].joined(separator: "\n---\n")
+    }
+
+    /// SPEC section 3's equalities (`MoneyCheck`, in SQL) and the balances:
+    /// each prepaid account's seeded balance less the sum of its periods' overage_cost.
+    func assertMoneyEqualities(file: StaticString = #filePath, line: UInt = #line) throws {
+        XCTAssertEqual(try MoneyCheck.violations(connect()), [], file: file, line: line)
+        XCTAssertEqual(try dump("""
+            SELECT a.account_number, a.balance = v.seeded - coalesce(sum(u.overage_cost), 0)
+            FROM accounts a
+            JOIN (VALUES ('ACC-10001', 500.00), ('ACC-10002', 2000.00), ('ACC-10003', 0.00)) v(number, seeded) ON v.number = a.account_number
+            LEFT JOIN subscriptions s ON s.account_id = a.id AND a.account_type = 'prepaid'
+            LEFT JOIN subscription_usage u ON u.subscription_id = s.id
+            GROUP BY a.account_number, a.balance, v.seeded ORDER BY 1
+            """), "ACC-10001|t\nACC-10002|t\nACC-10003|t", file: file, line: line)
     }
 
     /// migrate + seed, as an operator does once.
