@@ -4,10 +4,12 @@
 --     minutes (usage imported from an earlier system), used before every call;
 --   metadata.call_cost: the exact sum of the stored calls' cost, of which
 --     overage_cost is the rounding to paise.
--- Rows written before this migration get both from their stored calls.
+-- Rows written before this migration get both from their stored calls;
+-- overage_cost and balances are left as they are: 'cdr-rater check' names the
+-- rows whose overage_cost differs, and 'cdr-rater rerate' re-prices them.
 UPDATE subscription_usage u
 SET metadata = coalesce(u.metadata, '{}'::jsonb)
-             || jsonb_build_object('imported_minutes', u.minutes_used - t.minutes, 'call_cost', t.cost::text)
+             || jsonb_build_object('imported_minutes', greatest(0, u.minutes_used - t.minutes), 'call_cost', t.cost::text)
 FROM (
     SELECT u2.id, coalesce(sum((c.metadata->>'charged_minutes')::int), 0) AS minutes,
            coalesce(sum(c.cost), 0)::numeric(14,4) AS cost

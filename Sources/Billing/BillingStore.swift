@@ -143,24 +143,25 @@ final class PostgresBillingStore: BillingStore {
         return found
     }
 
-    static let changeColumns = """
-        uuid, start_time, rematch, minutes_changed, subscription_id, account_id, call_direction, call_type, call_status, processing_error,
-        cost, period_start, charged, included, overage, old_cost, old_subscription_id, old_included, old_overage
-        """
+    /// The temporary table changes are copied into, column by column, in the order `apply` encodes them.
+    static let changeTable: [(name: String, type: String)] = [
+        ("uuid", "text PRIMARY KEY"), ("start_time", "timestamptz NOT NULL"), ("rematch", "boolean NOT NULL"),
+        ("minutes_changed", "boolean NOT NULL"), ("subscription_id", "uuid"), ("account_id", "uuid"),
+        ("call_direction", "enum_cdrs_call_direction"), ("call_type", "enum_cdrs_call_type"), ("call_status", "enum_cdrs_call_status"),
+        ("processing_error", "text"), ("cost", "numeric(10,4) NOT NULL"), ("period_start", "text"), ("charged", "integer"),
+        ("included", "integer"), ("overage", "integer"), ("old_cost", "numeric(10,4) NOT NULL"), ("old_subscription_id", "uuid"),
+        ("old_included", "integer"), ("old_overage", "integer"),
+    ]
 
     func apply(_ changes: [CallChange], source: ChangeSource) throws {
         guard !changes.isEmpty else { return }
+        let table = PostgresBillingStore.changeTable
         try db.execute(script: """
-            CREATE TEMP TABLE IF NOT EXISTS cdr_changes (
-                uuid text PRIMARY KEY, start_time timestamptz NOT NULL, rematch boolean NOT NULL, minutes_changed boolean NOT NULL,
-                subscription_id uuid, account_id uuid, call_direction enum_cdrs_call_direction, call_type enum_cdrs_call_type,
-                call_status enum_cdrs_call_status, processing_error text, cost numeric(10,4) NOT NULL, period_start text,
-                charged integer, included integer, overage integer, old_cost numeric(10,4) NOT NULL,
-                old_subscription_id uuid, old_included integer, old_overage integer
-            ) ON COMMIT DELETE ROWS;
+            CREATE TEMP TABLE IF NOT EXISTS cdr_changes (\(table.map { $0.name + " " + $0.type }.joined(separator: ", ")))
+                ON COMMIT DELETE ROWS;
             TRUNCATE cdr_changes;
             """)
-        _ = try db.copyIn("COPY cdr_changes (\(PostgresBillingStore.changeColumns)) FROM STDIN") { sink in
+        _ = try db.copyIn("COPY cdr_changes (\(table.map(\.name).joined(separator: ", "))) FROM STDIN") { sink in
             var row = CopyEncoder(capacity: 256 * 1024)
             let yes = Array("t".utf8), no = Array("f".utf8)
             for c in changes {

@@ -5,7 +5,8 @@ import Postgres
 public enum MoneyCheck {
     /// Every usage row against its period's stored calls.
     static let usageRows = """
-        SELECT s.subscription_number || ' period ' || to_char(u.billing_period_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC: '
+        SELECT s.subscription_number || ' period from ' || to_char(u.billing_period_start AT TIME ZONE z.zone, 'YYYY-MM-DD HH24:MI')
+               || ' ' || z.zone || ': '
                || concat_ws('; ',
                    CASE WHEN u.overage_cost <> round(t.cost, 2)
                         THEN 'overage_cost ' || u.overage_cost || ' <> round2(sum of call costs ' || t.cost || ')' END,
@@ -22,8 +23,9 @@ public enum MoneyCheck {
                         THEN 'answered calls by type differ from the calls' END)
         FROM subscription_usage u
         JOIN subscriptions s ON s.id = u.subscription_id
+        CROSS JOIN (SELECT coalesce((SELECT value FROM billing_settings WHERE name = 'business_zone'), 'Asia/Kolkata') AS zone) z
         CROSS JOIN LATERAL (
-            SELECT coalesce(sum(c.cost), 0) AS cost,
+            SELECT count(*) AS calls, coalesce(sum(c.cost), 0) AS cost,
                    coalesce(sum((c.metadata->>'charged_minutes')::int), 0) AS minutes,
                    coalesce(sum((c.metadata->>'included_minutes')::int), 0) AS included,
                    count(*) FILTER (WHERE c.call_status = 'answered' AND c.call_type = 'local') AS local,
@@ -35,13 +37,14 @@ public enum MoneyCheck {
             WHERE c.subscription_id = u.subscription_id
               AND c.start_time >= u.billing_period_start AND c.start_time < u.billing_period_end
         ) t
-        WHERE u.overage_cost <> round(t.cost, 2)
+        -- A row no rating ever wrote and no call of which is stored is imported usage: nothing to check.
+        WHERE (u.metadata ? 'call_cost' OR t.calls > 0) AND (u.overage_cost <> round(t.cost, 2)
            OR coalesce((u.metadata->>'call_cost')::numeric, -1) <> t.cost
            OR u.minutes_used <> coalesce((u.metadata->>'imported_minutes')::int, 0) + t.minutes
            OR u.minutes_overage <> greatest(0, u.minutes_used - u.minutes_included)
            OR t.included <> least(t.minutes, greatest(0, u.minutes_included - coalesce((u.metadata->>'imported_minutes')::int, 0)))
            OR (u.local_calls, u.std_calls, u.isd_calls, u.mobile_calls, coalesce((u.metadata->>'toll_free_calls')::int, 0))
-              <> (t.local, t.std, t.isd, t.mobile, t.toll_free)
+              <> (t.local, t.std, t.isd, t.mobile, t.toll_free))
         ORDER BY 1
         """
 

@@ -33,8 +33,6 @@ public final class RatingRun {
     let db: Connection
     let options: RatingOptions
     let log: (String) -> Void
-    /// CDR_RATER_TRACE=1 logs how long each step of a file took.
-    let trace = ProcessInfo.processInfo.environment["CDR_RATER_TRACE"] == "1"
     private let store: BillingStore
     private var catalog: Catalog!
     private var usage: UsageBook!
@@ -167,16 +165,12 @@ public final class RatingRun {
         return outcome
     }
 
-    private var mark = Date()
-    private func step(_ name: String) {
-        if trace { log("  \(name): \(String(format: "%.2f", Date().timeIntervalSince(mark))) s") }
-        mark = Date()
-    }
+    private lazy var step = StepTimer(log: log)
 
     /// The first reading: duplicates, usage, charged calls; then minute allocation.
     private func plan(_ path: String, digest: String, size: Int64, parser: FileParser, rejects: RejectsFile?,
                       outcome: inout FileOutcome) throws -> FilePlan {
-        mark = Date()
+        step.restart()
         var scan = FileScan()
         let end = try parser.parse(path: path) { chunk in
             for r in chunk.rejects {

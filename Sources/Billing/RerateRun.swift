@@ -35,13 +35,7 @@ public final class RerateRun {
     let options: RerateOptions
     let log: (String) -> Void
     private let store: PostgresBillingStore
-    /// CDR_RATER_TRACE=1 logs how long each step took.
-    private let trace = ProcessInfo.processInfo.environment["CDR_RATER_TRACE"] == "1"
-    private var mark = Date()
-    private func step(_ name: String) {
-        if trace { log("  \(name): \(String(format: "%.2f", Date().timeIntervalSince(mark))) s") }
-        mark = Date()
-    }
+    private lazy var step = StepTimer(log: log)
 
     public init(db: Connection, options: RerateOptions, log: @escaping (String) -> Void) {
         self.db = db
@@ -63,7 +57,10 @@ public final class RerateRun {
         }
         return try db.transaction {
             // The lock `rate` holds for its whole run: a rerate never interleaves with one.
-            try db.query("SELECT pg_advisory_xact_lock($1)", [String(RatingRun.lockKey)])
+            if try db.query("SELECT pg_try_advisory_xact_lock($1)", [String(RatingRun.lockKey)]).scalar != "t" {
+                log("rerate: waiting for a running 'rate' (or rerate) to finish")
+                try db.query("SELECT pg_advisory_xact_lock($1)", [String(RatingRun.lockKey)])
+            }
             return try rerate(started: started)
         }
     }
@@ -97,12 +94,17 @@ public final class RerateRun {
         try forEachRow(selectedCalls(from: from, to: to)) { r in
             report.callsExamined += 1
             let stored = StoredCall(r)
-            if let sub = stored.priced.subscriptionId, let start = stored.priced.periodStart {
-                periods.insert(UsageKey(subscriptionId: sub, periodStart: start))
+            if let id = stored.priced.subscriptionId, let sub = catalog.subscription(id: id) {
+                // The period from the call's time, not from its metadata, which may predate a change of anchor or zone.
+                periods.insert(UsageKey(subscriptionId: id, periodStart: UsagePeriod.containing(stored.start, anchor: sub.start, zone: zone).start))
             }
             // Rows rated before the account code was kept are priced again, not matched again.
-            guard let record = stored.record else { return }
+            guard let record = stored.record else { report.callsKept += 1; return }
             let call = classifier.classify(record)
+            // A DID given to another subscription since, or a subscription ended since: the catalog no
+            // longer knows who had the call, so a matched call keeps its subscription rather than
+            // dropping to unmatched at cost 0.
+            if call.subscription == nil && stored.match.subscriptionId != nil { report.callsKept += 1; return }
             guard CallMatch(call) != stored.match || call.chargedMinutes != stored.priced.chargedMinutes
                 || call.period?.start != stored.priced.periodStart else { return }
             report.callsRematched += 1
@@ -131,8 +133,12 @@ public final class RerateRun {
             let arriving = (movedIn[key] ?? []).sorted { charge($0.call).precedes(charge($1.call)) }
             var next = 0
             func price(uuid: String, start: Int64, call: (charged: Int, status: CallStatus, type: CallType), stored: PricedCall,
-                       match: CallMatch?) {
+                       match: CallMatch?) throws {
                 let (included, overage, cost) = pricer.price(chargedMinutes: call.charged, status: call.status, type: call.type)
+                if cost > Money.largestCallCost {
+                    throw BillingError("call \(uuid) would cost \(cost) at \(sub.plan.name)'s rate, more than cdrs.cost holds "
+                        + "(\(Money.largestCallCost)); nothing was changed: check the plan's overage_rate_per_minute")
+                }
                 let after = PricedCall(subscriptionId: sub.id, cost: cost, periodStart: key.periodStart,
                                        chargedMinutes: call.charged, includedMinutes: included)
                 line.calls += 1
@@ -143,11 +149,11 @@ public final class RerateRun {
                     changes.append(CallChange(uuid: uuid, start: start, before: stored, after: after, match: match))
                 }
             }
-            func takeArriving(before limit: Charge?) {
+            func takeArriving(before limit: Charge?) throws {
                 while next < arriving.count, limit.map({ charge(arriving[next].call).precedes($0) }) ?? true {
                     let m = arriving[next]
                     next += 1
-                    price(uuid: m.call.record.uuid, start: m.call.record.start,
+                    try price(uuid: m.call.record.uuid, start: m.call.record.start,
                           call: (m.call.chargedMinutes, m.call.status, m.call.type), stored: m.before, match: CallMatch(m.call))
                 }
             }
@@ -155,11 +161,11 @@ public final class RerateRun {
                 let stored = StoredCall(r)
                 if skip.contains(stored.uuid) { return }
                 if changes.count >= RerateRun.batchCalls { try flush() }
-                takeArriving(before: Charge(start: stored.start, uuid: stored.uuid, minutes: stored.priced.chargedMinutes))
-                price(uuid: stored.uuid, start: stored.start, call: (stored.priced.chargedMinutes, stored.match.status, stored.match.type),
+                try takeArriving(before: Charge(start: stored.start, uuid: stored.uuid, minutes: stored.priced.chargedMinutes))
+                try price(uuid: stored.uuid, start: stored.start, call: (stored.priced.chargedMinutes, stored.match.status, stored.match.type),
                       stored: stored.priced, match: nil)
             }
-            takeArriving(before: nil)
+            try takeArriving(before: nil)
             line.oldCost = before?.callCost ?? .zero
             line.newCost = pricer.callCost
             report.periods.append(line)

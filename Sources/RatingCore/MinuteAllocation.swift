@@ -99,10 +99,12 @@ public enum Pricing {
     /// A stored call re-priced because it now holds `included` of its minutes:
     /// the minutes it already paid for keep their price (editing a plan never
     /// changes calls already priced), the newly overage minutes cost `rate`.
+    /// (A call that gains included minutes, which only inconsistent stored
+    /// data allows, is refunded at `rate`, never below zero.)
     public static func repriced(_ call: HeldCall, included: Int, rate: Money) -> HeldCall {
         var after = call
         after.includedMinutes = included
-        after.cost = call.cost + cost(overageMinutes: call.includedMinutes - included, rate: rate)
+        after.cost = max(.zero, call.cost + cost(overageMinutes: call.includedMinutes - included, rate: rate))
         return after
     }
 }
@@ -233,8 +235,7 @@ public struct PeriodPricer: Sendable {
     public mutating func price(chargedMinutes: Int, status: CallStatus, type: CallType) -> (included: Int, overage: Int, cost: Money) {
         let (included, overage) = minutes.take(chargedMinutes)
         let cost = Pricing.cost(overageMinutes: overage, rate: plan.overageRatePerMinute)
-        totals.minutesUsed += chargedMinutes
-        if status == .answered { totals.countAnswered(type) }
+        totals.add(chargedMinutes: chargedMinutes, status: status, type: type)
         callCost += cost
         return (included, overage, cost)
     }

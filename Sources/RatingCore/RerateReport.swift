@@ -27,6 +27,9 @@ public struct RerateReport: Sendable {
     public var callsExamined = 0
     public var callsRematched = 0
     public var callsRepriced = 0
+    /// Matched calls that kept their subscription: none matches them now, or
+    /// their row predates the account code and numbers as received.
+    public var callsKept = 0
     public var seconds: Double = 0
 
     public init(dryRun: Bool) { self.dryRun = dryRun }
@@ -59,6 +62,7 @@ public struct RerateReport: Sendable {
             let object: [String: Any] = [
                 "dry_run": dryRun, "what_if": whatIf,
                 "calls_examined": callsExamined, "calls_rematched": callsRematched, "calls_repriced": callsRepriced,
+                "calls_kept": callsKept,
                 "old_cost": oldCost.description, "new_cost": newCost.description, "difference": (newCost - oldCost).signed,
                 "periods": periods.map { p -> [String: Any] in
                     ["subscription": p.subscription, "period_start": p.periodStart, "calls": p.calls,
@@ -82,6 +86,9 @@ public struct RerateReport: Sendable {
             var out = [title] + all.map(line)
             out.append("")
             out.append("calls examined: \(callsExamined); matched anew: \(callsRematched); re-priced: \(callsRepriced)")
+            if callsKept > 0 {
+                out.append("kept their subscription: \(callsKept) (no subscription matches them now, or rated before the account code was kept)")
+            }
             return out.joined(separator: "\n") + "\n"
         }
     }

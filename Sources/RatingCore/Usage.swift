@@ -48,8 +48,12 @@ public struct UsageTotals: Equatable, Sendable {
     /// Adds what one call of the subscription contributes: its charged
     /// minutes, and one to its type's counter when it was answered.
     public mutating func add(_ call: ClassifiedCall) {
-        minutesUsed += call.chargedMinutes
-        if call.status == .answered { countAnswered(call.type) }
+        add(chargedMinutes: call.chargedMinutes, status: call.status, type: call.type)
+    }
+
+    public mutating func add(chargedMinutes: Int, status: CallStatus, type: CallType) {
+        minutesUsed += chargedMinutes
+        if status == .answered { countAnswered(type) }
     }
 
     /// Counts one answered call of the subscription by its type.

@@ -82,6 +82,7 @@ struct RerateCommand: ParsableCommand {
         print(report.render(format), terminator: "")
         note("""
             summary: calls examined \(report.callsExamined), matched anew \(report.callsRematched), re-priced \(report.callsRepriced), \
+            kept their subscription \(report.callsKept), \
             periods \(report.periods.count), cost \(report.oldCost) -> \(report.newCost) (\((report.newCost - report.oldCost).signed)); \
             \(String(format: "%.2f", report.seconds)) s\(dryRun ? " (dry run, nothing written)" : "")
             """)

@@ -236,6 +236,30 @@ final class CorrectOverTimeTests: XCTestCase {
         XCTAssertEqual(try db.ratingSnapshot(), try fresh.ratingSnapshot())
     }
 
+    func testCallsNoSubscriptionMatchesNowKeepTheirs() throws {
+        let dir = try scratchFolder(self)
+        let file = dir.appendingPathComponent("from-did.csv")
+        // Outbound from SUB-10001's DID with no account code: charged to SUB-10001 (2 x 600 minutes).
+        try write([Self.line("d1", caller: "080 4100 0001", account: "", start: "2024-10-02 10:00:00", billsec: 36000),
+                   Self.line("d2", caller: "080 4100 0001", account: "", start: "2024-10-03 10:00:00", billsec: 36000)], to: file)
+        let db = try TestDatabase()
+        try db.prepare()
+        try rate(db, [file], rejects: dir)
+        XCTAssertEqual(try db.dump("SELECT uuid, cost FROM cdrs ORDER BY 1"), "d1|50.0000\nd2|300.0000")
+        // The DID is released: nothing matches the calls now. A tariff change and a rerate keep them
+        // with SUB-10001 at the new rate instead of dropping them to unmatched at cost 0.
+        try db.connect().execute(script: """
+            UPDATE dids SET subscription_id = NULL, status = 'available' WHERE did_number = '+918041000001';
+            UPDATE rate_plans SET overage_rate_per_minute = 0.60 WHERE name = 'Starter';
+            """)
+        let r = try CLI.expect(0, ["rerate", "--from", "2024-10-01", "--to", "2024-11-01"], db: db)
+        XCTAssertTrue(r.stdout.contains("kept their subscription: 2"), r.stdout)
+        XCTAssertEqual(try db.dump("""
+            SELECT uuid, s.subscription_number, cost FROM cdrs c JOIN subscriptions s ON s.id = c.subscription_id ORDER BY 1
+            """), "d1|SUB-10001|60.0000\nd2|SUB-10001|360.0000")
+        try db.assertMoneyEqualities()
+    }
+
     func testDryRunsAndWhatIfWriteNothing() throws {
         let db = try TestDatabase()
         try db.prepare()

@@ -88,6 +88,13 @@ final class ChronologicalAllocationTests: XCTestCase {
         XCTAssertEqual(Pricing.repriced(s2, included: 0, rate: Money("0.75")!).cost, Money("2.00")!)
     }
 
+    func testARefundNeverMakesACostNegative() {
+        // Paid 2 overage minutes at 0.50 (1.00); given 2 included minutes back at a rate of 1.00 now.
+        let paid = HeldCall(uuid: "s", start: 0, minutes: 4, includedMinutes: 2, cost: Money("1.00")!)
+        XCTAssertEqual(Pricing.repriced(paid, included: 4, rate: Money("1.00")!).cost, .zero)
+        XCTAssertEqual(Pricing.repriced(paid, included: 3, rate: Money("0.50")!).cost, Money("0.50")!)
+    }
+
     // MARK: money: SPEC section 3 equalities
 
     func testPrepaidDebitIsTheGrowthOfTheRoundedOverageCost() {
