@@ -15,8 +15,8 @@ enum CatalogLoader {
         let plans = Int(try db.query("SELECT count(*) FROM rate_plans").scalar ?? "0") ?? 0
         let catalog = try load(db)
         if plans == 0 || catalog.subscriptions.isEmpty {
-            throw BillingError("the database has \(plans == 0 ? "no rate plans" : "no subscriptions"): every call would be "
-                + "stored unmatched at cost 0. Seed it first (cdr-rater seed), or add the catalog, then run again")
+            throw BillingError("the database has \(plans == 0 ? "no rate plans" : "no subscriptions"): there is nothing to rate "
+                + "calls against. Seed it first (cdr-rater seed), or load the catalog, then run again")
         }
         let name = try db.query("SELECT value FROM billing_settings WHERE name = 'business_zone'").scalar ?? "Asia/Kolkata"
         guard let zone = ZoneRules(identifier: name) else {

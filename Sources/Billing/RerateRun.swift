@@ -72,8 +72,10 @@ public final class RerateRun {
         let classifier = CallClassifier(catalog: catalog, businessZone: zone)
         let from = zone.instant(of: options.from), to = zone.instant(of: options.to)
         guard from < to else { throw BillingError.usage("--from must be before --to") }
+        try refuseUnknownNames()
         var report = RerateReport(dryRun: options.dryRun)
         report.whatIf = options.proposedPlans != nil
+        report.businessZone = zone.identifier
 
         let runId = options.dryRun ? "" : try db.query("""
             INSERT INTO rerate_runs (selection, calls_examined, calls_rematched, calls_repriced, periods,
@@ -195,6 +197,21 @@ public final class RerateRun {
 
     /// Changed calls written together (through the cursor's pauses).
     static let batchCalls = 20_000
+
+    /// A misspelt --subscription, --account or --plan would select nothing and look like a rerate that ran.
+    private func refuseUnknownNames() throws {
+        for (option, values, table, column) in [("--subscription", options.subscriptions, "subscriptions", "subscription_number"),
+                                                ("--account", options.accounts, "accounts", "account_number"),
+                                                ("--plan", options.plans, "rate_plans", "name")] where !values.isEmpty {
+            let known = Set(try db.query("SELECT \(column) FROM \(table) WHERE \(column) = ANY($1::text[])",
+                                         [postgresArrayLiteral(values)]).rows.map { $0[0]! })
+            let unknown = values.filter { !known.contains($0) }
+            if !unknown.isEmpty {
+                throw BillingError.usage("\(option) \(unknown.map { "'\($0)'" }.joined(separator: ", ")) names no row of \(table) "
+                    + "(names are matched exactly, case included)")
+            }
+        }
+    }
 
     private func charge(_ c: ClassifiedCall) -> Charge {
         Charge(start: c.record.start, uuid: c.record.uuid, minutes: c.chargedMinutes)

@@ -71,6 +71,9 @@ public struct ProposedPlan: Sendable, Equatable {
         }
         var plans: [ProposedPlan] = []
         for (name, fields) in entries {
+            for key in ["included_minutes", "overage_rate_per_minute"] where fields[key] == nil {
+                throw FileError("plan '\(name)': \(key) is missing")
+            }
             plans.append(try make(name: name, included: field(fields["included_minutes"]),
                                   rate: field(fields["overage_rate_per_minute"]), at: "plan '\(name)'"))
         }

@@ -23,6 +23,8 @@ public struct RerateReport: Sendable {
     public var dryRun: Bool
     /// New costs are under proposed plans (`--plans`), not the catalog's.
     public var whatIf = false
+    /// The zone `periodStart` is written in.
+    public var businessZone = "Asia/Kolkata"
     public var periods: [Period] = []
     public var callsExamined = 0
     public var callsRematched = 0
@@ -60,7 +62,7 @@ public struct RerateReport: Sendable {
             return ([RerateReport.columns] + rows).map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n"
         case .json:
             let object: [String: Any] = [
-                "dry_run": dryRun, "what_if": whatIf,
+                "dry_run": dryRun, "what_if": whatIf, "business_zone": businessZone,
                 "calls_examined": callsExamined, "calls_rematched": callsRematched, "calls_repriced": callsRepriced,
                 "calls_kept": callsKept,
                 "old_cost": oldCost.description, "new_cost": newCost.description, "difference": (newCost - oldCost).signed,
@@ -81,7 +83,7 @@ public struct RerateReport: Sendable {
                         : String(repeating: " ", count: widths[i] - c.count) + c
                 }.joined(separator: "  ")
             }
-            var title = (dryRun ? "DRY RUN: nothing was written. " : "") + "Re-rated usage periods"
+            var title = (dryRun ? "DRY RUN: nothing was written. " : "") + "Re-rated usage periods (period_start in \(businessZone))"
             if whatIf { title += " (new_cost: under the proposed plans)" }
             var out = [title] + all.map(line)
             out.append("")

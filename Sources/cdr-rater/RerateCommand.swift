@@ -19,10 +19,10 @@ struct RerateCommand: ParsableCommand {
             Examples:
               cdr-rater rerate --from 2024-10-01 --to 2024-11-01 --plan Starter --dry-run
               cdr-rater rerate --from 2024-10-01 --to 2024-11-01 --unmatched
-              cdr-rater rerate --from 2024-10-01 --to 2024-11-01 --dry-run --plans proposed.json
+              cdr-rater rerate --from 2024-10-01 --to 2024-11-01 --dry-run --plans new.json
             """)
 
-    @Option(help: "Start of the calls' start times (inclusive): YYYY-MM-DD or 'YYYY-MM-DD HH:MM:SS' in the business zone.")
+    @Option(help: "Start of the calls' start times (inclusive): YYYY-MM-DD or 'YYYY-MM-DD HH:MM:SS' (or with a T) in the business zone.")
     var from: String
 
     @Option(help: "End of the calls' start times (exclusive), same form.")

@@ -296,6 +296,11 @@ final class CorrectOverTimeTests: XCTestCase {
         XCTAssertTrue(proposed.stdout.contains("\nSUB-10001,2024-10-01 00:00:00,8,504,504,0,2.0000,0.0000,-2.0000\n"), proposed.stdout)
         XCTAssertEqual(try everything(), before)
         try CLI.expect(2, ["rerate", "--plans", plans.path, "--from", "2024-10-01", "--to", "2024-11-01"], db: db)
+        // A misspelt filter would select nothing and look like a rerate that ran.
+        let typo = try CLI.expect(2, ["rerate", "--plan", "starter", "--from", "2024-10-01", "--to", "2024-11-01"], db: db)
+        XCTAssertTrue(typo.stderr.contains("--plan 'starter' names no row of rate_plans"), typo.stderr)
+        try CLI.expect(2, ["rerate", "--subscription", "SUB-99999", "--from", "2024-10-01", "--to", "2024-11-01"], db: db)
+        XCTAssertEqual(try everything(), before)
         try CLI.expect(2, ["rate", "--plans", plans.path, samples.path], db: db)
     }
 

@@ -30,6 +30,7 @@ final class ProposedPlansTests: XCTestCase {
         XCTAssertEqual(error("plan,minutes\nStarter,1"),
                        "line 1: expected the header name,included_minutes,overage_rate_per_minute (or a JSON file)")
         XCTAssertEqual(error("name,included_minutes,overage_rate_per_minute\nStarter,1,0.1\nStarter,2,0.2"), "plan 'Starter' is named twice")
+        XCTAssertEqual(error("{\"Starter\": {\"included_minutes\": 600}}"), "plan 'Starter': overage_rate_per_minute is missing")
         XCTAssertEqual(error("{"), "it is not valid JSON")
         XCTAssertEqual(error("{}"), "it names no plan")
     }
