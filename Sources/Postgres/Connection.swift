@@ -189,12 +189,9 @@ struct ConnectionInfo {
     init(_ text: String) throws {
         var errmsg: UnsafeMutablePointer<CChar>?
         guard let options = PQconninfoParse(text, &errmsg) else {
-            var reason = oneLine(errmsg.map { String(cString: $0) } ?? "cannot be parsed")
             if let errmsg { PQfreemem(errmsg) }
-            // libpq quotes the text it could not parse, password and all.
-            if !text.isEmpty { reason = reason.replacingOccurrences(of: text, with: "<the database URL>") }
-            for secret in ConnectionInfo.likelyPasswords(in: text) { reason = reason.replacingOccurrences(of: secret, with: "*****") }
-            throw PostgresError(kind: .badConnectionString, message: "the database URL does not parse: \(reason)")
+            // libpq's reason quotes the text it could not parse, which may be the password: none of it is shown.
+            throw PostgresError(kind: .badConnectionString, message: ConnectionInfo.unparsable)
         }
         defer { PQconninfoFree(options) }
         var option = options
@@ -209,7 +206,19 @@ struct ConnectionInfo {
         if let envPassword = ProcessInfo.processInfo.environment["PGPASSWORD"], !envPassword.isEmpty {
             secrets.append(envPassword)
         }
+        // A password with an unencoded @ / ? # can be parsed into another part (the host, say) that
+        // connection errors quote: its pieces are secrets too.
+        for likely in ConnectionInfo.likelyPasswords(in: text) {
+            secrets.append(likely)
+            secrets += likely.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init).filter { $0.count >= 4 }
+        }
     }
+
+    static let unparsable = """
+        the database URL cannot be parsed (none of it is shown, since it may hold the password). In a postgresql:// URL, \
+        percent-encode @ / % : ? # and spaces in the user name and password (@ is %40, / is %2F, % is %25, : is %3A, \
+        ? is %3F, # is %23, a space is %20), or use the key=value form: host=... user=... password='...'
+        """
 }
 
 extension ConnectionInfo {

@@ -102,8 +102,10 @@ public struct ZoneRules: Sendable {
         transitions = [(Int64.min, 0)]
     }
 
+    /// IANA Area/Location names only (`Asia/Kolkata`), and `UTC`: Foundation
+    /// also takes abbreviations, and `BST` or `IST` each mean more than one zone.
     public init?(identifier: String) {
-        guard let zone = TimeZone(identifier: identifier) else { return nil }
+        guard identifier == "UTC" || identifier.contains("/"), let zone = TimeZone(identifier: identifier) else { return nil }
         self.identifier = identifier
         var list: [(Int64, Int64)] = [(Int64.min, Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: 0))))]
         var cursor = Date(timeIntervalSince1970: 0)

@@ -14,6 +14,7 @@ struct CDRRater: ParsableCommand {
             libpq key=value string), else the standard PG* variables.
             Exit codes: 0 success, 1 a file or the run failed, 2 usage error.
             """,
+        version: "cdr-rater 0.3.0",
         subcommands: [MigrateCommand.self, SeedCommand.self, RateCommand.self, RerateCommand.self, CheckCommand.self])
 }
 

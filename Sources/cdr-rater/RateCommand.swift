@@ -51,7 +51,7 @@ struct RateCommand: ParsableCommand {
         if workers < 1 || workers > 64 { throw ValidationError("--workers must be between 1 and 64") }
         if chunkLines < 1 { throw ValidationError("--chunk-lines must be 1 or more") }
         if plansFile != nil && !dryRun { throw ValidationError("--plans is a what-if: use it with --dry-run") }
-        if ZoneRules(identifier: timezone) == nil { throw ValidationError("unknown time zone '\(timezone)' (use an IANA name such as Asia/Kolkata)") }
+        if ZoneRules(identifier: timezone) == nil { throw ValidationError("unknown time zone '\(timezone)': use an IANA name such as Asia/Kolkata or Europe/London (abbreviations such as IST or BST mean more than one zone)") }
     }
 
     func run() throws {

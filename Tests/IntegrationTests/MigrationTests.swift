@@ -138,7 +138,7 @@ final class MigrationTests: XCTestCase {
         let unknownEnv = try CLI.expect(2, ["seed", "--env", "staging"], db: db)
         XCTAssertTrue(unknownEnv.stderr.contains("unknown environment 'staging'"), unknownEnv.stderr)
         let badURL = try CLI.expect(2, ["migrate", "--database-url", "postgresql://x:secretpw@[broken"], db: nil)
-        XCTAssertTrue(badURL.stderr.contains("database URL does not parse"), badURL.stderr)
+        XCTAssertTrue(badURL.stderr.contains("database URL cannot be parsed"), badURL.stderr)
         XCTAssertFalse(badURL.stderr.contains("secretpw"), badURL.stderr)
         let badPort = try CLI.expect(2, ["migrate", "--database-url", "postgresql://x:secretpw@127.0.0.1:notaport/x"], db: nil)
         XCTAssertTrue(badPort.stderr.contains("the database URL is not valid"), badPort.stderr)

@@ -101,6 +101,16 @@ final class ClockTests: XCTestCase {
         XCTAssertNil(ZoneRules(identifier: "Mars/Olympus_Mons"))
     }
 
+    func testOnlyIANANames() {
+        // Abbreviations mean more than one zone (BST: British Summer or Bangladesh Standard Time).
+        for abbreviation in ["BST", "IST", "EST", "PST", "CET"] {
+            XCTAssertNil(ZoneRules(identifier: abbreviation), abbreviation)
+        }
+        XCTAssertNotNil(ZoneRules(identifier: "UTC"))
+        XCTAssertNotNil(ZoneRules(identifier: "Asia/Kolkata"))
+        XCTAssertNotNil(ZoneRules(identifier: "Europe/London"))
+    }
+
     // MARK: ZoneRules, a DST zone
 
     func testNewYorkOffsetJanuaryVersusJuly() {
