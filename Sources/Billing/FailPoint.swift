@@ -1,12 +1,17 @@
 import Foundation
 
 /// Named places where a test can make the process die at once, as a kill -9
-/// would, without racing a signal against the database: the process kills
-/// itself with SIGKILL when `CDR_RATER_FAIL_POINT` names the place.
+/// would (`hit`), or a step fail (`fail`), without racing a signal against
+/// the database: when `CDR_RATER_FAIL_POINT` names the place.
 enum FailPoint {
     static let armed = ProcessInfo.processInfo.environment["CDR_RATER_FAIL_POINT"]
 
     static func hit(_ name: String) {
         if armed == name { kill(getpid(), SIGKILL) }
+    }
+
+    /// Throws, as a failing statement would, when `CDR_RATER_FAIL_POINT` names the place.
+    static func fail(_ name: String) throws {
+        if armed == name { throw BillingError("stopped at fail point \(name)") }
     }
 }

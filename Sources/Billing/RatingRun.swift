@@ -135,12 +135,21 @@ public final class RatingRun {
         var outcome = FileOutcome(path: path, status: .rated)
         var rejects: RejectsFile?
         defer { rejects?.discard() }
+        var fileDigest: String?
         do {
             let (digest, size) = try CDRFileReader.sha256(path: path)
-            if try runDigests.contains(digest) || ledgerHas(digest) {
+            fileDigest = digest
+            switch try runDigests.contains(digest) ? "rated" : ledgerStatus(digest) {
+            case "rated"?:
                 outcome.status = .already_rated
                 outcome.message = "a file with the same content (sha256 \(digest.prefix(12))) is already rated"
                 return outcome
+            case "partial"?:
+                outcome.status = .incomplete
+                outcome.message = "this file was rated before and ends early (truncated or corrupt): the lines before "
+                    + "the damage are stored; put the complete file in its place and run again"
+                return outcome
+            default: break // new, or failed before (nothing of it was stored): rate it
             }
             if !options.dryRun { rejects = RejectsFile(directory: options.rejectsDirectory, cdrPath: path, digest: digest) }
             var plan = try self.plan(path, digest: digest, size: size, parser: parser, rejects: rejects, outcome: &outcome)
@@ -161,8 +170,23 @@ public final class RatingRun {
         } catch {
             outcome = FileOutcome(path: path, status: .failed)
             outcome.message = "\(error); nothing from this file was stored"
+            if !options.dryRun, let digest = fileDigest { recordFailure(outcome, path: path, digest: digest, started: started) }
         }
         return outcome
+    }
+
+    /// Keeps a failed file in the ledger, so that `files` and later runs know
+    /// of it; a ledger that cannot be written (the database is gone) is left be.
+    private func recordFailure(_ o: FileOutcome, path: String, digest: String, started: Date) {
+        let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0
+        _ = try? db.query("""
+            INSERT INTO cdr_files (file_name, path, size_bytes, sha256, status, lines, stored, unmatched, duplicates, rejected,
+                charged_minutes, cost, error, started_at, finished_at)
+            VALUES ($1, $2, $3, $4, 'failed', 0, 0, 0, 0, 0, 0, 0, $5, to_timestamp($6), clock_timestamp())
+            ON CONFLICT (sha256) DO UPDATE SET file_name = EXCLUDED.file_name, path = EXCLUDED.path, error = EXCLUDED.error,
+                started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at, updated_at = now()
+            WHERE cdr_files.status = 'failed'
+            """, [(path as NSString).lastPathComponent, path, String(size), digest, o.message, String(started.timeIntervalSince1970)])
     }
 
     private lazy var step = StepTimer(log: log)
@@ -230,6 +254,9 @@ public final class RatingRun {
         step("second reading and COPY cdrs")
         try store.apply(plan.repriced, source: .lateCall(fileId: fileId))
         try store.write(plan.usage)
+        try FailPoint.fail("rate:before-commit")
+        // The ledger's finished_at: the end of the file's work, not the start of its transaction.
+        try db.query("UPDATE cdr_files SET finished_at = clock_timestamp() WHERE id = $1", [fileId])
     }
 
     /// What-if (dry run with --plans): the file's calls allocated again, under
@@ -249,19 +276,28 @@ public final class RatingRun {
     /// Records the file in the ledger; returns its id, which the cost history refers to.
     private func recordInLedger(_ o: FileOutcome, path: String, size: Int64, digest: String, layout: CDRLayout?,
                                 rejectsPath: String?, started: Date) throws -> String {
-        try db.query("""
+        let id = try db.query("""
             INSERT INTO cdr_files (file_name, path, size_bytes, sha256, layout, status, lines, stored, unmatched,
                 duplicates, rejected, charged_minutes, cost, rejects_path, error, started_at, finished_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, to_timestamp($16), now())
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, to_timestamp($16), clock_timestamp())
+            ON CONFLICT (sha256) DO UPDATE SET file_name = EXCLUDED.file_name, path = EXCLUDED.path, layout = EXCLUDED.layout,
+                status = EXCLUDED.status, lines = EXCLUDED.lines, stored = EXCLUDED.stored, unmatched = EXCLUDED.unmatched,
+                duplicates = EXCLUDED.duplicates, rejected = EXCLUDED.rejected, charged_minutes = EXCLUDED.charged_minutes,
+                cost = EXCLUDED.cost, rejects_path = EXCLUDED.rejects_path, error = EXCLUDED.error,
+                started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at, updated_at = now()
+            WHERE cdr_files.status = 'failed'
             RETURNING id
             """, [(path as NSString).lastPathComponent, path, String(size), digest, layout?.rawValue,
                   o.status.rawValue, String(o.lines), String(o.stored), String(o.unmatched),
                   String(o.duplicates), String(o.rejected), String(o.chargedMinutes), o.cost.description,
-                  rejectsPath, o.message, String(started.timeIntervalSince1970)]).scalar!
+                  rejectsPath, o.message, String(started.timeIntervalSince1970)]).scalar
+        guard let id else { throw BillingError("another run rated a file with the same content meanwhile") }
+        return id
     }
 
-    private func ledgerHas(_ digest: String) throws -> Bool {
-        try db.query("SELECT 1 FROM cdr_files WHERE sha256 = $1", [digest]).rows.count > 0
+    /// The ledger's status of a file with this content, nil when it has none.
+    private func ledgerStatus(_ digest: String) throws -> String? {
+        try db.query("SELECT status FROM cdr_files WHERE sha256 = $1", [digest]).scalar
     }
 
     /// The second reading: rates every call that is not a duplicate against
@@ -323,6 +359,7 @@ public final class RatingRun {
     private func summaryLine(_ o: FileOutcome) -> String {
         switch o.status {
         case .already_rated: return "\(o.path): already rated, skipped: \(o.message ?? "")"
+        case .incomplete: return "\(o.path): STILL INCOMPLETE: \(o.message ?? "")"
         case .failed: return "\(o.path): FAILED: \(o.message ?? "")"
         case .rated, .partial:
             var s = "\(o.path): lines \(o.lines) = stored \(o.stored) (unmatched \(o.unmatched)) + duplicates \(o.duplicates) + rejected \(o.rejected)"

@@ -50,6 +50,8 @@ public struct FileOutcome: Sendable {
         case already_rated
         /// Nothing stored: the error says why.
         case failed
+        /// Skipped: the ledger knows this very file as partial (it ends early); the complete file is still to come.
+        case incomplete
     }
 
     public var path: String
@@ -98,7 +100,8 @@ public struct RunReport: Sendable {
     public var rejected: Int { files.reduce(0) { $0 + $1.rejected } }
     public var repriced: Int { files.reduce(0) { $0 + $1.repriced } }
     public var repricedCost: Money { files.reduce(Money.zero) { $0 + $1.repricedCost } }
-    public var failedFiles: Int { files.filter { $0.status == .failed || $0.status == .partial }.count }
+    /// Files that need a person: failed, cut short, or known as cut short and seen again.
+    public var failedFiles: Int { files.filter { $0.status == .failed || $0.status == .partial || $0.status == .incomplete }.count }
 
     /// Subscription rows in a stable order, unmatched last.
     var rows: [(String, CallTally)] {
@@ -148,7 +151,8 @@ public struct RunReport: Sendable {
         var out = [title, line(header)]
         out += body.map(line)
         out.append("")
-        out.append("files: \(files.count) (\(count(.rated)) rated, \(count(.partial)) partial, \(count(.already_rated)) already rated, \(count(.failed)) failed)")
+        out.append("files: \(files.count) (\(count(.rated)) rated, \(count(.partial)) partial, \(count(.already_rated)) already rated, \(count(.failed)) failed"
+            + (count(.incomplete) > 0 ? ", \(count(.incomplete)) still incomplete" : "") + ")")
         out.append("lines: \(lines) = \(stored) stored + \(duplicates) duplicates + \(rejected) rejected")
         out.append("unmatched: \(unmatched) of the stored calls matched no subscription (processing_status 'failed', cost 0)")
         if stored > 0 && unmatched == stored {

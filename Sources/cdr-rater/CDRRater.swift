@@ -15,7 +15,7 @@ struct CDRRater: ParsableCommand {
             Exit codes: 0 success, 1 a file or the run failed, 2 usage error.
             """,
         version: "cdr-rater 0.3.0",
-        subcommands: [MigrateCommand.self, SeedCommand.self, RateCommand.self, RerateCommand.self, CheckCommand.self])
+        subcommands: [MigrateCommand.self, SeedCommand.self, RateCommand.self, RerateCommand.self, CheckCommand.self, FilesCommand.self])
 }
 
 /// `--database-url`, shared by every subcommand.

@@ -1,0 +1,59 @@
+import Foundation
+import Postgres
+import RatingCore
+
+/// The file ledger (`cdr_files`) as `cdr-rater files` lists it, newest first.
+public struct FileLedger {
+    public static let columns = ["finished_at", "status", "file_name", "lines", "stored", "unmatched", "duplicates", "rejected",
+                                 "charged_minutes", "cost", "seconds", "sha256", "path", "rejects_path", "error"]
+    public let rows: [[String]]
+
+    /// `status` rated, partial or failed; `since` a date or time in the business zone (finished at or after it).
+    public init(db: Connection, status: String?, since: LocalDateTime?) throws {
+        var sql = """
+            SELECT to_char(f.finished_at AT TIME ZONE z.zone, 'YYYY-MM-DD HH24:MI:SS'), f.status, f.file_name, f.lines, f.stored,
+                   f.unmatched, f.duplicates, f.rejected, f.charged_minutes, f.cost,
+                   round(extract(epoch FROM f.finished_at - f.started_at)::numeric, 2), f.sha256, f.path,
+                   coalesce(f.rejects_path, ''), coalesce(f.error, '')
+            FROM cdr_files f
+            CROSS JOIN (SELECT coalesce((SELECT value FROM billing_settings WHERE name = 'business_zone'), 'Asia/Kolkata') AS zone) z
+            WHERE true
+            """
+        var params: [String?] = []
+        if let status {
+            params.append(status)
+            sql += " AND f.status = $\(params.count)"
+        }
+        if let since {
+            params.append(String(format: "%04d-%02d-%02d %02d:%02d:%02d", since.year, since.month, since.day, since.hour, since.minute, since.second))
+            sql += " AND f.finished_at >= ($\(params.count)::timestamp AT TIME ZONE z.zone)"
+        }
+        sql += " ORDER BY f.finished_at DESC, f.file_name"
+        rows = try db.query(sql, params).rows.map { $0.map { $0 ?? "" } }
+    }
+
+    public func render(_ format: RunReport.Format) -> String {
+        switch format {
+        case .csv:
+            func cell(_ s: String) -> String {
+                s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+            }
+            return ([FileLedger.columns] + rows).map { $0.map(cell).joined(separator: ",") }.joined(separator: "\n") + "\n"
+        case .json:
+            let objects = rows.map { Dictionary(uniqueKeysWithValues: zip(FileLedger.columns, $0)) }
+            let data = try! JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
+            return String(decoding: data, as: UTF8.self) + "\n"
+        case .table:
+            // The table leaves out the hash and paths; json and csv have them.
+            let shown = [0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 14]
+            let all = [FileLedger.columns] + rows
+            let cells = all.map { r in shown.map { i in i == 14 && r[i].count > 60 ? String(r[i].prefix(57)) + "..." : r[i] } }
+            let widths = shown.indices.map { i in cells.map { $0[i].count }.max()! }
+            let lines = cells.map { r in
+                r.enumerated().map { i, c in c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                    .trimmingCharacters(in: .whitespaces)
+            }
+            return lines.joined(separator: "\n") + "\n" + (rows.isEmpty ? "(no files)\n" : "")
+        }
+    }
+}
