@@ -9,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq",
@@ -26,6 +27,7 @@ let package = Package(
         .executableTarget(name: "cdr-rater", dependencies: [
             "Billing", "RatingCore", "Postgres",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "RatingCoreTests", dependencies: ["RatingCore"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),

@@ -13,6 +13,8 @@ public struct RatingOptions {
     public var rejectsDirectory = "rejects"
     /// What-if (with dryRun): plans' included minutes and rates replaced by these.
     public var proposedPlans: [ProposedPlan]?
+    /// Seconds to wait for another run's rating lock before giving up (exit 75).
+    public var lockWait: Double = 0
 
     public init(paths: [String], switchZone: ZoneRules) {
         self.paths = paths
@@ -25,11 +27,9 @@ public struct RatingOptions {
 /// commit together or not at all.
 ///
 /// Files are rated in path order, so a run's result does not depend on the
-/// order they were named in. A run holds an advisory lock so two runs never
-/// interleave; a dry run reads one read-only snapshot and writes nothing.
+/// order they were named in. A run holds the rating lock (`RunLock`) so two
+/// runs never interleave; a dry run reads one read-only snapshot and writes nothing.
 public final class RatingRun {
-    static let lockKey: Int64 = 0x6364_7272_0003
-
     let db: Connection
     let options: RatingOptions
     let log: (String) -> Void
@@ -43,10 +43,14 @@ public final class RatingRun {
     private var runDigests = Set<String>()
     private var runUUIDs = Set<CDRKey>()
 
-    public init(db: Connection, options: RatingOptions, log: @escaping (String) -> Void) {
+    let warn: (String) -> Void
+
+    /// `log` takes what the run did, `warn` what needs a person (files failed, cut short or incomplete).
+    public init(db: Connection, options: RatingOptions, log: @escaping (String) -> Void, warn: ((String) -> Void)? = nil) {
         self.db = db
         self.options = options
         self.log = log
+        self.warn = warn ?? log
         store = PostgresBillingStore(db: db)
     }
 
@@ -83,11 +87,10 @@ public final class RatingRun {
         if options.dryRun {
             try db.execute(script: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         } else {
-            try db.query("SELECT pg_advisory_lock($1)", [String(RatingRun.lockKey)])
+            report.lockWaitSeconds = try RunLock.acquire(db, wait: options.lockWait, command: "rate", log: log)
         }
         defer {
-            if options.dryRun { _ = try? db.execute(script: "ROLLBACK") }
-            else { _ = try? db.query("SELECT pg_advisory_unlock($1)", [String(RatingRun.lockKey)]) }
+            if options.dryRun { _ = try? db.execute(script: "ROLLBACK") } else { RunLock.release(db) }
         }
         let context = try CatalogLoader.context(db)
         catalog = context.catalog
@@ -100,11 +103,17 @@ public final class RatingRun {
         let parser = FileParser(layout: options.layout, switchZone: options.switchZone, classifier: classifier,
                                 workers: options.workers, chunkLines: options.chunkLines)
         for path in files {
-            let outcome = rateFile(path, parser: parser, report: &report)
+            let fileStarted = Date()
+            var outcome = rateFile(path, parser: parser, report: &report)
+            outcome.seconds = Date().timeIntervalSince(fileStarted)
             report.files.append(outcome)
-            log(summaryLine(outcome))
+            // A file that needs a person is a warning (--quiet still prints it); the rest is information.
+            switch outcome.status {
+            case .failed, .partial, .incomplete: warn(summaryLine(outcome))
+            case .rated, .already_rated: log(summaryLine(outcome))
+            }
         }
-        report.seconds = Date().timeIntervalSince(started)
+        report.seconds = Date().timeIntervalSince(started) - report.lockWaitSeconds
         return report
     }
 
@@ -139,6 +148,7 @@ public final class RatingRun {
         do {
             let (digest, size) = try CDRFileReader.sha256(path: path)
             fileDigest = digest
+            outcome.sha256 = digest
             switch try runDigests.contains(digest) ? "rated" : ledgerStatus(digest) {
             case "rated"?:
                 outcome.status = .already_rated
@@ -155,6 +165,7 @@ public final class RatingRun {
             var plan = try self.plan(path, digest: digest, size: size, parser: parser, rejects: rejects, outcome: &outcome)
             if !options.dryRun {
                 let rejectsPath = try rejects?.finish()
+                outcome.rejectsPath = rejectsPath
                 try db.transaction {
                     try apply(plan, parser: parser, outcome: outcome, rejectsPath: rejectsPath, started: started)
                 }
@@ -169,6 +180,7 @@ public final class RatingRun {
             report.add(plan.scan.tallies)
         } catch {
             outcome = FileOutcome(path: path, status: .failed)
+            outcome.sha256 = fileDigest
             outcome.message = "\(error); nothing from this file was stored"
             if !options.dryRun, let digest = fileDigest { recordFailure(outcome, path: path, digest: digest, started: started) }
         }

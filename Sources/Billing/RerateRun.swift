@@ -15,6 +15,8 @@ public struct RerateOptions {
     public var dryRun = false
     /// What-if (with dryRun): new costs under these plans instead of the catalog's.
     public var proposedPlans: [ProposedPlan]?
+    /// Seconds to wait for another run's rating lock before giving up (exit 75).
+    public var lockWait: Double = 0
 
     public init(from: LocalDateTime, to: LocalDateTime) {
         self.from = from
@@ -55,14 +57,12 @@ public final class RerateRun {
         if options.dryRun {
             return try db.transaction(readOnly: true) { try rerate(started: started) }
         }
-        return try db.transaction {
-            // The lock `rate` holds for its whole run: a rerate never interleaves with one.
-            if try db.query("SELECT pg_try_advisory_xact_lock($1)", [String(RatingRun.lockKey)]).scalar != "t" {
-                log("rerate: waiting for a running 'rate' (or rerate) to finish")
-                try db.query("SELECT pg_advisory_xact_lock($1)", [String(RatingRun.lockKey)])
-            }
-            return try rerate(started: started)
-        }
+        // The lock `rate` holds for its whole run: a rerate never interleaves with one.
+        let waited = try RunLock.acquire(db, wait: options.lockWait, command: "rerate", log: log)
+        defer { RunLock.release(db) }
+        var report = try db.transaction { try rerate(started: Date()) }
+        report.lockWaitSeconds = waited
+        return report
     }
 
     private func rerate(started: Date) throws -> RerateReport {

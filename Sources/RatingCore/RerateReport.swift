@@ -33,6 +33,8 @@ public struct RerateReport: Sendable {
     /// their row predates the account code and numbers as received.
     public var callsKept = 0
     public var seconds: Double = 0
+    /// Seconds spent waiting for another run's rating lock (not in `seconds`' throughput).
+    public var lockWaitSeconds: Double = 0
 
     public init(dryRun: Bool) { self.dryRun = dryRun }
 

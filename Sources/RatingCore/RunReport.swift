@@ -41,7 +41,7 @@ public struct CallTally: Sendable, Equatable {
 
 /// What happened to one input file.
 public struct FileOutcome: Sendable {
-    public enum Status: String, Sendable {
+    public enum Status: String, Sendable, CaseIterable {
         /// Rated and committed (or, in a dry run, would be).
         case rated
         /// Rated, but the file ended early (truncated gzip): the lines before are stored.
@@ -68,6 +68,10 @@ public struct FileOutcome: Sendable {
     public var repriced = 0
     public var repricedCost = Money.zero
     public var message: String?
+    public var sha256: String?
+    public var rejectsPath: String?
+    /// Wall time spent on the file.
+    public var seconds: Double = 0
 
     public init(path: String, status: Status) {
         self.path = path
@@ -84,6 +88,8 @@ public struct RunReport: Sendable {
     public var files: [FileOutcome] = []
     public var bySubscription: [String: CallTally] = [:]
     public var seconds: Double = 0
+    /// Seconds spent waiting for another run's rating lock (not in `seconds`' throughput).
+    public var lockWaitSeconds: Double = 0
 
     public init(dryRun: Bool) { self.dryRun = dryRun }
 

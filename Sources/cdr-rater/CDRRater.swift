@@ -12,7 +12,8 @@ struct CDRRater: ParsableCommand {
         discussion: """
             The database comes from --database-url, else DATABASE_URL (a postgresql:// URI or \
             libpq key=value string), else the standard PG* variables.
-            Exit codes: 0 success, 1 a file or the run failed, 2 usage error.
+            Exit codes: 0 success, 1 a file or the run failed (or a file named is known to be incomplete), \
+            2 usage error, 75 another run held the rating lock longer than --lock-wait.
             """,
         version: "cdr-rater 0.3.0",
         subcommands: [MigrateCommand.self, SeedCommand.self, RateCommand.self, RerateCommand.self, CheckCommand.self, FilesCommand.self])
@@ -41,29 +42,44 @@ enum Main {
         do {
             var command = try CDRRater.parseAsRoot()
             try command.run()
-        } catch let error as BillingError {
-            note("cdr-rater: error: \(error.message)")
-            exit(error.isUsage ? 2 : 1)
-        } catch let error as PostgresError {
-            note("cdr-rater: error: \(error)\(error.missingSchemaHint)")
-            exit(error.kind == .badConnectionString ? 2 : 1)
-        } catch let error as ProjectFiles.Missing {
-            note("cdr-rater: error: \(error)")
-            exit(1)
-        } catch let error as FileReadError {
-            note("cdr-rater: error: \(error)")
-            exit(1)
         } catch let error as ExitCode {
             exit(error.rawValue)
         } catch {
-            let code = CDRRater.exitCode(for: error)
-            if code == .success {
-                print(CDRRater.fullMessage(for: error))
+            let code = exitStatus(for: error)
+            if code == 0 {
+                print(CDRRater.fullMessage(for: error)) // --help, --version
                 exit(0)
             }
-            note("cdr-rater: error: \(CDRRater.message(for: error))")
-            note("see 'cdr-rater --help' or 'cdr-rater <command> --help'")
-            exit(2)
+            note("cdr-rater: error: \(message(for: error))")
+            if code == 2 && !(error is BillingError || error is PostgresError) { // the argument parser's
+                note("see 'cdr-rater --help' or 'cdr-rater <command> --help'")
+            }
+            exit(code)
+        }
+    }
+
+    /// The one mapping from an error to the exit code: 2 a usage error, 75 the
+    /// rating lock held too long, 1 anything else that failed.
+    static func exitStatus(for error: Error) -> Int32 {
+        switch error {
+        case let e as BillingError: return e.isUsage ? 2 : 1
+        case let e as PostgresError: return e.kind == .badConnectionString ? 2 : 1
+        case is RunLockBusy: return 75
+        case is ProjectFiles.Missing, is FileReadError: return 1
+        case let e as ExitCode: return e.rawValue
+        default:
+            let code = CDRRater.exitCode(for: error)
+            return code == .success ? 0 : 2 // argument parser: help, version, or a usage error
+        }
+    }
+
+    /// The error as one line for the operator.
+    static func message(for error: Error) -> String {
+        switch error {
+        case let e as BillingError: return e.message
+        case let e as PostgresError: return "\(e)\(e.missingSchemaHint)"
+        case is RunLockBusy, is ProjectFiles.Missing, is FileReadError: return "\(error)"
+        default: return CDRRater.message(for: error)
         }
     }
 }

@@ -21,6 +21,15 @@ struct RateCommand: ParsableCommand {
             help: "What-if (with --dry-run): a JSON or CSV file of plan name -> included_minutes, overage_rate_per_minute; the report shows the proposed minutes and cost beside the current ones.")
     var plansFile: String?
 
+    @Flag(help: "Print nothing but warnings and errors (for cron: mail only when something needs a person).")
+    var quiet = false
+
+    @Option(help: "Write the run's summary as JSON to this file (per file and per run; also when the run fails).")
+    var summaryJson: String?
+
+    @Option(help: "Write the run's metrics in the Prometheus text format to this file (for node_exporter's textfile collector).")
+    var metricsFile: String?
+
     @Option(help: "Report format: table, json or csv.")
     var format: RunReport.Format = .table
 
@@ -42,11 +51,15 @@ struct RateCommand: ParsableCommand {
     @Argument(help: "CDR files or folders of CDR files.")
     var paths: [String] = []
 
+    @Option(help: "Seconds to wait for another run's rating lock before giving up with exit 75 (default 0: do not wait).")
+    var lockWait: Double = 0
+
     @OptionGroup var database: DatabaseOptions
 
     enum LayoutChoice: String, ExpressibleByArgument, CaseIterable { case auto, freeswitch, asterisk }
 
     func validate() throws {
+        if lockWait < 0 { throw ValidationError("--lock-wait must be 0 or more seconds") }
         if paths.isEmpty { throw ValidationError("name at least one CDR file or folder") }
         if workers < 1 || workers > 64 { throw ValidationError("--workers must be between 1 and 64") }
         if chunkLines < 1 { throw ValidationError("--chunk-lines must be 1 or more") }
@@ -62,22 +75,56 @@ struct RateCommand: ParsableCommand {
         options.layout = CDRLayout(rawValue: cdrFormat.rawValue)
         options.rejectsDirectory = rejectsDir
         options.proposedPlans = try plansFile.map(loadProposedPlans)
+        options.lockWait = lockWait
         _ = try RatingRun.inputFiles(paths) // usage errors before connecting
-        let db = try database.connect()
-        var report = try RatingRun(db: db, options: options, log: note).run()
-        report.whatIf = options.proposedPlans != nil
-        print(report.render(format), terminator: "")
+        let started = Date()
+        var report: RunReport?
+        do {
+            let db = try database.connect()
+            let info: (String) -> Void = quiet ? { _ in } : note
+            report = try RatingRun(db: db, options: options, log: info, warn: note).run()
+            report!.whatIf = options.proposedPlans != nil
+        } catch {
+            try writeRunFiles(report: nil, started: started, exitCode: Main.exitStatus(for: error), error: error)
+            throw error
+        }
+        let done = report!
+        if !quiet {
+            print(done.render(format), terminator: "")
+            note(summaryLine(done))
+        } else if done.stored > 0 && done.unmatched == done.stored {
+            note("cdr-rater: warning: every stored call matched no subscription: is the catalog loaded?")
+        }
+        let failed = done.failedFiles > 0
+        try writeRunFiles(report: done, started: started, exitCode: failed ? 1 : 0, error: nil)
+        if failed {
+            note("cdr-rater: error: \(done.failedFiles) file(s) failed, were cut short or are still incomplete; see the lines above")
+            throw ExitCode(1)
+        }
+    }
+
+    private func summaryLine(_ report: RunReport) -> String {
         let t = report.total
         let rate = report.seconds > 0 ? Int(Double(report.lines) / report.seconds) : 0
-        note("""
+        let wait = report.lockWaitSeconds > 0 ? String(format: " (and %.1f s waiting for the rating lock)", report.lockWaitSeconds) : ""
+        return """
             summary: files \(report.files.count), lines \(report.lines) = stored \(report.stored) (unmatched \(report.unmatched)) \
             + duplicates \(report.duplicates) + rejected \(report.rejected); minutes \(t.includedMinutes + t.overageMinutes) \
             (included \(t.includedMinutes), overage \(t.overageMinutes)), cost \(t.cost); \
-            \(String(format: "%.2f", report.seconds)) s, \(rate) CDRs/s\(dryRun ? " (dry run, nothing written)" : "")
-            """)
-        if report.failedFiles > 0 {
-            note("cdr-rater: error: \(report.failedFiles) file(s) failed or were cut short; see the lines above")
-            throw ExitCode(1)
+            \(String(format: "%.2f", report.seconds)) s, \(rate) CDRs/s\(wait)\(dryRun ? " (dry run, nothing written)" : "")
+            """
+    }
+
+    /// --summary-json and --metrics-file, each written whole (temporary file + rename), also when the run failed.
+    private func writeRunFiles(report: RunReport?, started: Date, exitCode: Int32, error: Error?) throws {
+        let summary = RunSummary(report: report, started: started, finished: Date(), exitCode: exitCode,
+                                 error: error.map { Main.message(for: $0) })
+        do {
+            if let summaryJson { try writeAtomically(summary.json(), to: summaryJson) }
+            if let metricsFile { try writeAtomically(RunMetrics.text(summary), to: metricsFile) }
+        } catch let writeError {
+            note("cdr-rater: error: cannot write the run's summary or metrics file: \(writeError.localizedDescription)")
+            if error == nil { throw ExitCode(1) }
         }
     }
 }

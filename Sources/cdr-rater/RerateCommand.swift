@@ -50,6 +50,9 @@ struct RerateCommand: ParsableCommand {
     @Option(help: "Report format: table, json or csv.")
     var format: RunReport.Format = .table
 
+    @Option(help: "Seconds to wait for another run's rating lock before giving up with exit 75 (default 0: do not wait).")
+    var lockWait: Double = 0
+
     @OptionGroup var database: DatabaseOptions
 
     static func dateTime(_ text: String, _ option: String) throws -> LocalDateTime {
@@ -61,6 +64,7 @@ struct RerateCommand: ParsableCommand {
     }
 
     func validate() throws {
+        if lockWait < 0 { throw ValidationError("--lock-wait must be 0 or more seconds") }
         let start = try RerateCommand.dateTime(from, "--from"), end = try RerateCommand.dateTime(to, "--to")
         if start >= end { throw ValidationError("--from must be before --to") }
         if unmatched && !(subscriptions.isEmpty && accounts.isEmpty && plans.isEmpty) {
@@ -77,6 +81,7 @@ struct RerateCommand: ParsableCommand {
         options.unmatchedOnly = unmatched
         options.dryRun = dryRun
         options.proposedPlans = try plansFile.map(loadProposedPlans)
+        options.lockWait = lockWait
         let db = try database.connect()
         let report = try RerateRun(db: db, options: options, log: note).run()
         print(report.render(format), terminator: "")

@@ -100,6 +100,111 @@ final class OperationsTests: XCTestCase {
             """), "2024-10-03-freeswitch.csv.gz|t|t\n2024-10-04-asterisk-Master.csv.gz|t|t")
     }
 
+    // MARK: overlap
+
+    func testASecondRunSaysWhoHoldsTheLockAndExits75() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try scratchFolder(self)
+        let big = dir.appendingPathComponent("big.csv"), small = dir.appendingPathComponent("small.csv")
+        try syntheticFreeSWITCH(lines: 150_000, prefix: "lock").write(to: big, atomically: true, encoding: .utf8)
+        try syntheticFreeSWITCH(lines: 10, prefix: "other").write(to: small, atomically: true, encoding: .utf8)
+        let (first, _, _) = try CLI.start(["rate", "--rejects-dir", dir.path, big.path], db: db)
+        var holding = false
+        for _ in 0 ..< 600 where !holding {
+            holding = try db.scalar("SELECT count(*) FROM run_lock_holders") == "1"
+            if !holding { usleep(20_000) }
+        }
+        XCTAssertTrue(holding, "the first run never took the lock")
+        let second = try CLI.run(["rate", "--rejects-dir", dir.path, small.path], db: db)
+        XCTAssertEqual(second.status, 75, second.stderr)
+        XCTAssertTrue(second.stderr.contains("cdr-rater rate on host \(ProcessInfo.processInfo.hostName), pid \(first.processIdentifier), since"),
+                      second.stderr)
+        XCTAssertTrue(second.stderr.contains("--lock-wait"), second.stderr)
+        let rerate = try CLI.run(["rerate", "--from", "2024-10-01", "--to", "2024-11-01", "--lock-wait", "1"], db: db)
+        XCTAssertEqual(rerate.status, 75, rerate.stderr)
+        XCTAssertTrue(rerate.stderr.contains("waiting up to 1 s"), rerate.stderr)
+        first.waitUntilExit()
+        XCTAssertEqual(first.terminationStatus, 0)
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdr_files"), "1", "the second run rated nothing")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM run_lock_holders"), "0", "the holder record goes with the lock")
+        // Waiting long enough gets the lock.
+        let big2 = dir.appendingPathComponent("big2.csv")
+        try syntheticFreeSWITCH(lines: 150_000, prefix: "lock2").write(to: big2, atomically: true, encoding: .utf8)
+        let (third, _, _) = try CLI.start(["rate", "--rejects-dir", dir.path, big2.path], db: db)
+        holding = false
+        for _ in 0 ..< 600 where !holding {
+            holding = try db.scalar("SELECT count(*) FROM run_lock_holders WHERE pid = \(third.processIdentifier)") == "1"
+            if !holding { usleep(20_000) }
+        }
+        XCTAssertTrue(holding, "the third run never took the lock")
+        let waited = try CLI.run(["rerate", "--from", "2024-10-01", "--to", "2024-11-01", "--lock-wait", "300"], db: db)
+        XCTAssertEqual(waited.status, 0, waited.stderr)
+        XCTAssertTrue(waited.stderr.contains("waiting for the rating lock: cdr-rater rate"), waited.stderr)
+        third.waitUntilExit()
+        XCTAssertEqual(third.terminationStatus, 0)
+    }
+
+    // MARK: output
+
+    func testQuietSummaryJSONAndMetrics() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try scratchFolder(self)
+        let samples = CLI.projectRoot.appendingPathComponent("samples").path
+        let summary = dir.appendingPathComponent("run.json"), metrics = dir.appendingPathComponent("cdr_rater.prom")
+        // --quiet: nothing at all on success (the samples' rejected lines are in the rejects files and the summary).
+        let r = try CLI.expect(0, ["rate", "--quiet", "--rejects-dir", dir.appendingPathComponent("rejects").path,
+                                   "--summary-json", summary.path, "--metrics-file", metrics.path, samples], db: db)
+        XCTAssertEqual(r.stdout, "")
+        XCTAssertEqual(r.stderr, "")
+
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: summary)) as! [String: Any]
+        XCTAssertEqual(json["exit_code"] as? Int, 0)
+        let totals = json["totals"] as! [String: Any]
+        let files = json["files"] as! [[String: Any]]
+        XCTAssertEqual(files.count, 2)
+        func int(_ d: [String: Any], _ k: String) -> Int { d[k] as! Int }
+        XCTAssertEqual(int(totals, "lines"), 19)
+        XCTAssertEqual(int(totals, "lines"), int(totals, "stored") + int(totals, "duplicates") + int(totals, "rejected"))
+        for f in files {
+            XCTAssertEqual(int(f, "lines"), int(f, "stored") + int(f, "duplicates") + int(f, "rejected"))
+            XCTAssertEqual((f["sha256"] as! String).count, 64)
+            XCTAssertTrue((f["rejects_path"] as! String).hasSuffix(".rejects.csv"))
+            XCTAssertEqual(f["status"] as? String, "rated")
+        }
+        XCTAssertEqual(files.reduce(0) { $0 + int($1, "stored") }, int(totals, "stored"))
+        XCTAssertEqual(totals["cost"] as? String, "2.0000")
+        XCTAssertNotNil(json["started_at"] as? String)
+        XCTAssertNotNil(json["lock_wait_seconds"] as? Double ?? (json["lock_wait_seconds"] as? Int).map(Double.init))
+
+        // Prometheus text: every sample line is "name{labels} value".
+        let text = try String(contentsOf: metrics, encoding: .utf8)
+        var values: [String: Double] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            let parts = line.split(separator: " ")
+            XCTAssertEqual(parts.count, 2, String(line))
+            values[String(parts[0])] = Double(parts[1])
+        }
+        XCTAssertEqual(values["cdr_rater_last_run_success"], 1)
+        XCTAssertEqual(values["cdr_rater_last_run_files{status=\"rated\"}"], 2)
+        let lines = ["stored", "duplicate", "rejected"].map { values["cdr_rater_last_run_lines{outcome=\"\($0)\"}"]! }
+        XCTAssertEqual(lines.reduce(0, +), 19)
+        XCTAssertEqual(values["cdr_rater_last_run_cost_rupees"], 2)
+        XCTAssertTrue(text.contains("# TYPE cdr_rater_last_run_timestamp_seconds gauge"), text)
+
+        // A run that fails still writes both, with its exit code and error.
+        let down = try CLI.run(["rate", "--quiet", "--summary-json", summary.path, "--metrics-file", metrics.path, samples], db: nil,
+                               environment: ["DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"])
+        XCTAssertEqual(down.status, 1)
+        let failed = try JSONSerialization.jsonObject(with: Data(contentsOf: summary)) as! [String: Any]
+        XCTAssertEqual(failed["exit_code"] as? Int, 1)
+        XCTAssertTrue((failed["error"] as? String ?? "").contains("cannot connect to the database"), "\(failed)")
+        XCTAssertTrue(try String(contentsOf: metrics, encoding: .utf8).contains("cdr_rater_last_run_success 0"))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["cdr_rater.prom", "rejects", "run.json"],
+                       "no temporary file is left")
+    }
+
     func testVersion() throws {
         let r = try CLI.expect(0, ["--version"], db: nil)
         XCTAssertTrue(r.stdout.hasPrefix("cdr-rater "), r.stdout)

@@ -189,3 +189,23 @@ func sampleLines(_ name: String) throws -> [String] {
     p.waitUntilExit()
     return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
 }
+
+/// FreeSWITCH lines for the demo subscriptions spread over October 2024.
+func syntheticFreeSWITCH(lines: Int, prefix: String) -> String {
+    let accounts = ["ACC-10001", "ACC-10002", "ACC-10003", ""]
+    var out = ""
+    out.reserveCapacity(lines * 220)
+    for i in 0 ..< lines {
+        let day = 1 + (i * 7) % 28, hour = 1 + (i * 13) % 22, minute = (i * 31) % 60
+        let billsec = (i * 37) % 400
+        let cause = billsec > 0 ? "NORMAL_CLEARING" : ["USER_BUSY", "NO_ANSWER", "ORIGINATOR_CANCEL", "CALL_REJECTED"][i % 4]
+        let start = String(format: "2024-10-%02d %02d:%02d:00", day, hour, minute)
+        let answer = billsec > 0 ? String(format: "2024-10-%02d %02d:%02d:02", day, hour, minute) : ""
+        let endSeconds = 2 + billsec
+        let end = String(format: "2024-10-%02d %02d:%02d:%02d", day, hour + (minute * 60 + endSeconds) / 3600,
+                         (minute + endSeconds / 60) % 60, endSeconds % 60)
+        let destinations = ["98\(String(format: "%08d", i % 100_000_000))", "+14155550100", "08041000001", "1800 123 4567", "022-2600-0000"]
+        out += "\"Caller \(i)\",\"+919876543212\",\"\(destinations[i % 5])\",\"default\",\"\(start)\",\"\(answer)\",\"\(end)\",\(endSeconds),\(billsec),\"\(cause)\",\"\(prefix)-\(String(format: "%08d", i))\",\"\",\"\(accounts[i % 4])\",\"PCMU\",\"PCMU\"\n"
+    }
+    return out
+}
