@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq",
@@ -19,19 +20,22 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
         .target(name: "RatingCore", dependencies: ["CZlib", "COpenSSL"],
-                swiftSettings: [.swiftLanguageMode(.v5)]),
+                swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Postgres", dependencies: ["CLibPQ"],
-                swiftSettings: [.swiftLanguageMode(.v5)]),
-        .target(name: "Billing", dependencies: ["RatingCore", "Postgres"],
-                swiftSettings: [.swiftLanguageMode(.v5)]),
+                swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Billing", dependencies: ["RatingCore", "Postgres", .product(name: "Logging", package: "swift-log")],
+                swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(name: "cdr-rater", dependencies: [
             "Billing", "RatingCore", "Postgres",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Prometheus", package: "swift-prometheus"),
-        ], swiftSettings: [.swiftLanguageMode(.v5)]),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "RatingCoreTests", dependencies: ["RatingCore"],
-                    swiftSettings: [.swiftLanguageMode(.v5)]),
+                    swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(name: "BillingTests", dependencies: ["Billing"],
+                    swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "IntegrationTests", dependencies: ["Billing", "Postgres", "RatingCore"],
-                    swiftSettings: [.swiftLanguageMode(.v5)]),
+                    swiftSettings: [.swiftLanguageMode(.v6)]),
     ]
 )

@@ -3,8 +3,9 @@ import Foundation
 /// Named places where a test can make the process die at once, as a kill -9
 /// would (`hit`), or a step fail (`fail`), without racing a signal against
 /// the database: when `CDR_RATER_FAIL_POINT` names the place.
-enum FailPoint {
-    static let armed = ProcessInfo.processInfo.environment["CDR_RATER_FAIL_POINT"]
+public enum FailPoint {
+    /// The place named by the executable (from `CDR_RATER_FAIL_POINT`); nil in normal runs.
+    nonisolated(unsafe) public static var armed: String?
 
     static func hit(_ name: String) {
         if armed == name { kill(getpid(), SIGKILL) }

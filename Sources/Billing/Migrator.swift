@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Postgres
 import RatingCore
 
@@ -71,7 +72,7 @@ public struct Migrator {
 
     /// Applies every pending migration; returns their names.
     @discardableResult
-    public func up(log: (String) -> Void = { _ in }) throws -> [String] {
+    public func up(logger: Logger = Logger(label: "cdr-rater")) throws -> [String] {
         try db.withAdvisoryLock(Migrator.lockKey) {
             try ensureTable()
             let done = try applied()
@@ -90,7 +91,7 @@ public struct Migrator {
                 } catch let e as PostgresError {
                     throw BillingError("migration \(m.name) failed and was rolled back: \(e)")
                 }
-                log("applied \(m.name)")
+                logger.info("applied \(m.name)")
                 names.append(m.name)
             }
             return names
@@ -99,7 +100,7 @@ public struct Migrator {
 
     /// Reverts the latest `steps` applied migrations (all when nil).
     @discardableResult
-    public func down(steps: Int?, log: (String) -> Void = { _ in }) throws -> [String] {
+    public func down(steps: Int?, logger: Logger = Logger(label: "cdr-rater")) throws -> [String] {
         try db.withAdvisoryLock(Migrator.lockKey) {
             try ensureTable()
             let done = try applied()
@@ -117,7 +118,7 @@ public struct Migrator {
                 } catch let e as PostgresError {
                     throw BillingError("reverting migration \(m.name) failed and was rolled back: \(e)")
                 }
-                log("reverted \(m.name)")
+                logger.info("reverted \(m.name)")
                 names.append(m.name)
             }
             return names

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Postgres
 import RatingCore
 
@@ -15,6 +16,14 @@ public struct RatingOptions {
     public var proposedPlans: [ProposedPlan]?
     /// Seconds to wait for another run's rating lock before giving up (exit 75).
     public var lockWait: Double = 0
+    /// Set by SIGINT/SIGTERM: the file in progress rolls back and the run stops.
+    public var stop: StopRequest?
+    /// Where each file goes once its rating committed (or once it is found already rated).
+    public var archiveDirectory: String?
+    /// Files modified more recently than this many seconds are left for a later run.
+    public var minAge: Double = 0
+    /// Kept up to date for a live progress line.
+    public var progress: RunProgress?
 
     public init(paths: [String], switchZone: ZoneRules) {
         self.paths = paths
@@ -32,7 +41,7 @@ public struct RatingOptions {
 public final class RatingRun {
     let db: Connection
     let options: RatingOptions
-    let log: (String) -> Void
+    let logger: Logger
     private let store: BillingStore
     private var catalog: Catalog!
     private var usage: UsageBook!
@@ -43,14 +52,12 @@ public final class RatingRun {
     private var runDigests = Set<String>()
     private var runUUIDs = Set<CDRKey>()
 
-    let warn: (String) -> Void
-
-    /// `log` takes what the run did, `warn` what needs a person (files failed, cut short or incomplete).
-    public init(db: Connection, options: RatingOptions, log: @escaping (String) -> Void, warn: ((String) -> Void)? = nil) {
+    /// What the run did is logged at info level, what needs a person (a file
+    /// failed, cut short or incomplete) at warning, each step's time at debug.
+    public init(db: Connection, options: RatingOptions, logger: Logger) {
         self.db = db
         self.options = options
-        self.log = log
-        self.warn = warn ?? log
+        self.logger = logger
         store = PostgresBillingStore(db: db)
     }
 
@@ -87,7 +94,7 @@ public final class RatingRun {
         if options.dryRun {
             try db.execute(script: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         } else {
-            report.lockWaitSeconds = try RunLock.acquire(db, wait: options.lockWait, command: "rate", log: log)
+            report.lockWaitSeconds = try RunLock.acquire(db, wait: options.lockWait, command: "rate", logger: logger)
         }
         defer {
             if options.dryRun { _ = try? db.execute(script: "ROLLBACK") } else { RunLock.release(db) }
@@ -102,15 +109,40 @@ public final class RatingRun {
         let classifier = CallClassifier(catalog: catalog, businessZone: context.businessZone)
         let parser = FileParser(layout: options.layout, switchZone: options.switchZone, classifier: classifier,
                                 workers: options.workers, chunkLines: options.chunkLines)
+        options.stop?.watch(db)
+        options.progress?.begin(files: files, dryRun: options.dryRun)
+        if !options.dryRun {
+            try RejectsFile.checkWritable(options.rejectsDirectory)
+            try RejectsFile.repair(options.rejectsDirectory) { target in
+                try db.query("SELECT 1 FROM cdr_files WHERE rejects_path = $1", [target]).rows.count > 0
+            }
+        }
         for path in files {
+            try options.stop?.check(file: nil)
+            if options.minAge > 0, let modified = modificationAge(path), modified < options.minAge {
+                logger.info("\(path): modified \(Int(modified)) s ago, less than --min-age \(Int(options.minAge)) s: left for a later run")
+                continue
+            }
             let fileStarted = Date()
+            options.progress?.startFile(path)
             var outcome = rateFile(path, parser: parser, report: &report)
+            options.progress?.finishFile(size: ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0)
+            try options.stop?.check(file: path)
+            if !db.isConnected {
+                throw BillingError("lost the connection to the database while rating \(path): \(outcome.message ?? "")"
+                    + "; files before it are committed. Run again once the database is back")
+            }
             outcome.seconds = Date().timeIntervalSince(fileStarted)
+            if let archive = options.archiveDirectory, !options.dryRun, outcome.status == .rated || outcome.status == .already_rated {
+                do { outcome.archivedTo = try archiveFile(path, into: archive) } catch {
+                    logger.warning("\(path): rated, but \(error)")
+                }
+            }
             report.files.append(outcome)
             // A file that needs a person is a warning (--quiet still prints it); the rest is information.
             switch outcome.status {
-            case .failed, .partial, .incomplete: warn(summaryLine(outcome))
-            case .rated, .already_rated: log(summaryLine(outcome))
+            case .failed, .partial, .incomplete: logger.warning("\(summaryLine(outcome))")
+            case .rated, .already_rated: logger.info("\(summaryLine(outcome))")
             }
         }
         report.seconds = Date().timeIntervalSince(started) - report.lockWaitSeconds
@@ -164,11 +196,13 @@ public final class RatingRun {
             if !options.dryRun { rejects = RejectsFile(directory: options.rejectsDirectory, cdrPath: path, digest: digest) }
             var plan = try self.plan(path, digest: digest, size: size, parser: parser, rejects: rejects, outcome: &outcome)
             if !options.dryRun {
-                let rejectsPath = try rejects?.finish()
+                let rejectsPath = try rejects?.close()
                 outcome.rejectsPath = rejectsPath
                 try db.transaction {
                     try apply(plan, parser: parser, outcome: outcome, rejectsPath: rejectsPath, started: started)
                 }
+                FailPoint.hit("rate:committed")
+                try rejects?.putInPlace()
                 step("usage, balances, ledger, commit")
             }
             usage.record(plan.usage, plan: plan.allocation)
@@ -182,9 +216,38 @@ public final class RatingRun {
             outcome = FileOutcome(path: path, status: .failed)
             outcome.sha256 = fileDigest
             outcome.message = "\(error); nothing from this file was stored"
-            if !options.dryRun, let digest = fileDigest { recordFailure(outcome, path: path, digest: digest, started: started) }
+            // A stopped run or a lost connection is not the file's failure.
+            if !options.dryRun, options.stop?.signal == nil, db.isConnected, let digest = fileDigest {
+                recordFailure(outcome, path: path, digest: digest, started: started)
+            }
         }
         return outcome
+    }
+
+    /// Seconds since the file was last modified.
+    private func modificationAge(_ path: String) -> Double? {
+        guard let date = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date else { return nil }
+        return Date().timeIntervalSince(date)
+    }
+
+    /// Moves a committed (or already rated) file into the archive folder; a
+    /// file of the same name already there gets a numbered name beside it.
+    private func archiveFile(_ path: String, into directory: String) throws -> String {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let name = (path as NSString).lastPathComponent
+            var target = (directory as NSString).appendingPathComponent(name)
+            var n = 1
+            while FileManager.default.fileExists(atPath: target) {
+                target = (directory as NSString).appendingPathComponent("\(name).\(n)")
+                n += 1
+            }
+            try FileManager.default.moveItem(atPath: path, toPath: target)
+            return target
+        } catch {
+            throw BillingError("cannot move it into the archive folder \(directory): \(error.localizedDescription); "
+                + "it stays in the inbox and the next run moves it")
+        }
     }
 
     /// Keeps a failed file in the ledger, so that `files` and later runs know
@@ -201,7 +264,7 @@ public final class RatingRun {
             """, [(path as NSString).lastPathComponent, path, String(size), digest, o.message, String(started.timeIntervalSince1970)])
     }
 
-    private lazy var step = StepTimer(log: log)
+    private lazy var step = StepTimer(logger: logger)
 
     /// The first reading: duplicates, usage, charged calls; then minute allocation.
     private func plan(_ path: String, digest: String, size: Int64, parser: FileParser, rejects: RejectsFile?,
@@ -209,9 +272,11 @@ public final class RatingRun {
         step.restart()
         var scan = FileScan()
         let end = try parser.parse(path: path) { chunk in
+            try options.stop?.check(file: path)
+            options.progress?.read(bytes: chunk.bytesRead, lines: chunk.lineCount, second: false)
             for r in chunk.rejects {
                 scan.rejected += 1
-                if scan.rejected <= 10 { log("\(path):\(r.lineNumber): rejected: \(r.reason)") }
+                if scan.rejected <= 10 { logger.info("\(path):\(r.lineNumber): rejected: \(r.reason)") }
                 try rejects?.append(r)
             }
             try scan.take(chunk.calls) { uuids in
@@ -219,7 +284,7 @@ public final class RatingRun {
             }
         }
         if scan.rejected > 10 {
-            log("\(path): \(scan.rejected - 10) more rejected lines" + (options.dryRun ? "" : ", all in the rejects file"))
+            logger.info("\(path): \(scan.rejected - 10) more rejected lines\(options.dryRun ? "" : ", all in the rejects file")")
         }
         step("first reading: parse, classify, duplicates, usage")
         outcome.lines = end.lineCount
@@ -227,6 +292,10 @@ public final class RatingRun {
         outcome.duplicates = scan.duplicates
         outcome.stored = scan.stored
         outcome.unmatched = scan.unmatched
+        if end.lineCount > 0 && scan.stored + scan.duplicates == 0 && end.streamError == nil {
+            throw BillingError("not a CDR file: none of its \(end.lineCount) line(s) is a \(options.layout.map { $0.rawValue + " record" } ?? "FreeSWITCH or Asterisk record") "
+                + "that could be read (see the rejected lines above); it was left as it is")
+        }
         if let error = end.streamError {
             outcome.status = .partial
             outcome.message = "\(error); the \(end.lineCount) whole lines before it were read"
@@ -319,6 +388,7 @@ public final class RatingRun {
     private func copyCalls(_ path: String, parser: FileParser, plan: AllocationPlan, skipping duplicates: Set<Int>,
                            expected: (lines: Int, sha256: String)) throws {
         let pipe = BufferPipe(capacity: 8)
+        let progress = options.progress
         let producer = DispatchGroup()
         final class Failure: @unchecked Sendable { var error: Error? }
         let failure = Failure()
@@ -339,6 +409,7 @@ public final class RatingRun {
                     batch.removeAll(keepingCapacity: true)
                 }
                 let end = try parser.parse(path: path) { chunk in
+                    progress?.read(bytes: chunk.bytesRead, lines: chunk.lineCount, second: true)
                     for c in chunk.calls where !duplicates.contains(c.record.lineNumber) {
                         batch.append(plan.rate(c))
                     }

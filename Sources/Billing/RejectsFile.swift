@@ -2,12 +2,15 @@ import Foundation
 import RatingCore
 
 /// A file's rejected lines as CSV (`line,reason,raw`), written as they come
-/// to a temporary file and put in place only by `finish()`.
+/// to a temporary file and put in place only once the file's transaction
+/// committed (`close()` before the commit, `putInPlace()` after it).
 final class RejectsFile {
     let target: String
     private var handle: FileHandle?
     private var buffer: [UInt8] = []
     private(set) var count = 0
+    /// Written out, waiting for the commit to be put in place.
+    private var closed = false
 
     init(directory: String, cdrPath: String, digest: String) {
         let name = (cdrPath as NSString).lastPathComponent + "." + digest.prefix(8) + ".rejects.csv"
@@ -27,23 +30,61 @@ final class RejectsFile {
         if buffer.count > 1 << 20 { try flush() }
     }
 
-    /// Puts the file in place; nil when there was nothing to reject.
-    func finish() throws -> String? {
+    /// Writes out and closes the temporary file; returns where it will be put
+    /// (nil when there was nothing to reject). The ledger records that path.
+    func close() throws -> String? {
         guard let handle else { return nil }
         try flush()
         try handle.close()
         self.handle = nil
+        closed = true
+        return target
+    }
+
+    /// Puts the file in place, once the file's transaction committed.
+    func putInPlace() throws {
+        guard closed else { return }
+        try RejectsFile.rename(temporary, to: target)
+        closed = false
+    }
+
+    static func rename(_ from: String, to target: String) throws {
         _ = try? FileManager.default.removeItem(atPath: target)
-        do { try FileManager.default.moveItem(atPath: temporary, toPath: target) } catch {
+        do { try FileManager.default.moveItem(atPath: from, toPath: target) } catch {
             throw BillingError("cannot put the rejects file in place at \(target): \(error.localizedDescription)")
         }
-        return target
+    }
+
+    /// Checks, before anything is read, that rejects can be written to `directory` (made if missing).
+    static func checkWritable(_ directory: String) throws {
+        let probe = (directory as NSString).appendingPathComponent(".cdr-rater-probe-\(getpid())")
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: probe, contents: Data()) else { throw CocoaError(.fileWriteNoPermission) }
+            try FileManager.default.removeItem(atPath: probe)
+        } catch {
+            throw BillingError("the rejects folder \(directory) cannot be written (\(error.localizedDescription)); "
+                + "nothing was read. Fix its permissions or give --rejects-dir")
+        }
+    }
+
+    /// Repairs what a run killed between a commit and putting a rejects file in
+    /// place left: a temporary file whose file committed is put in place, any
+    /// other (its file never committed) removed.
+    static func repair(_ directory: String, committed: (String) throws -> Bool) throws {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in names where name.hasSuffix(".rejects.csv.tmp") {
+            let temporary = (directory as NSString).appendingPathComponent(name)
+            let target = String(temporary.dropLast(".tmp".count))
+            if try committed(target) { try rename(temporary, to: target) } else { try? FileManager.default.removeItem(atPath: temporary) }
+        }
     }
 
     /// Removes the temporary file (the file's transaction did not commit).
     func discard() {
         try? handle?.close()
         handle = nil
+        closed = false
         try? FileManager.default.removeItem(atPath: temporary)
     }
 

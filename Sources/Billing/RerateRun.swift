@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Postgres
 import RatingCore
 
@@ -17,6 +18,8 @@ public struct RerateOptions {
     public var proposedPlans: [ProposedPlan]?
     /// Seconds to wait for another run's rating lock before giving up (exit 75).
     public var lockWait: Double = 0
+    /// Set by SIGINT/SIGTERM: the rerate's transaction rolls back.
+    public var stop: StopRequest?
 
     public init(from: LocalDateTime, to: LocalDateTime) {
         self.from = from
@@ -35,14 +38,14 @@ public struct RerateOptions {
 public final class RerateRun {
     let db: Connection
     let options: RerateOptions
-    let log: (String) -> Void
+    let logger: Logger
     private let store: PostgresBillingStore
-    private lazy var step = StepTimer(log: log)
+    private lazy var step = StepTimer(logger: logger)
 
-    public init(db: Connection, options: RerateOptions, log: @escaping (String) -> Void) {
+    public init(db: Connection, options: RerateOptions, logger: Logger) {
         self.db = db
         self.options = options
-        self.log = log
+        self.logger = logger
         store = PostgresBillingStore(db: db)
     }
 
@@ -53,12 +56,20 @@ public final class RerateRun {
     }
 
     public func run() throws -> RerateReport {
+        options.stop?.watch(db)
+        do { return try runLocked() } catch {
+            try options.stop?.check(file: nil) // a stop cancelled the statement that failed
+            throw error
+        }
+    }
+
+    private func runLocked() throws -> RerateReport {
         let started = Date()
         if options.dryRun {
             return try db.transaction(readOnly: true) { try rerate(started: started) }
         }
         // The lock `rate` holds for its whole run: a rerate never interleaves with one.
-        let waited = try RunLock.acquire(db, wait: options.lockWait, command: "rerate", log: log)
+        let waited = try RunLock.acquire(db, wait: options.lockWait, command: "rerate", logger: logger)
         defer { RunLock.release(db) }
         var report = try db.transaction { try rerate(started: Date()) }
         report.lockWaitSeconds = waited

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Postgres
 
 /// The rating lock: one `rate` or `rerate` at a time on a database (a
@@ -10,11 +11,11 @@ enum RunLock {
     static let name = "rating"
 
     /// Takes the lock; returns the seconds spent waiting for it.
-    static func acquire(_ db: Connection, wait: Double, command: String, log: (String) -> Void) throws -> Double {
+    static func acquire(_ db: Connection, wait: Double, command: String, logger: Logger) throws -> Double {
         if try take(db) { try record(db, command: command); return 0 }
         let started = Date()
         let holder = try describeHolder(db)
-        log("cdr-rater: waiting for the rating lock: \(holder)" + (wait > 0 ? "; waiting up to \(format(wait)) s (--lock-wait)" : ""))
+        logger.info("cdr-rater: waiting for the rating lock: \(holder)\(wait > 0 ? "; waiting up to \(format(wait)) s (--lock-wait)" : "")")
         while Date().timeIntervalSince(started) < wait {
             usleep(200_000)
             if try take(db) {

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Postgres
 
 /// Loads and removes the initial data in `Seeds/`.
@@ -61,16 +62,16 @@ public struct Seeder {
     }
 
     /// Loads the seeds in order, one transaction each.
-    public func load(_ selected: [Seed], log: (String) -> Void = { _ in }) throws {
-        try run(selected.map { ($0.name, $0.up) }, verb: "loaded (rows already there are left as they are)", log: log)
+    public func load(_ selected: [Seed], logger: Logger = Logger(label: "cdr-rater")) throws {
+        try run(selected.map { ($0.name, $0.up) }, verb: "loaded (rows already there are left as they are)", logger: logger)
     }
 
     /// Removes the seeded rows, last seed first.
-    public func undo(_ selected: [Seed], log: (String) -> Void = { _ in }) throws {
-        try run(selected.reversed().map { ($0.name, $0.down) }, verb: "removed its rows", log: log)
+    public func undo(_ selected: [Seed], logger: Logger = Logger(label: "cdr-rater")) throws {
+        try run(selected.reversed().map { ($0.name, $0.down) }, verb: "removed its rows", logger: logger)
     }
 
-    private func run(_ files: [(String, URL)], verb: String, log: (String) -> Void) throws {
+    private func run(_ files: [(String, URL)], verb: String, logger: Logger) throws {
         guard let db else { return }
         try db.withAdvisoryLock(Seeder.lockKey) {
             for (name, url) in files {
@@ -80,7 +81,7 @@ public struct Seeder {
                 } catch let e as PostgresError {
                     throw BillingError("seed \(name) failed and was rolled back: \(e)\(e.missingSchemaHint)")
                 }
-                log("seed \(name): \(verb)")
+                logger.info("seed \(name): \(verb)")
             }
         }
     }

@@ -36,6 +36,15 @@ public final class Connection {
 
     deinit { if let conn { PQfinish(conn) } }
 
+    /// False once the connection is lost (the server went away or ended the session).
+    public var isConnected: Bool { conn.map { PQstatus($0) == CONNECTION_OK } ?? false }
+
+    /// Something another thread (a signal handler) can use to cancel the statement running now.
+    public func makeCanceller() -> QueryCanceller? {
+        guard let conn, let handle = PQgetCancel(conn) else { return nil }
+        return QueryCanceller(handle)
+    }
+
     /// Closes the connection now instead of at deinit.
     public func close() {
         if let conn { PQfinish(conn) }
@@ -248,4 +257,17 @@ private func withOptionalCStrings<R>(_ strings: [String?], _ body: (UnsafePointe
     let pointers: [UnsafePointer<CChar>?] = strings.map { $0.map { UnsafePointer(strdup($0)) } ?? nil }
     defer { for p in pointers { free(UnsafeMutablePointer(mutating: p)) } }
     return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
+}
+
+/// Cancels the statement a connection is running, from any thread (libpq's PQcancel is safe to call so).
+public final class QueryCanceller: @unchecked Sendable {
+    private let handle: OpaquePointer
+
+    init(_ handle: OpaquePointer) { self.handle = handle }
+    deinit { PQfreeCancel(handle) }
+
+    public func cancel() {
+        var buffer = [CChar](repeating: 0, count: 256)
+        _ = PQcancel(handle, &buffer, Int32(buffer.count))
+    }
 }

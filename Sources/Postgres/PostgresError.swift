@@ -27,9 +27,32 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         return text
     }
 
-    /// What to do when a table is missing (SQLSTATE 42P01): the schema was never migrated.
+    /// The SQLSTATE as a named code, when the server sent one.
+    public var code: Code? { sqlState.map(Code.init(rawValue:)) }
+
+    /// What to do when a table is missing: the schema was never migrated.
     public var missingSchemaHint: String {
-        sqlState == "42P01" ? "; is the database migrated? run 'cdr-rater migrate' (and 'cdr-rater seed') first" : ""
+        code == .undefinedTable ? "; is the database migrated? run 'cdr-rater migrate' (and 'cdr-rater seed') first" : ""
+    }
+
+    /// SQLSTATE codes the product tells apart, named as PostgreSQL's
+    /// errcodes appendix names them (as postgres-nio's `PostgresError.Code`).
+    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        public static let uniqueViolation = Code(rawValue: "23505")
+        public static let checkViolation = Code(rawValue: "23514")
+        public static let numericValueOutOfRange = Code(rawValue: "22003")
+        public static let undefinedTable = Code(rawValue: "42P01")
+        public static let queryCanceled = Code(rawValue: "57014")
+        public static let adminShutdown = Code(rawValue: "57P01")
+        public static let crashShutdown = Code(rawValue: "57P02")
+        public static let connectionFailure = Code(rawValue: "08006")
+        public static let lockNotAvailable = Code(rawValue: "55P03")
+        public static let deadlockDetected = Code(rawValue: "40P01")
+        public static let serializationFailure = Code(rawValue: "40001")
     }
 }
 

@@ -10,6 +10,8 @@ public struct LineChunk: Sendable {
     public let starts: [Int]
     /// Lines cut short because they were over the length limit: index -> real length.
     public let oversized: [Int: Int]
+    /// Bytes of the file (compressed, when it is gzip) read once this chunk was cut.
+    public var bytesRead: Int64 = 0
 
     public var count: Int { starts.count - 1 }
     public func line(_ i: Int) -> ArraySlice<UInt8> { bytes[starts[i] ..< starts[i + 1]] }
@@ -24,7 +26,11 @@ public struct FileReadError: Error, CustomStringConvertible {
 /// Reads a CDR file as a stream of lines, gzip (one or several members) or
 /// plain text, told apart by the first bytes. Memory stays at a few fixed
 /// buffers whatever the file's size.
-public final class CDRFileReader {
+///
+/// Not thread-safe: one thread at a time. `FileParser` opens it on the
+/// caller's thread (so that a file that cannot be opened fails at once) and
+/// hands it over to its reader thread, which alone uses it from then on.
+public final class CDRFileReader: @unchecked Sendable {
     public static let maxLineLength = 64 * 1024
     public let path: String
     public private(set) var isGzip = false
@@ -33,6 +39,8 @@ public final class CDRFileReader {
     public private(set) var streamError: FileReadError?
 
     private let handle: FileHandle
+    /// Bytes of the file read so far (compressed, when it is gzip): for progress.
+    public private(set) var bytesRead: Int64 = 0
     private let rawDigest = SHA256Digest()
     /// SHA-256 of the file's bytes as read, once the whole file was read.
     public private(set) var sha256: String?
@@ -73,6 +81,7 @@ public final class CDRFileReader {
     private func fillRaw() throws {
         if rawStart < rawEnd { return }
         let data = handle.readData(ofLength: rawBuffer.count)
+        bytesRead += Int64(data.count)
         rawStart = 0
         rawEnd = data.count
         if data.isEmpty {
@@ -194,7 +203,9 @@ public final class CDRFileReader {
             if newline != nil { textStart += 1; endLine() }
         }
         if starts.count == 1 { return nil }
-        return LineChunk(firstLineNumber: first, bytes: bytes, starts: starts, oversized: oversized)
+        var chunk = LineChunk(firstLineNumber: first, bytes: bytes, starts: starts, oversized: oversized)
+        chunk.bytesRead = bytesRead
+        return chunk
     }
     private var textStart = 0, textEnd = 0
 

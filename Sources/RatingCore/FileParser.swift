@@ -23,6 +23,9 @@ public struct ParsedFile: Sendable {
 public struct ParsedChunk: Sendable {
     public var calls: [ClassifiedCall] = []
     public var rejects: [RejectedLine] = []
+    public var lineCount = 0
+    /// Bytes of the file read once the chunk was cut: for progress.
+    public var bytesRead: Int64 = 0
 }
 
 /// Parses and classifies a file's lines on a pool of Dispatch workers.
@@ -184,6 +187,8 @@ public struct FileParser: Sendable {
 
     static func parseChunk(_ chunk: LineChunk, decoder: RecordDecoder, classifier: CallClassifier) -> ParsedChunk {
         var out = ParsedChunk()
+        out.lineCount = chunk.count
+        out.bytesRead = chunk.bytesRead
         out.calls.reserveCapacity(chunk.count)
         var csv = CSVLine()
         for i in 0 ..< chunk.count {

@@ -72,6 +72,8 @@ public struct FileOutcome: Sendable {
     public var rejectsPath: String?
     /// Wall time spent on the file.
     public var seconds: Double = 0
+    /// Where `--archive-dir` moved the file.
+    public var archivedTo: String?
 
     public init(path: String, status: Status) {
         self.path = path

@@ -52,6 +52,7 @@ public struct RunSummary {
                 d["sha256"] = f.sha256 ?? NSNull()
                 d["rejects_path"] = f.rejectsPath ?? NSNull()
                 d["message"] = f.message ?? NSNull()
+                d["archived_to"] = f.archivedTo ?? NSNull()
                 return d
             },
         ]
@@ -66,11 +67,28 @@ public struct RunSummary {
 public func writeAtomically(_ text: String, to path: String) throws {
     let temporary = path + ".tmp.\(getpid())"
     guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8)) else {
-        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: temporary])
+        throw FileWriteError(path: path, reason: String(cString: strerror(errno)))
     }
     if rename(temporary, path) != 0 {
         let reason = String(cString: strerror(errno))
         unlink(temporary)
-        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: reason])
+        throw FileWriteError(path: path, reason: reason)
+    }
+}
+
+/// A file of the run's (summary, metrics) that could not be written.
+public struct FileWriteError: Error, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+    public var description: String { "cannot write \(path): \(reason)" }
+
+    /// Why a file could not be written at `path`, checked before a run starts; nil when it can.
+    public static func problem(writing path: String) -> String? {
+        let folder = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
+            return "its folder \(folder) does not exist"
+        }
+        return access(folder, W_OK) == 0 ? nil : "its folder \(folder) cannot be written"
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Billing
 import Foundation
+import Logging
 import Postgres
 import RatingCore
 
@@ -31,14 +32,72 @@ struct DatabaseOptions: ParsableArguments {
     }
 }
 
-/// Writes a line for the operator on standard error.
+/// The help's closing paragraphs, shared by the commands that touch the database.
+enum HelpText {
+    static let environment = """
+        Environment:
+          DATABASE_URL      the database (postgresql:// URI or key=value);
+                            --database-url overrides it
+          PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, ...
+                            libpq's own, when DATABASE_URL is not set
+          CDR_RATER_HOME    the folder holding Migrations/ and Seeds/
+          CDR_RATER_TRACE=1 log how long each step of each file took
+        """
+    static let exitCodes = """
+        Exit codes:
+          0         success
+          1         a file or the run failed, was cut short, or a file
+                    named is known to be incomplete
+          2         usage error (arguments, an unparsable database URL)
+          75        another run held the rating lock past --lock-wait
+          130, 143  stopped by SIGINT, SIGTERM (file in progress rolled back)
+        """
+}
+
+/// SIGINT and SIGTERM ask the run to stop cleanly instead of killing the process.
+func stopOnSignals() -> StopRequest {
+    let stop = StopRequest()
+    for sig in [SIGINT, SIGTERM] {
+        signal(sig, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+        source.setEventHandler { stop.request(sig) }
+        source.resume()
+        signalSources.append(source)
+    }
+    return stop
+}
+nonisolated(unsafe) private var signalSources: [DispatchSourceSignal] = []
+
+/// Writes a line for the operator on standard error (over the progress line, if one is drawn).
 func note(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    FileHandle.standardError.write(Data(((ProgressLine.active ? "\r\u{1B}[K" : "") + line + "\n").utf8))
+}
+
+/// The operator's log: each message alone on a line of standard error.
+/// Levels: info by default, warning with --quiet, debug with CDR_RATER_TRACE=1.
+struct OperatorLogHandler: LogHandler {
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) { note(event.message.description) }
+
+    /// The logger the commands hand to the billing side.
+    static func logger(quiet: Bool = false) -> Logger {
+        var logger = Logger(label: "cdr-rater") { _ in OperatorLogHandler() }
+        logger.logLevel = quiet ? .warning : ProcessInfo.processInfo.environment["CDR_RATER_TRACE"] == "1" ? .debug : .info
+        return logger
+    }
 }
 
 @main
 enum Main {
     static func main() {
+        FailPoint.armed = ProcessInfo.processInfo.environment["CDR_RATER_FAIL_POINT"] // tests only
         do {
             var command = try CDRRater.parseAsRoot()
             try command.run()
@@ -50,7 +109,7 @@ enum Main {
                 print(CDRRater.fullMessage(for: error)) // --help, --version
                 exit(0)
             }
-            note("cdr-rater: error: \(message(for: error))")
+            note(error is RunStopped ? "cdr-rater: \(error)" : "cdr-rater: error: \(message(for: error))")
             if code == 2 && !(error is BillingError || error is PostgresError) { // the argument parser's
                 note("see 'cdr-rater --help' or 'cdr-rater <command> --help'")
             }
@@ -65,6 +124,7 @@ enum Main {
         case let e as BillingError: return e.isUsage ? 2 : 1
         case let e as PostgresError: return e.kind == .badConnectionString ? 2 : 1
         case is RunLockBusy: return 75
+        case let e as RunStopped: return 128 + e.signal
         case is ProjectFiles.Missing, is FileReadError: return 1
         case let e as ExitCode: return e.rawValue
         default:
@@ -78,7 +138,7 @@ enum Main {
         switch error {
         case let e as BillingError: return e.message
         case let e as PostgresError: return "\(e)\(e.missingSchemaHint)"
-        case is RunLockBusy, is ProjectFiles.Missing, is FileReadError: return "\(error)"
+        case is RunLockBusy, is RunStopped, is ProjectFiles.Missing, is FileReadError: return "\(error)"
         default: return CDRRater.message(for: error)
         }
     }

@@ -13,6 +13,10 @@ struct CheckCommand: ParsableCommand {
             answered calls by type match the counters. It does not check balances: the database keeps no \
             starting balance. Rating moves a prepaid balance by exactly the growth of overage_cost, so, payments \
             aside, balance = starting balance - the sum of the account's overage_cost.
+
+            \(HelpText.environment)
+
+            \(HelpText.exitCodes)
             """)
 
     @OptionGroup var database: DatabaseOptions

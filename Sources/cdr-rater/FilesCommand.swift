@@ -14,6 +14,10 @@ struct FilesCommand: ParsableCommand {
               cdr-rater files --since 2024-10-03            did every file of last night go in?
               cdr-rater files --status partial              files that ended early, still waiting for the complete file
               cdr-rater files --status failed --format json
+
+            \(HelpText.environment)
+
+            \(HelpText.exitCodes)
             """)
 
     enum Status: String, ExpressibleByArgument, CaseIterable { case rated, partial, failed }

@@ -5,7 +5,19 @@ struct MigrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
         abstract: "Applies, reverts or lists the schema migrations in Migrations/.",
-        discussion: "Each migration runs in its own transaction under an advisory lock; a migration whose file changed after it was applied stops the run.")
+        discussion: """
+            Each migration runs in its own transaction under an advisory lock; a migration whose file changed after \
+            it was applied stops the run.
+
+            Examples:
+              cdr-rater migrate
+              cdr-rater migrate status
+              cdr-rater migrate down --steps 1
+
+            \(HelpText.environment)
+
+            \(HelpText.exitCodes)
+            """)
 
     enum Action: String, ExpressibleByArgument, CaseIterable { case up, down, status }
 
@@ -35,10 +47,10 @@ struct MigrateCommand: ParsableCommand {
         let migrator = try Migrator(db: db, folder: folder)
         switch action {
         case .up:
-            let applied = try migrator.up(log: note)
+            let applied = try migrator.up(logger: OperatorLogHandler.logger())
             note(applied.isEmpty ? "migrate: nothing to apply, the schema is up to date" : "migrate: applied \(applied.count) migration(s)")
         case .down:
-            let reverted = try migrator.down(steps: all ? nil : steps, log: note)
+            let reverted = try migrator.down(steps: all ? nil : steps, logger: OperatorLogHandler.logger())
             note("migrate: reverted \(reverted.count) migration(s)")
         case .status:
             for s in try migrator.status() {

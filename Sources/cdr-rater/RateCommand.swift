@@ -11,7 +11,20 @@ struct RateCommand: ParsableCommand {
             Each file commits on its own: its cdrs rows, usage, balances and ledger entry together or not at all. \
             A file already rated (same SHA-256) is skipped, a CDR uuid already stored is counted as a duplicate. \
             Malformed lines go to <rejects-dir>/<file>.<sha>.rejects.csv. The report goes to standard output, \
-            the run summary to standard error.
+            the run summary and diagnostics to standard error.
+
+            Examples:
+              cdr-rater rate /var/spool/cdr/inbox
+              cdr-rater rate --dry-run --format json 2024-10-03.csv.gz
+              cdr-rater rate --quiet --lock-wait 600 --min-age 300 \\
+                --archive-dir /var/spool/cdr/archive \\
+                --summary-json /var/lib/cdr-rater/last-run.json \\
+                --metrics-file /var/lib/node_exporter/textfile/cdr_rater.prom \\
+                /var/spool/cdr/inbox
+
+            \(HelpText.environment)
+
+            \(HelpText.exitCodes)
             """)
 
     @Flag(help: "Read the database in a read-only transaction and write nothing anywhere; print what the run would do.")
@@ -20,6 +33,17 @@ struct RateCommand: ParsableCommand {
     @Option(name: .customLong("plans"),
             help: "What-if (with --dry-run): a JSON or CSV file of plan name -> included_minutes, overage_rate_per_minute; the report shows the proposed minutes and cost beside the current ones.")
     var plansFile: String?
+
+    @Option(help: "Move each file into this folder once its rating committed (and any file found already rated).")
+    var archiveDir: String?
+
+    @Option(help: "Leave alone files modified less than this many seconds ago (a switch may still be writing them).")
+    var minAge: Double = 0
+
+    enum ProgressChoice: String, ExpressibleByArgument, CaseIterable { case auto, always, never }
+
+    @Option(help: "A live progress line on standard error: auto (only when it is a terminal), always or never.")
+    var progress: ProgressChoice = .auto
 
     @Flag(help: "Print nothing but warnings and errors (for cron: mail only when something needs a person).")
     var quiet = false
@@ -60,6 +84,13 @@ struct RateCommand: ParsableCommand {
 
     func validate() throws {
         if lockWait < 0 { throw ValidationError("--lock-wait must be 0 or more seconds") }
+        if minAge < 0 { throw ValidationError("--min-age must be 0 or more seconds") }
+        for (flag, path) in [("--summary-json", summaryJson), ("--metrics-file", metricsFile)] {
+            if let path, let problem = FileWriteError.problem(writing: path) {
+                throw ValidationError("\(flag) \(path): \(problem)")
+            }
+        }
+        if archiveDir != nil && dryRun { throw ValidationError("--archive-dir moves files: a dry run moves nothing, leave it out") }
         if paths.isEmpty { throw ValidationError("name at least one CDR file or folder") }
         if workers < 1 || workers > 64 { throw ValidationError("--workers must be between 1 and 64") }
         if chunkLines < 1 { throw ValidationError("--chunk-lines must be 1 or more") }
@@ -76,13 +107,20 @@ struct RateCommand: ParsableCommand {
         options.rejectsDirectory = rejectsDir
         options.proposedPlans = try plansFile.map(loadProposedPlans)
         options.lockWait = lockWait
+        options.stop = stopOnSignals()
+        options.archiveDirectory = archiveDir
+        options.minAge = minAge
         _ = try RatingRun.inputFiles(paths) // usage errors before connecting
         let started = Date()
         var report: RunReport?
+        let showProgress = !quiet && (progress == .always || (progress == .auto && isatty(STDERR_FILENO) == 1))
+        let line = showProgress ? ProgressLine() : nil
+        options.progress = line?.progress
+        defer { line?.stop() }
         do {
             let db = try database.connect()
-            let info: (String) -> Void = quiet ? { _ in } : note
-            report = try RatingRun(db: db, options: options, log: info, warn: note).run()
+            report = try RatingRun(db: db, options: options, logger: OperatorLogHandler.logger(quiet: quiet)).run()
+            line?.stop()
             report!.whatIf = options.proposedPlans != nil
         } catch {
             try writeRunFiles(report: nil, started: started, exitCode: Main.exitStatus(for: error), error: error)
@@ -123,10 +161,47 @@ struct RateCommand: ParsableCommand {
             if let summaryJson { try writeAtomically(summary.json(), to: summaryJson) }
             if let metricsFile { try writeAtomically(RunMetrics.text(summary), to: metricsFile) }
         } catch let writeError {
-            note("cdr-rater: error: cannot write the run's summary or metrics file: \(writeError.localizedDescription)")
+            note("cdr-rater: error: the run's summary or metrics: \(writeError)")
             if error == nil { throw ExitCode(1) }
         }
     }
 }
 
 extension RunReport.Format: ExpressibleByArgument {}
+
+/// The live progress line: redrawn on standard error four times a second,
+/// erased before any other line is written and when the run ends.
+final class ProgressLine: @unchecked Sendable {
+    let progress = RunProgress()
+    /// A line is being drawn: other lines start by erasing it.
+    nonisolated(unsafe) static var active = false
+    private let timer = DispatchSource.makeTimerSource(queue: .global())
+    private let lock = NSLock()
+    private var shown = false, stopped = false
+
+    init() {
+        ProgressLine.active = true
+        timer.schedule(deadline: .now() + 0.25, repeating: 0.25)
+        timer.setEventHandler { [weak self] in self?.draw() }
+        timer.resume()
+    }
+
+    private func draw() {
+        lock.lock(); defer { lock.unlock() }
+        guard !stopped else { return }
+        FileHandle.standardError.write(Data(("\r\u{1B}[K" + progress.line()).utf8))
+        shown = true
+    }
+
+    /// Erases the line (before another line is written).
+    func clear() {
+        lock.lock(); defer { lock.unlock() }
+        if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)); shown = false }
+    }
+
+    func stop() {
+        clear()
+        lock.lock(); defer { lock.unlock() }
+        if !stopped { stopped = true; timer.cancel(); ProgressLine.active = false }
+    }
+}

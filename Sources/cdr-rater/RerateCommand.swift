@@ -20,6 +20,10 @@ struct RerateCommand: ParsableCommand {
               cdr-rater rerate --from 2024-10-01 --to 2024-11-01 --plan Starter --dry-run
               cdr-rater rerate --from 2024-10-01 --to 2024-11-01 --unmatched
               cdr-rater rerate --from 2024-10-01 --to 2024-11-01 --dry-run --plans new.json
+
+            \(HelpText.environment)
+
+            \(HelpText.exitCodes)
             """)
 
     @Option(help: "Start of the calls' start times (inclusive): YYYY-MM-DD or 'YYYY-MM-DD HH:MM:SS' (or with a T) in the business zone.")
@@ -82,8 +86,9 @@ struct RerateCommand: ParsableCommand {
         options.dryRun = dryRun
         options.proposedPlans = try plansFile.map(loadProposedPlans)
         options.lockWait = lockWait
+        options.stop = stopOnSignals()
         let db = try database.connect()
-        let report = try RerateRun(db: db, options: options, log: note).run()
+        let report = try RerateRun(db: db, options: options, logger: OperatorLogHandler.logger()).run()
         print(report.render(format), terminator: "")
         note("""
             summary: calls examined \(report.callsExamined), matched anew \(report.callsRematched), re-priced \(report.callsRepriced), \

@@ -6,7 +6,19 @@ struct SeedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seed",
         abstract: "Loads the initial data in Seeds/ (admin users, rate plans, demo customers), or removes it with 'seed undo'.",
-        discussion: "Seeding twice adds nothing the second time. Demo customers never load in production.")
+        discussion: """
+            Seeding twice adds nothing the second time. Demo customers never load in production \
+            (--env, else CDR_RATER_ENV, else development).
+
+            Examples:
+              cdr-rater seed
+              cdr-rater seed --env production
+              cdr-rater seed undo
+
+            \(HelpText.environment)
+
+            \(HelpText.exitCodes)
+            """)
 
     enum Action: String, ExpressibleByArgument { case undo }
 
@@ -36,9 +48,9 @@ struct SeedCommand: ParsableCommand {
         let selected = try Seeder(db: nil, folder: folder).select(environment: try environment, only: only)
         let seeder = try Seeder(db: try database.connect(), folder: folder)
         if action == .undo {
-            try seeder.undo(selected, log: note)
+            try seeder.undo(selected, logger: OperatorLogHandler.logger())
         } else {
-            try seeder.load(selected, log: note)
+            try seeder.load(selected, logger: OperatorLogHandler.logger())
         }
     }
 }

@@ -205,8 +205,212 @@ final class OperationsTests: XCTestCase {
                        "no temporary file is left")
     }
 
-    func testVersion() throws {
+    // MARK: clean stops
+
+    /// Starts a rate of a 150,000-line file with one bad line and returns once it is in COPY.
+    private func rateUntilCopy(_ db: TestDatabase, dir: URL, rejects: URL, files: [String] = ["big"]) throws -> Process {
+        var paths: [String] = []
+        for name in files {
+            let file = dir.appendingPathComponent("\(name).csv")
+            try (syntheticFreeSWITCH(lines: 150_000, prefix: name) + "\"bad\",\"line\"\n").write(to: file, atomically: true, encoding: .utf8)
+            paths.append(file.path)
+        }
+        let (p, _, _) = try CLI.start(["rate", "--rejects-dir", rejects.path] + paths, db: db)
+        let watcher = try db.connect()
+        var copying = false
+        for _ in 0 ..< 1500 where !copying {
+            copying = try watcher.query("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cdr-rater' AND query LIKE 'COPY cdrs%'").scalar != "0"
+            if !copying { usleep(20_000) }
+        }
+        XCTAssertTrue(copying, "the run never reached COPY")
+        return p
+    }
+
+    func testSIGTERMAndSIGINTRollTheFileBackAndLeaveNoRejects() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try scratchFolder(self)
+        let rejects = dir.appendingPathComponent("rejects")
+        for (sig, code, name) in [(SIGTERM, Int32(143), "SIGTERM"), (SIGINT, Int32(130), "SIGINT")] {
+            let p = try rateUntilCopy(db, dir: dir, rejects: rejects)
+            let err = (p.standardError as! Pipe).fileHandleForReading
+            kill(p.processIdentifier, sig)
+            let stderr = String(decoding: err.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationReason, .exit, "\(name): a clean exit, not death by the signal")
+            XCTAssertEqual(p.terminationStatus, code, stderr)
+            let last = stderr.split(separator: "\n").last.map(String.init) ?? ""
+            XCTAssertTrue(last.hasPrefix("cdr-rater: stopped by \(name): ") && last.contains("big.csv was rolled back"), stderr)
+            XCTAssertEqual(try db.dump("SELECT (SELECT count(*) FROM cdrs), (SELECT count(*) FROM cdr_files), (SELECT count(*) FROM subscription_usage)"),
+                           "0|0|0")
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: rejects.path), [], "\(name): no rejects file for a file never committed")
+        }
+    }
+
+    func testALostConnectionStopsTheRunWithOneMessage() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try scratchFolder(self)
+        let p = try rateUntilCopy(db, dir: dir, rejects: dir.appendingPathComponent("rejects"), files: ["a", "b"])
+        let err = (p.standardError as! Pipe).fileHandleForReading
+        try db.connect().query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'cdr-rater' AND query LIKE 'COPY cdrs%'")
+        let stderr = String(decoding: err.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 1, stderr)
+        let mentions = stderr.split(separator: "\n").filter { $0.contains("lost the connection to the database") }
+        XCTAssertEqual(mentions.count, 1, stderr)
+        XCTAssertTrue(mentions.first?.contains("a.csv") ?? false, stderr)
+        XCTAssertFalse(stderr.contains("b.csv: FAILED"), "the next file is not tried: \(stderr)")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdr_files"), "0")
+    }
+
+    func testAnUnwritableRejectsFolderIsFoundBeforeAnythingIsRead() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try scratchFolder(self)
+        let notAFolder = dir.appendingPathComponent("file")
+        try "x".write(to: notAFolder, atomically: true, encoding: .utf8)
+        let r = try CLI.expect(1, ["rate", "--rejects-dir", notAFolder.appendingPathComponent("rejects").path,
+                                   CLI.projectRoot.appendingPathComponent("samples").path], db: db)
+        XCTAssertTrue(r.stderr.contains("cannot be written") && r.stderr.contains("nothing was read"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("rejected"), r.stderr)
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdr_files"), "0")
+    }
+
+    func testAKillBetweenCommitAndRejectsFileIsRepairedByTheNextRun() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try scratchFolder(self)
+        let rejects = dir.appendingPathComponent("rejects")
+        let samples = CLI.projectRoot.appendingPathComponent("samples/2024-10-03-freeswitch.csv.gz").path
+        let r = try CLI.run(["rate", "--rejects-dir", rejects.path, samples], db: db, environment: ["CDR_RATER_FAIL_POINT": "rate:committed"])
+        XCTAssertEqual(r.status, SIGKILL)
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdr_files"), "1", "committed")
+        let left = try FileManager.default.contentsOfDirectory(atPath: rejects.path)
+        XCTAssertEqual(left.count, 1)
+        XCTAssertTrue(left[0].hasSuffix(".rejects.csv.tmp"), "\(left)")
+        try CLI.expect(0, ["rate", "--rejects-dir", rejects.path, samples], db: db)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: rejects.path), [String(left[0].dropLast(4))])
+        XCTAssertEqual(try db.scalar("SELECT rejects_path FROM cdr_files"), rejects.appendingPathComponent(String(left[0].dropLast(4))).path)
+    }
+
+    // MARK: the inbox
+
+    func testArchiveMinAgeAndFilesThatAreNotCDRs() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try scratchFolder(self)
+        let inbox = dir.appendingPathComponent("inbox"), archive = dir.appendingPathComponent("archive")
+        try FileManager.default.createDirectory(at: inbox, withIntermediateDirectories: true)
+        let old = inbox.appendingPathComponent("old.csv"), fresh = inbox.appendingPathComponent("fresh.csv")
+        let notCDRs = inbox.appendingPathComponent("invoice.txt")
+        try (CorrectOverTimeTests.line("old-1", start: "2024-10-05 10:00:00", billsec: 60) + "\n").write(to: old, atomically: true, encoding: .utf8)
+        try (CorrectOverTimeTests.line("fresh-1", start: "2024-10-05 11:00:00", billsec: 60) + "\n").write(to: fresh, atomically: true, encoding: .utf8)
+        try "Dear customer,\nplease find attached\n".write(to: notCDRs, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: old.path)
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: notCDRs.path)
+
+        let r = try CLI.run(["rate", "--min-age", "600", "--archive-dir", archive.path, "--rejects-dir", dir.appendingPathComponent("rejects").path,
+                             inbox.path], db: db)
+        XCTAssertEqual(r.status, 1, "a file that is not CDRs needs a person\n\(r.stderr)")
+        XCTAssertTrue(r.stderr.contains("fresh.csv: modified") && r.stderr.contains("left for a later run"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("invoice.txt: FAILED: not a CDR file: none of its 2 line(s)"), r.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: archive.path), ["old.csv"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: inbox.path).sorted(), ["fresh.csv", "invoice.txt"])
+        XCTAssertEqual(try db.dump("SELECT file_name, status, stored FROM cdr_files ORDER BY 1"), "invoice.txt|failed|0\nold.csv|rated|1")
+
+        // A file already rated that is still in the inbox (a run killed between commit and move) is moved now.
+        try FileManager.default.copyItem(at: archive.appendingPathComponent("old.csv"), to: old)
+        try FileManager.default.removeItem(at: notCDRs)
+        try CLI.expect(0, ["rate", "--archive-dir", archive.path, "--rejects-dir", dir.appendingPathComponent("rejects").path, inbox.path], db: db)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: archive.path).sorted(), ["fresh.csv", "old.csv", "old.csv.1"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: inbox.path), [])
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs"), "2")
+    }
+
+    /// The README's crontab line and systemd ExecStart, run as written but for their paths.
+    func testTheREADMENightlyExamplesRun() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let readme = try String(contentsOf: CLI.projectRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let commands = readme.split(separator: "\n").compactMap { line -> String? in
+            guard let r = line.range(of: "cdr-rater rate --quiet") else { return nil }
+            return String(line[r.lowerBound...])
+        }
+        XCTAssertEqual(commands.count, 2, "the crontab line and the ExecStart line")
+        for command in commands {
+            let dir = try scratchFolder(self)
+            var args = command.split(separator: " ").map(String.init).dropFirst().map { arg -> String in
+                arg.hasPrefix("/") ? dir.appendingPathComponent(String(arg.dropFirst())).path : arg
+            }
+            XCTAssertEqual(args.first, "rate")
+            let inbox = URL(fileURLWithPath: args.last!)
+            try FileManager.default.createDirectory(at: inbox, withIntermediateDirectories: true)
+            // The folders a machine has: the summary's and node_exporter's (the run makes the archive and rejects folders).
+            for flag in ["--summary-json", "--metrics-file"] {
+                let path = args[args.firstIndex(of: flag)! + 1]
+                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            }
+            let file = inbox.appendingPathComponent("night-\(UUID().uuidString.prefix(8)).csv")
+            try (CorrectOverTimeTests.line("cron-\(UUID().uuidString)", start: "2024-10-05 10:00:00", billsec: 60) + "\nbroken\n")
+                .write(to: file, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: file.path)
+            args = Array(args)
+            let r = try CLI.run(args, db: db)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertEqual(r.stdout + r.stderr, "", "quiet")
+            let value = { (flag: String) in args[args.firstIndex(of: flag)! + 1] }
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: value("--archive-dir")), [file.lastPathComponent])
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: value("--rejects-dir")).count, 1)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: value("--summary-json")))
+            XCTAssertTrue(try String(contentsOfFile: value("--metrics-file"), encoding: .utf8).contains("cdr_rater_last_run_success 1"))
+        }
+        XCTAssertTrue(readme.contains("SuccessExitStatus=75"))
+        // A metrics folder that does not exist is found before anything is read.
+        let missing = try CLI.run(["rate", "--metrics-file", "/nonexistent-folder/cdr_rater.prom", "/tmp"], db: db)
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.stderr.contains("--metrics-file /nonexistent-folder/cdr_rater.prom: its folder /nonexistent-folder does not exist"),
+                      missing.stderr)
+    }
+
+    func testProgressOnATerminalNeverOnAPipe() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try scratchFolder(self)
+        let big = dir.appendingPathComponent("big.csv")
+        try syntheticFreeSWITCH(lines: 100_000, prefix: "progress").write(to: big, atomically: true, encoding: .utf8)
+        // A pipe: no progress line.
+        let piped = try CLI.expect(0, ["rate", "--dry-run", big.path], db: db)
+        XCTAssertFalse(piped.stderr.contains("MB read"), piped.stderr)
+        // A terminal (script gives the command a pseudo-terminal): the line is drawn and redrawn.
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        p.arguments = ["-qec", "'\(CLI.binary.path)' rate --dry-run '\(big.path)'", "/dev/null"]
+        var env = ProcessInfo.processInfo.environment
+        env["DATABASE_URL"] = db.url
+        p.environment = env
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, text)
+        XCTAssertTrue(text.contains("file 1/1 big.csv: ") && text.contains("MB read") && text.contains("CDRs/s, ETA"), text)
+        XCTAssertTrue(text.contains("\r\u{1B}[K"), "redrawn in place")
+        // --progress always: on a pipe too.
+        let forced = try CLI.expect(0, ["rate", "--dry-run", "--progress", "always", big.path], db: db)
+        XCTAssertTrue(forced.stderr.contains("MB read"), forced.stderr)
+    }
+
+    func testVersionAndHelp() throws {
         let r = try CLI.expect(0, ["--version"], db: nil)
         XCTAssertTrue(r.stdout.hasPrefix("cdr-rater "), r.stdout)
+        for command in ["rate", "rerate", "files", "check", "migrate", "seed"] {
+            let help = try CLI.expect(0, [command, "--help"], db: nil)
+            for part in ["Examples:", "DATABASE_URL", "CDR_RATER_HOME", "Exit codes:", "75 ", "143"] where command != "check" || part != "Examples:" {
+                XCTAssertTrue(help.stdout.contains(part), "\(command) --help lacks \(part)")
+            }
+        }
     }
 }
