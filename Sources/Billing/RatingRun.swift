@@ -43,6 +43,8 @@ public final class RatingRun {
     let options: RatingOptions
     let logger: Logger
     private let store: BillingStore
+    /// The run's report so far: what committed before a run stopped or failed as a whole.
+    public private(set) var report: RunReport?
     private var catalog: Catalog!
     private var usage: UsageBook!
     /// The what-if book (dry run with --plans): the proposed plans' view of the same periods.
@@ -90,11 +92,12 @@ public final class RatingRun {
     public func run() throws -> RunReport {
         let started = Date()
         var report = RunReport(dryRun: options.dryRun)
+        defer { self.report = report }
         let files = try RatingRun.inputFiles(options.paths)
         if options.dryRun {
             try db.execute(script: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         } else {
-            report.lockWaitSeconds = try RunLock.acquire(db, wait: options.lockWait, command: "rate", logger: logger)
+            report.lockWaitSeconds = try RunLock.acquire(db, wait: options.lockWait, command: "rate", logger: logger, stop: options.stop)
         }
         defer {
             if options.dryRun { _ = try? db.execute(script: "ROLLBACK") } else { RunLock.release(db) }
@@ -110,24 +113,32 @@ public final class RatingRun {
         let parser = FileParser(layout: options.layout, switchZone: options.switchZone, classifier: classifier,
                                 workers: options.workers, chunkLines: options.chunkLines)
         options.stop?.watch(db)
-        options.progress?.begin(files: files, dryRun: options.dryRun)
+        let eligible = files.filter { path in
+            guard options.minAge > 0, let modified = modificationAge(path), modified < options.minAge else { return true }
+            logger.info("\(path): modified \(Int(modified)) s ago, less than --min-age \(Int(options.minAge)) s: left for a later run")
+            return false
+        }
+        options.progress?.begin(files: eligible, dryRun: options.dryRun)
         if !options.dryRun {
             try RejectsFile.checkWritable(options.rejectsDirectory)
+            // By file name (it holds the CDR file's name and sha256 prefix), whichever spelling of the folder the run used.
             try RejectsFile.repair(options.rejectsDirectory) { target in
-                try db.query("SELECT 1 FROM cdr_files WHERE rejects_path = $1", [target]).rows.count > 0
+                let name = (target as NSString).lastPathComponent
+                return try db.query("SELECT 1 FROM cdr_files WHERE rejects_path = $1 OR right(rejects_path, length($1) + 1) = '/' || $1",
+                                    [name]).rows.count > 0
             }
         }
-        for path in files {
+        for path in eligible {
             try options.stop?.check(file: nil)
-            if options.minAge > 0, let modified = modificationAge(path), modified < options.minAge {
-                logger.info("\(path): modified \(Int(modified)) s ago, less than --min-age \(Int(options.minAge)) s: left for a later run")
-                continue
-            }
             let fileStarted = Date()
             options.progress?.startFile(path)
             var outcome = rateFile(path, parser: parser, report: &report)
             options.progress?.finishFile(size: ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0)
-            try options.stop?.check(file: path)
+            if options.stop?.signal != nil {
+                let committed = outcome.status == .rated || outcome.status == .partial
+                if committed || outcome.status == .already_rated { report.files.append(outcome) }
+                try options.stop?.check(file: committed ? nil : path)
+            }
             if !db.isConnected {
                 throw BillingError("lost the connection to the database while rating \(path): \(outcome.message ?? "")"
                     + "; files before it are committed. Run again once the database is back")
@@ -175,7 +186,10 @@ public final class RatingRun {
         let started = Date()
         var outcome = FileOutcome(path: path, status: .rated)
         var rejects: RejectsFile?
-        defer { rejects?.discard() }
+        var committed = false
+        // A rejects file of a file that did not commit goes; one whose commit may have happened (put in
+        // place failed, or the connection went during COMMIT) stays for the next run's repair.
+        defer { if !committed && db.isConnected { rejects?.discard() } }
         var fileDigest: String?
         do {
             let (digest, size) = try CDRFileReader.sha256(path: path)
@@ -201,12 +215,18 @@ public final class RatingRun {
                 try db.transaction {
                     try apply(plan, parser: parser, outcome: outcome, rejectsPath: rejectsPath, started: started)
                 }
+                committed = true
+                usage.record(plan.usage, plan: plan.allocation)
+                runDigests.insert(digest)
                 FailPoint.hit("rate:committed")
-                try rejects?.putInPlace()
+                do { try rejects?.putInPlace() } catch {
+                    logger.warning("\(path): rated and committed, but \(error); the next run puts it in place")
+                }
                 step("usage, balances, ledger, commit")
+            } else {
+                usage.record(plan.usage, plan: plan.allocation)
+                runDigests.insert(digest)
             }
-            usage.record(plan.usage, plan: plan.allocation)
-            runDigests.insert(digest)
             if options.dryRun {
                 if runUUIDs.isEmpty { runUUIDs = plan.scan.uuids } else { runUUIDs.formUnion(plan.scan.uuids) } // the first file's set, not a copy
                 if let whatIf { try proposeAlternative(&plan, book: whatIf) }
@@ -294,7 +314,7 @@ public final class RatingRun {
         outcome.unmatched = scan.unmatched
         if end.lineCount > 0 && scan.stored + scan.duplicates == 0 && end.streamError == nil {
             throw BillingError("not a CDR file: none of its \(end.lineCount) line(s) is a \(options.layout.map { $0.rawValue + " record" } ?? "FreeSWITCH or Asterisk record") "
-                + "that could be read (see the rejected lines above); it was left as it is")
+                + "that could be read; it was left as it is")
         }
         if let error = end.streamError {
             outcome.status = .partial
@@ -336,6 +356,7 @@ public final class RatingRun {
         try store.apply(plan.repriced, source: .lateCall(fileId: fileId))
         try store.write(plan.usage)
         try FailPoint.fail("rate:before-commit")
+        try options.stop?.check(file: plan.path) // a stop that came between statements still rolls the file back
         // The ledger's finished_at: the end of the file's work, not the start of its transaction.
         try db.query("UPDATE cdr_files SET finished_at = clock_timestamp() WHERE id = $1", [fileId])
     }

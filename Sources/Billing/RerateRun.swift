@@ -69,7 +69,7 @@ public final class RerateRun {
             return try db.transaction(readOnly: true) { try rerate(started: started) }
         }
         // The lock `rate` holds for its whole run: a rerate never interleaves with one.
-        let waited = try RunLock.acquire(db, wait: options.lockWait, command: "rerate", logger: logger)
+        let waited = try RunLock.acquire(db, wait: options.lockWait, command: "rerate", logger: logger, stop: options.stop)
         defer { RunLock.release(db) }
         var report = try db.transaction { try rerate(started: Date()) }
         report.lockWaitSeconds = waited

@@ -11,18 +11,20 @@ enum RunLock {
     static let name = "rating"
 
     /// Takes the lock; returns the seconds spent waiting for it.
-    static func acquire(_ db: Connection, wait: Double, command: String, logger: Logger) throws -> Double {
+    static func acquire(_ db: Connection, wait: Double, command: String, logger: Logger, stop: StopRequest? = nil) throws -> Double {
         if try take(db) { try record(db, command: command); return 0 }
         let started = Date()
         let holder = try describeHolder(db)
         logger.info("cdr-rater: waiting for the rating lock: \(holder)\(wait > 0 ? "; waiting up to \(format(wait)) s (--lock-wait)" : "")")
         while Date().timeIntervalSince(started) < wait {
             usleep(200_000)
+            try stop?.check(file: nil)
             if try take(db) {
                 try record(db, command: command)
                 return Date().timeIntervalSince(started)
             }
         }
+        if try take(db) { try record(db, command: command); return Date().timeIntervalSince(started) } // let go just now
         throw RunLockBusy(holder: try describeHolder(db), waited: Date().timeIntervalSince(started))
     }
 

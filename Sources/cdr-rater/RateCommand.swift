@@ -91,6 +91,7 @@ struct RateCommand: ParsableCommand {
             }
         }
         if archiveDir != nil && dryRun { throw ValidationError("--archive-dir moves files: a dry run moves nothing, leave it out") }
+        if metricsFile != nil && dryRun { throw ValidationError("--metrics-file is the nightly run's: a dry run would overwrite it, leave it out") }
         if paths.isEmpty { throw ValidationError("name at least one CDR file or folder") }
         if workers < 1 || workers > 64 { throw ValidationError("--workers must be between 1 and 64") }
         if chunkLines < 1 { throw ValidationError("--chunk-lines must be 1 or more") }
@@ -104,26 +105,28 @@ struct RateCommand: ParsableCommand {
         options.workers = workers
         options.chunkLines = chunkLines
         options.layout = CDRLayout(rawValue: cdrFormat.rawValue)
-        options.rejectsDirectory = rejectsDir
+        options.rejectsDirectory = URL(fileURLWithPath: rejectsDir).standardizedFileURL.path
         options.proposedPlans = try plansFile.map(loadProposedPlans)
         options.lockWait = lockWait
         options.stop = stopOnSignals()
         options.archiveDirectory = archiveDir
         options.minAge = minAge
-        _ = try RatingRun.inputFiles(paths) // usage errors before connecting
         let started = Date()
         var report: RunReport?
+        var run: RatingRun?
         let showProgress = !quiet && (progress == .always || (progress == .auto && isatty(STDERR_FILENO) == 1))
         let line = showProgress ? ProgressLine() : nil
         options.progress = line?.progress
         defer { line?.stop() }
         do {
+            _ = try RatingRun.inputFiles(paths) // usage errors before connecting
             let db = try database.connect()
-            report = try RatingRun(db: db, options: options, logger: OperatorLogHandler.logger(quiet: quiet)).run()
+            run = RatingRun(db: db, options: options, logger: OperatorLogHandler.logger(quiet: quiet))
+            report = try run!.run()
             line?.stop()
             report!.whatIf = options.proposedPlans != nil
         } catch {
-            try writeRunFiles(report: nil, started: started, exitCode: Main.exitStatus(for: error), error: error)
+            try writeRunFiles(report: run?.report, started: started, exitCode: Main.exitStatus(for: error), error: error)
             throw error
         }
         let done = report!
