@@ -10,6 +10,9 @@ struct RatingContext {
 
 /// Reads the subscriptions, plans, accounts and DIDs rating needs.
 enum CatalogLoader {
+    /// The business zone's name, as SQL: `billing_settings.business_zone`, Asia/Kolkata when unset.
+    static let businessZoneSQL = "coalesce((SELECT value FROM billing_settings WHERE name = 'business_zone'), 'Asia/Kolkata')"
+
     /// The catalog and the business zone; refuses a database that was never seeded.
     static func context(_ db: Connection) throws -> RatingContext {
         let plans = Int(try db.query("SELECT count(*) FROM rate_plans").scalar ?? "0") ?? 0
@@ -18,7 +21,7 @@ enum CatalogLoader {
             throw BillingError("the database has \(plans == 0 ? "no rate plans" : "no subscriptions"): there is nothing to rate "
                 + "calls against. Seed it first (cdr-rater seed), or load the catalog, then run again")
         }
-        let name = try db.query("SELECT value FROM billing_settings WHERE name = 'business_zone'").scalar ?? "Asia/Kolkata"
+        let name = try db.query("SELECT \(businessZoneSQL)").scalar ?? "Asia/Kolkata"
         guard let zone = ZoneRules(identifier: name) else {
             throw BillingError("billing_settings.business_zone '\(name)' is not a time zone this machine knows (use an IANA name such as Asia/Kolkata)")
         }

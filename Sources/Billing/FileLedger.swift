@@ -16,7 +16,7 @@ public struct FileLedger {
                    round(extract(epoch FROM f.finished_at - f.started_at)::numeric, 2), f.sha256, f.path,
                    coalesce(f.rejects_path, ''), coalesce(f.error, '')
             FROM cdr_files f
-            CROSS JOIN (SELECT coalesce((SELECT value FROM billing_settings WHERE name = 'business_zone'), 'Asia/Kolkata') AS zone) z
+            CROSS JOIN (SELECT \(CatalogLoader.businessZoneSQL) AS zone) z
             WHERE true
             """
         var params: [String?] = []
@@ -25,7 +25,7 @@ public struct FileLedger {
             sql += " AND f.status = $\(params.count)"
         }
         if let since {
-            params.append(String(format: "%04d-%02d-%02d %02d:%02d:%02d", since.year, since.month, since.day, since.hour, since.minute, since.second))
+            params.append(since.text)
             sql += " AND f.finished_at >= ($\(params.count)::timestamp AT TIME ZONE z.zone)"
         }
         sql += " ORDER BY f.finished_at DESC, f.file_name"

@@ -23,7 +23,7 @@ public enum MoneyCheck {
                         THEN 'answered calls by type differ from the calls' END)
         FROM subscription_usage u
         JOIN subscriptions s ON s.id = u.subscription_id
-        CROSS JOIN (SELECT coalesce((SELECT value FROM billing_settings WHERE name = 'business_zone'), 'Asia/Kolkata') AS zone) z
+        CROSS JOIN (SELECT \(CatalogLoader.businessZoneSQL) AS zone) z
         CROSS JOIN LATERAL (
             SELECT count(*) AS calls, coalesce(sum(c.cost), 0) AS cost,
                    coalesce(sum((c.metadata->>'charged_minutes')::int), 0) AS minutes,

@@ -133,7 +133,7 @@ public final class RatingRun {
             let fileStarted = Date()
             options.progress?.startFile(path)
             var outcome = rateFile(path, parser: parser, report: &report)
-            options.progress?.finishFile(size: ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0)
+            options.progress?.finishFile(size: fileSize(path))
             if options.stop?.signal != nil {
                 let committed = outcome.status == .rated || outcome.status == .partial
                 if committed || outcome.status == .already_rated { report.files.append(outcome) }
@@ -273,7 +273,6 @@ public final class RatingRun {
     /// Keeps a failed file in the ledger, so that `files` and later runs know
     /// of it; a ledger that cannot be written (the database is gone) is left be.
     private func recordFailure(_ o: FileOutcome, path: String, digest: String, started: Date) {
-        let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0
         _ = try? db.query("""
             INSERT INTO cdr_files (file_name, path, size_bytes, sha256, status, lines, stored, unmatched, duplicates, rejected,
                 charged_minutes, cost, error, started_at, finished_at)
@@ -281,7 +280,7 @@ public final class RatingRun {
             ON CONFLICT (sha256) DO UPDATE SET file_name = EXCLUDED.file_name, path = EXCLUDED.path, error = EXCLUDED.error,
                 started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at, updated_at = now()
             WHERE cdr_files.status = 'failed'
-            """, [(path as NSString).lastPathComponent, path, String(size), digest, o.message, String(started.timeIntervalSince1970)])
+            """, [(path as NSString).lastPathComponent, path, String(fileSize(path)), digest, o.message, String(started.timeIntervalSince1970)])
     }
 
     private lazy var step = StepTimer(logger: logger)

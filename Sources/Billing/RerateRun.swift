@@ -142,7 +142,7 @@ public final class RerateRun {
             let period = UsagePeriod.containing(key.periodStart, anchor: sub.start, zone: zone)
             let before = try store.usageRow(key)
             var pricer = PeriodPricer(plan: sub.plan, imported: before?.importedMinutes ?? 0)
-            var line = RerateReport.Period(subscription: sub.number, periodStart: businessTime(period.start, zone))
+            var line = RerateReport.Period(subscription: sub.number, periodStart: zone.local(of: period.start).text)
             let arriving = (movedIn[key] ?? []).sorted { charge($0.call).precedes(charge($1.call)) }
             var next = 0
             func price(uuid: String, start: Int64, call: (charged: Int, status: CallStatus, type: CallType), stored: PricedCall,
@@ -226,11 +226,6 @@ public final class RerateRun {
 
     private func charge(_ c: ClassifiedCall) -> Charge {
         Charge(start: c.record.start, uuid: c.record.uuid, minutes: c.chargedMinutes)
-    }
-
-    private func businessTime(_ epoch: Int64, _ zone: ZoneRules) -> String {
-        let t = zone.local(of: epoch)
-        return String(format: "%04d-%02d-%02d %02d:%02d:%02d", t.year, t.month, t.day, t.hour, t.minute, t.second)
     }
 
     /// The selected calls: start in [from, to), narrowed by the options.

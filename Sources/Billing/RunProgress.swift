@@ -18,7 +18,7 @@ public final class RunProgress: @unchecked Sendable {
     public init() {}
 
     func begin(files: [String], dryRun: Bool) {
-        let sizes = files.map { ((try? FileManager.default.attributesOfItem(atPath: $0))?[.size] as? NSNumber)?.int64Value ?? 0 }
+        let sizes = files.map(fileSize)
         lock.lock(); defer { lock.unlock() }
         filesTotal = files.count
         bytesTotal = sizes.reduce(0, +)

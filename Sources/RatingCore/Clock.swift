@@ -146,7 +146,13 @@ public struct ZoneRules: Sendable {
 
 /// Formats an instant as a PostgreSQL timestamptz literal in UTC: `2024-10-05 04:30:00+00`.
 public func postgresTimestamp(_ epoch: Int64) -> String {
-    let t = LocalDateTime(secondsAsIfUTC: epoch)
-    func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
-    return "\(t.year)-\(two(t.month))-\(two(t.day)) \(two(t.hour)):\(two(t.minute)):\(two(t.second))+00"
+    LocalDateTime(secondsAsIfUTC: epoch).text + "+00"
+}
+
+extension LocalDateTime {
+    /// `YYYY-MM-DD HH:MM:SS`, the form `init?(bytes:)` reads.
+    public var text: String {
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(year)-\(two(month))-\(two(day)) \(two(hour)):\(two(minute)):\(two(second))"
+    }
 }
