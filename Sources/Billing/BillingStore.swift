@@ -86,9 +86,14 @@ struct UsageWrite {
 protocol BillingStore: AnyObject {
     /// The `subscription_usage` row, nil when there is none.
     func usageRow(_ key: UsageKey) throws -> UsageRow?
-    /// The stored charged calls of a usage period that hold included minutes (all of them with `everyCall`).
-    func heldCalls(subscriptionId: String, period: UsagePeriod, everyCall: Bool) throws -> [HeldCall]
-    /// The uuids among `uuids` that `cdrs` already holds.
+    /// The stored charged calls of a usage period that hold included minutes;
+    /// with `earliest`, that many of its first charged calls instead, holding minutes or not.
+    func heldCalls(subscriptionId: String, period: UsagePeriod, earliest: Int?) throws -> [HeldCall]
+    /// Locks the usage rows of `rows` (made first when missing, with `included`
+    /// minutes and no usage) in (subscription, period) order, until the
+    /// transaction ends: runs rating other files wait here for each other.
+    func lockUsageRows(_ rows: [(key: UsageKey, periodEnd: Int64, included: Int)]) throws
+    /// The uuids among `uuids` that are stored already (`cdr_uuids`).
     func storedUUIDs(_ uuids: [String]) throws -> Set<CDRKey>
     /// Applies price and match changes to stored calls and records them in the cost history.
     func apply(_ changes: [CallChange], source: ChangeSource) throws
@@ -116,9 +121,10 @@ final class PostgresBillingStore: BillingStore {
                         callCost: r[8].flatMap { Money($0) } ?? .zero, overageCost: Money(r[9]!)!)
     }
 
-    func heldCalls(subscriptionId: String, period: UsagePeriod, everyCall: Bool) throws -> [HeldCall] {
+    func heldCalls(subscriptionId: String, period: UsagePeriod, earliest: Int?) throws -> [HeldCall] {
         // The predicate is the partial index cdrs_holding_included_minutes's.
-        let which = everyCall ? "(metadata->>'charged_minutes')::int > 0" : "(metadata->>'included_minutes')::int > 0"
+        let which = earliest != nil ? "(metadata->>'charged_minutes')::int > 0 ORDER BY start_time, uuid COLLATE \"C\" LIMIT \(earliest!)"
+            : "(metadata->>'included_minutes')::int > 0"
         return try db.query("""
             SELECT uuid, extract(epoch FROM start_time)::bigint, (metadata->>'charged_minutes')::int,
                    (metadata->>'included_minutes')::int, cost
@@ -130,13 +136,39 @@ final class PostgresBillingStore: BillingStore {
         }
     }
 
+    func lockUsageRows(_ rows: [(key: UsageKey, periodEnd: Int64, included: Int)]) throws {
+        guard !rows.isEmpty else { return }
+        let rows = rows.sorted { $0.key < $1.key }
+        let subscriptions = postgresArrayLiteral(rows.map(\.key.subscriptionId))
+        let starts = "{" + rows.map { String($0.key.periodStart) }.joined(separator: ",") + "}"
+        // One order for every run: the INSERT makes the missing rows in it (a row another run is making
+        // waits for that run), then the SELECT locks them all in it. A new row's metadata is what a
+        // rated row with no calls has, so reading it back gives what no row at all would.
+        try db.query("""
+            INSERT INTO subscription_usage (subscription_id, billing_period_start, billing_period_end, minutes_included, metadata)
+            SELECT k.s, to_timestamp(k.p), to_timestamp(k.e), k.i,
+                   jsonb_build_object('toll_free_calls', 0, 'imported_minutes', 0, 'call_cost', '0')
+            FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::int[]) AS k(s, p, e, i)
+            ORDER BY k.s, k.p
+            ON CONFLICT (subscription_id, billing_period_start) DO NOTHING
+            """, [subscriptions, starts, "{" + rows.map { String($0.periodEnd) }.joined(separator: ",") + "}",
+                  "{" + rows.map { String($0.included) }.joined(separator: ",") + "}"])
+        try db.query("""
+            SELECT 1 FROM subscription_usage u
+            JOIN unnest($1::uuid[], $2::bigint[]) AS k(s, p) ON u.subscription_id = k.s AND u.billing_period_start = to_timestamp(k.p)
+            ORDER BY u.subscription_id, u.billing_period_start
+            FOR UPDATE OF u
+            """, [subscriptions, starts])
+    }
+
     func storedUUIDs(_ uuids: [String]) throws -> Set<CDRKey> {
         var found = Set<CDRKey>()
         var start = 0
         while start < uuids.count {
             let batch = uuids[start ..< min(start + 5000, uuids.count)]
             start += batch.count
-            for row in try db.query("SELECT uuid FROM cdrs WHERE uuid = ANY($1::text[])", [postgresArrayLiteral(batch)]).rows {
+            // cdr_uuids: one index for every month (and for the months detached for archiving).
+            for row in try db.query("SELECT uuid FROM cdr_uuids WHERE uuid = ANY($1::text[])", [postgresArrayLiteral(batch)]).rows {
                 found.insert(CDRKey(row[0]!))
             }
         }

@@ -1,45 +1,115 @@
+import Foundation
 import RatingCore
 
-/// What the first reading of a file learns, without keeping its calls:
-/// which lines are duplicates, the charged calls per usage row (for minute
-/// allocation), the usage each row gains and the report's counts.
-struct FileScan {
-    var lines = 0
-    var stored = 0
-    var unmatched = 0
+/// What the first reading of a file learns, in memory that does not grow
+/// with the file: which lines are duplicates, the usage each row gains, the
+/// charged calls that can hold included minutes (`BatchCharges`) and the
+/// report's counts.
+///
+/// A line's uuid can repeat anywhere in a file, so nothing is counted until
+/// the whole file is read: `take` keeps each call's few fields in a
+/// `CallSorter` (sorted runs on disk past `runLength` calls), and `finish`
+/// walks them in uuid order, where the first line of each uuid comes first
+/// and the repeats are the duplicates.
+public final class FileScan {
+    private(set) var stored = 0
+    private(set) var unmatched = 0
     var rejected = 0
-    /// Line numbers of calls not to store: a uuid seen earlier in the file or already stored.
-    var duplicateLines = Set<Int>()
-    /// uuids of the file, first occurrences only (in a dry run, remembered for the next files).
-    var uuids = Set<CDRKey>()
-    var charges: [UsageKey: [Charge]] = [:]
-    var added: [UsageKey: UsageTotals] = [:]
+    /// Lines not to store: a uuid seen on an earlier line, or already stored.
+    private(set) var duplicateLines = DuplicateLines()
+    private(set) var charges: [UsageKey: BatchCharges] = [:]
+    private(set) var added: [UsageKey: UsageTotals] = [:]
     /// Report counts per subscription number; minutes and cost are added once allocated.
     var tallies: [String: CallTally] = [:]
-
     var duplicates: Int { duplicateLines.count }
+    /// Months (business zone) the stored calls start in, as year x 12 + month - 1: the partitions the file needs.
+    private(set) var months = Set<Int32>()
+    private let businessZone: ZoneRules
+    /// The last call's quarter hour (since 1970, UTC) and its month: calls of a file come in runs of one.
+    private var lastQuarter: (quarter: Int64, month: Int32) = (.min, 0)
 
-    /// Takes one chunk's calls in line order; `alreadyStored` says which uuids the
-    /// database (or, in a dry run, an earlier file) already holds.
-    mutating func take(_ calls: [ClassifiedCall], alreadyStored: ([String]) throws -> Set<CDRKey>) rethrows {
-        var fresh: [ClassifiedCall] = []
-        fresh.reserveCapacity(calls.count)
-        for c in calls {
-            if uuids.insert(CDRKey(c.record.uuid)).inserted { fresh.append(c) } else { duplicateLines.insert(c.record.lineNumber) }
+    private let sorter: CallSorter
+    private let room: (UsageKey) throws -> Int
+    private var subscriptions: [Subscription] = []
+    private var subscriptionIndex: [String: Int32] = [:]
+
+    /// `room` says how many included minutes a usage row has left before the file's calls.
+    init(businessZone: ZoneRules, runLength: Int = FileScan.runLength, spillDirectory: URL = FileManager.default.temporaryDirectory,
+         room: @escaping (UsageKey) throws -> Int) {
+        sorter = CallSorter(runLength: runLength, directory: spillDirectory)
+        self.businessZone = businessZone
+        self.room = room
+    }
+
+    private func noteMonth(_ start: Int64) {
+        // Zone offsets are whole quarter hours, so a quarter hour (UTC) lies in one local month.
+        let quarter = start >= 0 ? start / 900 : (start - 899) / 900
+        if quarter != lastQuarter.quarter {
+            let local = businessZone.local(of: quarter * 900)
+            lastQuarter = (quarter, Int32(local.year * 12 + local.month - 1))
+            months.insert(lastQuarter.month)
         }
-        let already = try alreadyStored(fresh.map(\.record.uuid))
-        for c in fresh {
-            if !already.isEmpty && already.contains(CDRKey(c.record.uuid)) {
+    }
+
+    /// Calls sorted in memory before a run goes to disk: about 48 bytes each,
+    /// and as much again while sorting, so about 50 MiB at most.
+    public static let runLength = 1 << 19
+
+    /// Sorted runs written to disk for this file.
+    var spilledRuns: Int { sorter.spilledRuns }
+
+    /// Takes one chunk's calls; `alreadyStored` says which of their uuids the database holds.
+    func take(_ calls: [ClassifiedCall], alreadyStored: ([String]) throws -> Set<CDRKey>) throws {
+        let already = try alreadyStored(calls.map(\.record.uuid))
+        for c in calls {
+            let key = CDRKey(c.record.uuid)
+            if !already.isEmpty && already.contains(key) {
                 duplicateLines.insert(c.record.lineNumber)
                 continue
             }
-            stored += 1
-            tallies[c.subscription?.number ?? RunReport.unmatchedLabel, default: CallTally()].count(c)
-            guard let key = MinuteAllocator.usageKey(c) else { unmatched += 1; continue }
-            added[key, default: UsageTotals()].add(c)
-            if c.chargedMinutes > 0 {
-                charges[key, default: []].append(Charge(start: c.record.start, uuid: c.record.uuid, minutes: c.chargedMinutes))
+            var subscription: Int32 = -1
+            if let sub = c.subscription {
+                if let i = subscriptionIndex[sub.id] { subscription = i } else {
+                    subscription = Int32(subscriptions.count)
+                    subscriptionIndex[sub.id] = subscription
+                    subscriptions.append(sub)
+                }
+            }
+            noteMonth(c.record.start)
+            try sorter.add(ScannedCall(key: key, line: UInt32(c.record.lineNumber), start: c.record.start, subscription: subscription,
+                                       periodStart: MinuteAllocator.usageKey(c)?.periodStart ?? .min,
+                                       chargedMinutes: Int32(c.chargedMinutes), status: c.status, type: c.type))
+        }
+    }
+
+    /// Once the file is read: marks the repeats of each uuid (and, in a dry
+    /// run, the uuids an earlier file had: `seen`) as duplicates, and counts
+    /// and totals the rest.
+    func finish(seen: SeenKeys?) throws {
+        try seen?.startPass()
+        var previous: CDRKey?
+        try sorter.drain { c in
+            let repeated = c.key == previous
+            previous = c.key
+            if try repeated || seen?.check(c.key) == true {
+                duplicateLines.insert(Int(c.line))
+            } else {
+                try count(c)
             }
         }
+        try seen?.endPass()
+        duplicateLines.seal()
+    }
+
+    private func count(_ c: ScannedCall) throws {
+        stored += 1
+        let sub = c.subscription >= 0 ? subscriptions[Int(c.subscription)] : nil
+        tallies[sub?.number ?? RunReport.unmatchedLabel, default: CallTally()].count(status: c.status, type: c.type)
+        guard let sub, c.periodStart != .min else { unmatched += 1; return }
+        let key = UsageKey(subscriptionId: sub.id, periodStart: c.periodStart)
+        added[key, default: UsageTotals()].add(chargedMinutes: Int(c.chargedMinutes), status: c.status, type: c.type)
+        guard c.chargedMinutes > 0 else { return }
+        if charges[key] == nil { charges[key] = BatchCharges(room: try room(key)) }
+        charges[key]!.add(Charge(start: c.start, key: c.key, minutes: Int(c.chargedMinutes)))
     }
 }

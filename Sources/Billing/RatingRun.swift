@@ -9,6 +9,10 @@ public struct RatingOptions {
     public var dryRun = false
     public var workers = 2
     public var chunkLines = 8192
+    /// A file whose calls all fall in one month without a partition yet is loaded into a fresh table (`Partitions.bulkLoad`).
+    public var bulkLoad = true
+    /// Calls sorted in memory before the first reading writes a run to disk (`FileScan.runLength`).
+    public var sortRunCalls = FileScan.runLength
     public var switchZone: ZoneRules
     public var layout: CDRLayout?
     public var rejectsDirectory = "rejects"
@@ -46,13 +50,14 @@ public final class RatingRun {
     /// The run's report so far: what committed before a run stopped or failed as a whole.
     public private(set) var report: RunReport?
     private var catalog: Catalog!
+    private var businessZone: ZoneRules!
     private var usage: UsageBook!
     /// The what-if book (dry run with --plans): the proposed plans' view of the same periods.
     private var whatIf: UsageBook?
     /// Fingerprints and uuids rated earlier in this run: in a dry run the
     /// database never sees them, so duplicates across files are caught here.
     private var runDigests = Set<String>()
-    private var runUUIDs = Set<CDRKey>()
+    private lazy var runUUIDs = SeenKeys(directory: FileManager.default.temporaryDirectory)
 
     /// What the run did is logged at info level, what needs a person (a file
     /// failed, cut short or incomplete) at warning, each step's time at debug.
@@ -97,13 +102,14 @@ public final class RatingRun {
         if options.dryRun {
             try db.execute(script: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         } else {
-            report.lockWaitSeconds = try RunLock.acquire(db, wait: options.lockWait, command: "rate", logger: logger, stop: options.stop)
+            report.lockWaitSeconds = try RunLock.acquire(db, .shared, wait: options.lockWait, command: "rate", logger: logger, stop: options.stop)
         }
         defer {
-            if options.dryRun { _ = try? db.execute(script: "ROLLBACK") } else { RunLock.release(db) }
+            if options.dryRun { _ = try? db.execute(script: "ROLLBACK") } else { RunLock.release(db, .shared) }
         }
         let context = try CatalogLoader.context(db)
         catalog = context.catalog
+        businessZone = context.businessZone
         usage = UsageBook(store: store, catalog: catalog, businessZone: context.businessZone)
         if let proposed = options.proposedPlans {
             whatIf = UsageBook(store: store, catalog: try CatalogLoader.proposing(proposed, in: catalog),
@@ -153,21 +159,25 @@ public final class RatingRun {
             // A file that needs a person is a warning (--quiet still prints it); the rest is information.
             switch outcome.status {
             case .failed, .partial, .incomplete: logger.warning("\(summaryLine(outcome))")
-            case .rated, .already_rated: logger.info("\(summaryLine(outcome))")
+            case .rated, .already_rated, .busy: logger.info("\(summaryLine(outcome))")
             }
         }
         report.seconds = Date().timeIntervalSince(started) - report.lockWaitSeconds
         return report
     }
 
-    /// What the first reading of a file found, and the allocation planned from it.
-    private struct FilePlan {
+    /// What the first reading of a file found.
+    private struct FileRead {
         let path: String
         let digest: String
         let size: Int64
         let layout: CDRLayout?
         let lineCount: Int
-        var scan: FileScan
+        let scan: FileScan
+    }
+
+    /// The allocation planned from a file's first reading.
+    private struct FilePlan {
         let allocation: AllocationPlan
         let usage: [UsageWrite]
         /// Stored calls re-priced because the file brings earlier calls.
@@ -177,24 +187,33 @@ public final class RatingRun {
     /// Rates one file and commits it, or says why not; never throws.
     ///
     /// The file is read twice, so that memory does not hold its calls: the
-    /// first reading (`plan`) finds duplicates, usage and the charged calls of
-    /// each usage row, from which minute allocation plans where included
-    /// minutes run out and which stored calls lose some; the second reading
-    /// (`apply`) rates every call against that plan and streams it to COPY,
-    /// with the re-pricing, usage, balances and ledger in the same transaction.
+    /// first reading (`read`) finds duplicates, usage and the charged calls
+    /// that can hold included minutes. Then, in the file's transaction, the
+    /// usage rows it touches are locked in one order (so that runs rating
+    /// other files at once wait for each other there, and never deadlock),
+    /// allocation is planned against them as they are now (`allocate`), and
+    /// the second reading (`apply`) rates every call against that plan and
+    /// streams it to COPY, with the re-pricing, usage, balances and ledger.
+    ///
+    /// The file is claimed first (`FileClaim`): a file another run is rating
+    /// is left to it. If another run stored some of the same calls meanwhile
+    /// (the unique uuid index says so) or the database broke a deadlock, the
+    /// file rolls back and is rated again from the start.
     private func rateFile(_ path: String, parser: FileParser, report: inout RunReport) -> FileOutcome {
-        let started = Date()
         var outcome = FileOutcome(path: path, status: .rated)
-        var rejects: RejectsFile?
-        var committed = false
-        // A rejects file of a file that did not commit goes; one whose commit may have happened (put in
-        // place failed, or the connection went during COMMIT) stays for the next run's repair.
-        defer { if !committed && db.isConnected { rejects?.discard() } }
         var fileDigest: String?
         do {
             let (digest, size) = try CDRFileReader.sha256(path: path)
             fileDigest = digest
             outcome.sha256 = digest
+            if !options.dryRun {
+                guard try FileClaim.take(db, sha256: digest) else {
+                    outcome.status = .busy
+                    outcome.message = "\(FileClaim.holder(db, sha256: digest)) is rating it now"
+                    return outcome
+                }
+            }
+            defer { if !options.dryRun { FileClaim.release(db, sha256: digest) } }
             switch try runDigests.contains(digest) ? "rated" : ledgerStatus(digest) {
             case "rated"?:
                 outcome.status = .already_rated
@@ -207,40 +226,79 @@ public final class RatingRun {
                 return outcome
             default: break // new, or failed before (nothing of it was stored): rate it
             }
-            if !options.dryRun { rejects = RejectsFile(directory: options.rejectsDirectory, cdrPath: path, digest: digest) }
-            var plan = try self.plan(path, digest: digest, size: size, parser: parser, rejects: rejects, outcome: &outcome)
-            if !options.dryRun {
-                let rejectsPath = try rejects?.close()
-                outcome.rejectsPath = rejectsPath
-                try db.transaction {
-                    try apply(plan, parser: parser, outcome: outcome, rejectsPath: rejectsPath, started: started)
+            for attempt in 1 ... RatingRun.attempts {
+                do {
+                    return try rateOnce(path, digest: digest, size: size, parser: parser, report: &report)
+                } catch let error as PostgresError where attempt < RatingRun.attempts && db.isConnected && options.stop?.signal == nil
+                    && (error.code == .uniqueViolation || error.code == .deadlockDetected) {
+                    logger.info("\(path): \(error.code == .deadlockDetected ? "a deadlock with another run" : "another run stored some of its calls meanwhile"); rating it again")
+                } catch let error as RateAgain where attempt < RatingRun.attempts {
+                    logger.info("\(path): \(error.reason); rating it again")
                 }
-                committed = true
-                usage.record(plan.usage, plan: plan.allocation)
-                runDigests.insert(digest)
-                FailPoint.hit("rate:committed")
-                do { try rejects?.putInPlace() } catch {
-                    logger.warning("\(path): rated and committed, but \(error); the next run puts it in place")
-                }
-                step("usage, balances, ledger, commit")
-            } else {
-                usage.record(plan.usage, plan: plan.allocation)
-                runDigests.insert(digest)
             }
-            if options.dryRun {
-                if runUUIDs.isEmpty { runUUIDs = plan.scan.uuids } else { runUUIDs.formUnion(plan.scan.uuids) } // the first file's set, not a copy
-                if let whatIf { try proposeAlternative(&plan, book: whatIf) }
-            }
-            report.add(plan.scan.tallies)
+            fatalError("unreachable: the last attempt returns or throws")
         } catch {
             outcome = FileOutcome(path: path, status: .failed)
             outcome.sha256 = fileDigest
             outcome.message = "\(error); nothing from this file was stored"
             // A stopped run or a lost connection is not the file's failure.
             if !options.dryRun, options.stop?.signal == nil, db.isConnected, let digest = fileDigest {
-                recordFailure(outcome, path: path, digest: digest, started: started)
+                recordFailure(outcome, path: path, digest: digest, started: Date())
             }
         }
+        return outcome
+    }
+
+    /// Something another run changed meanwhile: the file is rated again from the start.
+    private struct RateAgain: Error, CustomStringConvertible {
+        let reason: String
+        var description: String { reason + ": rate the file again" }
+    }
+
+    /// Times a file is rated from the start when concurrent runs got in its way.
+    static let attempts = 4
+
+    /// One attempt at a file: its first reading, then its transaction.
+    private func rateOnce(_ path: String, digest: String, size: Int64, parser: FileParser, report: inout RunReport) throws -> FileOutcome {
+        let started = Date()
+        var outcome = FileOutcome(path: path, status: .rated)
+        outcome.sha256 = digest
+        let rejects = options.dryRun ? nil : RejectsFile(directory: options.rejectsDirectory, cdrPath: path, digest: digest)
+        var committed = false
+        // A rejects file of a file that did not commit goes; one whose commit may have happened (put in
+        // place failed, or the connection went during COMMIT) stays for the next run's repair.
+        defer { if !committed && db.isConnected { rejects?.discard() } }
+        let read = try self.read(path, digest: digest, size: size, parser: parser, rejects: rejects, outcome: &outcome)
+        let plan: FilePlan
+        if options.dryRun {
+            plan = try allocate(read, outcome: &outcome)
+        } else {
+            let rejectsPath = try rejects?.close()
+            outcome.rejectsPath = rejectsPath
+            let bulkMonth = try Partitions.prepare(db, months: read.scan.months, bulk: options.bulkLoad)
+            var planned: FilePlan?
+            try db.transaction {
+                let keys = read.scan.added.keys.sorted()
+                try store.lockUsageRows(keys.map { ($0, usage.period($0).end, catalog.subscription(id: $0.subscriptionId)!.plan.includedMinutes) })
+                try usage.refresh(Set(keys))
+                step("usage rows locked and read")
+                let plan = try allocate(read, outcome: &outcome)
+                planned = plan
+                let bulk = try bulkMonth.map { try Partitions.claimBulk(db, month: $0) } == true ? bulkMonth : nil
+                try apply(read, plan, bulkMonth: bulk, parser: parser, outcome: outcome, rejectsPath: rejectsPath, started: started)
+            }
+            plan = planned!
+            committed = true
+            FailPoint.hit("rate:committed")
+            do { try rejects?.putInPlace() } catch {
+                logger.warning("\(path): rated and committed, but \(error); the next run puts it in place")
+            }
+            step("usage, balances, ledger, commit")
+        }
+        usage.record(plan.usage, plan: plan.allocation)
+        runDigests.insert(digest)
+        if options.dryRun, let whatIf { try proposeAlternative(read, book: whatIf) }
+        report.add(read.scan.tallies)
         return outcome
     }
 
@@ -285,11 +343,12 @@ public final class RatingRun {
 
     private lazy var step = StepTimer(logger: logger)
 
-    /// The first reading: duplicates, usage, charged calls; then minute allocation.
-    private func plan(_ path: String, digest: String, size: Int64, parser: FileParser, rejects: RejectsFile?,
-                      outcome: inout FileOutcome) throws -> FilePlan {
+    /// The first reading: duplicates, usage, the charged calls that can hold included minutes.
+    private func read(_ path: String, digest: String, size: Int64, parser: FileParser, rejects: RejectsFile?,
+                      outcome: inout FileOutcome) throws -> FileRead {
         step.restart()
-        var scan = FileScan()
+        // A row's room for the what-if too: proposed plans may include more minutes.
+        let scan = FileScan(businessZone: businessZone, runLength: options.sortRunCalls) { [usage, whatIf] key in max(try usage!.room(key), try whatIf?.room(key) ?? 0) }
         let end = try parser.parse(path: path) { chunk in
             try options.stop?.check(file: path)
             options.progress?.read(bytes: chunk.bytesRead, lines: chunk.lineCount, second: false)
@@ -298,10 +357,9 @@ public final class RatingRun {
                 if scan.rejected <= 10 { logger.info("\(path):\(r.lineNumber): rejected: \(r.reason)") }
                 try rejects?.append(r)
             }
-            try scan.take(chunk.calls) { uuids in
-                try store.storedUUIDs(uuids).union(options.dryRun && !runUUIDs.isEmpty ? uuids.map(CDRKey.init).filter { runUUIDs.contains($0) } : [])
-            }
+            try scan.take(chunk.calls) { try store.storedUUIDs($0) }
         }
+        try scan.finish(seen: options.dryRun ? runUUIDs : nil)
         if scan.rejected > 10 {
             logger.info("\(path): \(scan.rejected - 10) more rejected lines\(options.dryRun ? "" : ", all in the rejects file")")
         }
@@ -320,7 +378,16 @@ public final class RatingRun {
             outcome.message = "\(error); the \(end.lineCount) whole lines before it were read"
         }
 
+        return FileRead(path: path, digest: digest, size: size, layout: end.layout, lineCount: end.lineCount, scan: scan)
+    }
+
+    /// Minute allocation of a file's calls against its usage rows as the book has them.
+    private func allocate(_ read: FileRead, outcome: inout FileOutcome) throws -> FilePlan {
+        let scan = read.scan
         try usage.load(Set(scan.added.keys))
+        for (key, charges) in scan.charges where charges.laterCalls > 0 && usage.basis(key).room > charges.room {
+            throw RateAgain(reason: "the included minutes of a usage row of subscription \(key.subscriptionId) changed while the file was read")
+        }
         let allocation = MinuteAllocator.plan(scan.charges, basis: usage.basis)
         for (key, minutes) in allocation.batch {
             let number = catalog.subscription(id: key.subscriptionId)!.number
@@ -339,39 +406,49 @@ public final class RatingRun {
         outcome.cost = allocation.batch.values.reduce(Money.zero) { $0 + $1.cost }
         outcome.chargedMinutes = scan.added.values.reduce(0) { $0 + $1.minutesUsed }
         step("minute allocation")
-        if !options.dryRun { scan.uuids = [] } // the second reading needs only the duplicate lines
-        return FilePlan(path: path, digest: digest, size: size, layout: end.layout, lineCount: end.lineCount, scan: scan,
-                        allocation: allocation, usage: usage.writes(adding: scan.added, plan: allocation), repriced: repriced)
+        return FilePlan(allocation: allocation, usage: usage.writes(adding: scan.added, plan: allocation), repriced: repriced)
     }
 
     /// Inside the file's transaction: ledger entry, COPY of the second
     /// reading, re-pricing of stored calls, usage rows and balances.
-    private func apply(_ plan: FilePlan, parser: FileParser, outcome: FileOutcome, rejectsPath: String?, started: Date) throws {
-        let fileId = try recordInLedger(outcome, path: plan.path, size: plan.size, digest: plan.digest, layout: plan.layout,
+    /// With `bulkMonth`, the rows go into a fresh table of that month (the backfill path).
+    private func apply(_ read: FileRead, _ plan: FilePlan, bulkMonth: String?, parser: FileParser, outcome: FileOutcome,
+                       rejectsPath: String?, started: Date) throws {
+        let fileId = try recordInLedger(outcome, path: read.path, size: read.size, digest: read.digest, layout: read.layout,
                                         rejectsPath: rejectsPath, started: started)
-        try copyCalls(plan.path, parser: parser, plan: plan.allocation, skipping: plan.scan.duplicateLines,
-                      expected: (plan.lineCount, plan.digest))
-        step("second reading and COPY cdrs")
+        func copy(into table: String) throws {
+            try copyCalls(read.path, parser: parser, plan: plan.allocation, skipping: read.scan.duplicateLines,
+                          expected: (read.lineCount, read.digest), into: table)
+        }
+        if let month = bulkMonth {
+            logger.info("\(read.path): every call is of \(month), which has no partition yet: loading it into a fresh one (the backfill path)")
+            try Partitions.bulkLoad(db, month: month, step: { self.step($0) }, load: copy)
+        } else {
+            try copy(into: "cdrs")
+            step("second reading and COPY cdrs")
+        }
+        FailPoint.hit("rate:copied")
         try store.apply(plan.repriced, source: .lateCall(fileId: fileId))
         try store.write(plan.usage)
         try FailPoint.fail("rate:before-commit")
-        try options.stop?.check(file: plan.path) // a stop that came between statements still rolls the file back
+        try options.stop?.check(file: read.path) // a stop that came between statements still rolls the file back
         // The ledger's finished_at: the end of the file's work, not the start of its transaction.
         try db.query("UPDATE cdr_files SET finished_at = clock_timestamp() WHERE id = $1", [fileId])
     }
 
     /// What-if (dry run with --plans): the file's calls allocated again, under
     /// the proposed plans, after every stored call of their periods.
-    private func proposeAlternative(_ plan: inout FilePlan, book: UsageBook) throws {
-        try book.load(Set(plan.scan.added.keys))
-        let allocation = MinuteAllocator.plan(plan.scan.charges, basis: book.basis, keepEveryCall: true)
+    private func proposeAlternative(_ read: FileRead, book: UsageBook) throws {
+        let scan = read.scan
+        try book.load(Set(scan.added.keys))
+        let allocation = MinuteAllocator.plan(scan.charges, basis: book.basis, keepEveryCall: true)
         for (key, minutes) in allocation.batch {
             let number = catalog.subscription(id: key.subscriptionId)!.number
-            plan.scan.tallies[number]!.proposed.includedMinutes += minutes.included
-            plan.scan.tallies[number]!.proposed.overageMinutes += minutes.overage
-            plan.scan.tallies[number]!.proposed.cost += minutes.cost
+            scan.tallies[number]!.proposed.includedMinutes += minutes.included
+            scan.tallies[number]!.proposed.overageMinutes += minutes.overage
+            scan.tallies[number]!.proposed.cost += minutes.cost
         }
-        book.record(book.writes(adding: plan.scan.added, plan: allocation), plan: allocation)
+        book.record(book.writes(adding: scan.added, plan: allocation), plan: allocation)
     }
 
     /// Records the file in the ledger; returns its id, which the cost history refers to.
@@ -405,8 +482,8 @@ public final class RatingRun {
     /// the plan and COPYs it into `cdrs`. A second thread reads, rates and
     /// encodes while this one sends; rows go in uuid order within batches, so
     /// the unique index on random uuids fills page by page rather than at random.
-    private func copyCalls(_ path: String, parser: FileParser, plan: AllocationPlan, skipping duplicates: Set<Int>,
-                           expected: (lines: Int, sha256: String)) throws {
+    private func copyCalls(_ path: String, parser: FileParser, plan: AllocationPlan, skipping duplicates: DuplicateLines,
+                           expected: (lines: Int, sha256: String), into table: String) throws {
         let pipe = BufferPipe(capacity: 8)
         let progress = options.progress
         let producer = DispatchGroup()
@@ -449,7 +526,7 @@ public final class RatingRun {
             pipe.cancel()
             producer.wait()
         }
-        try db.copyIn(CDRRowEncoder.copyStatement) { sink in
+        try db.copyIn(CDRRowEncoder.copyStatement(into: table)) { sink in
             while let buffer = pipe.take() { try sink.write(buffer) }
             producer.wait()
             if let error = failure.error { throw error }
@@ -462,6 +539,7 @@ public final class RatingRun {
     private func summaryLine(_ o: FileOutcome) -> String {
         switch o.status {
         case .already_rated: return "\(o.path): already rated, skipped: \(o.message ?? "")"
+        case .busy: return "\(o.path): left to another run: \(o.message ?? "")"
         case .incomplete: return "\(o.path): STILL INCOMPLETE: \(o.message ?? "")"
         case .failed: return "\(o.path): FAILED: \(o.message ?? "")"
         case .rated, .partial:

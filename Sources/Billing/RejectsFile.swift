@@ -3,7 +3,9 @@ import RatingCore
 
 /// A file's rejected lines as CSV (`line,reason,raw`), written as they come
 /// to a temporary file and put in place only once the file's transaction
-/// committed (`close()` before the commit, `putInPlace()` after it).
+/// committed (`close()` before the commit, `putInPlace()` after it). The
+/// temporary file stays open and locked (flock) until then, so that another
+/// run's `repair` leaves it alone.
 final class RejectsFile {
     let target: String
     private var handle: FileHandle?
@@ -30,13 +32,11 @@ final class RejectsFile {
         if buffer.count > 1 << 20 { try flush() }
     }
 
-    /// Writes out and closes the temporary file; returns where it will be put
-    /// (nil when there was nothing to reject). The ledger records that path.
+    /// Writes out the temporary file; returns where it will be put (nil when
+    /// there was nothing to reject). The ledger records that path.
     func close() throws -> String? {
-        guard let handle else { return nil }
+        guard handle != nil else { return nil }
         try flush()
-        try handle.close()
-        self.handle = nil
         closed = true
         return target
     }
@@ -44,8 +44,14 @@ final class RejectsFile {
     /// Puts the file in place, once the file's transaction committed.
     func putInPlace() throws {
         guard closed else { return }
+        defer { unlock() }
         try RejectsFile.rename(temporary, to: target)
         closed = false
+    }
+
+    private func unlock() {
+        try? handle?.close() // lets go of the flock too
+        handle = nil
     }
 
     static func rename(_ from: String, to target: String) throws {
@@ -75,6 +81,10 @@ final class RejectsFile {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         for name in names where name.hasSuffix(".rejects.csv.tmp") {
             let temporary = (directory as NSString).appendingPathComponent(name)
+            // Locked: a run rating that file now (the lock goes when its writer does, kill -9 included).
+            guard let probe = FileHandle(forReadingAtPath: temporary) else { continue }
+            defer { try? probe.close() }
+            guard flock(probe.fileDescriptor, LOCK_EX | LOCK_NB) == 0 else { continue }
             let target = String(temporary.dropLast(".tmp".count))
             if try committed(target) { try rename(temporary, to: target) } else { try? FileManager.default.removeItem(atPath: temporary) }
         }
@@ -82,10 +92,10 @@ final class RejectsFile {
 
     /// Removes the temporary file (the file's transaction did not commit).
     func discard() {
-        try? handle?.close()
-        handle = nil
-        closed = false
+        guard handle != nil else { return }
         try? FileManager.default.removeItem(atPath: temporary)
+        unlock()
+        closed = false
     }
 
     private func open() throws {
@@ -96,6 +106,10 @@ final class RejectsFile {
         guard FileManager.default.createFile(atPath: temporary, contents: nil),
               let h = FileHandle(forWritingAtPath: temporary) else {
             throw BillingError("cannot write the rejects file \(temporary)")
+        }
+        guard flock(h.fileDescriptor, LOCK_EX | LOCK_NB) == 0 else {
+            try? h.close()
+            throw BillingError("the rejects file \(temporary) is being written by another cdr-rater run")
         }
         handle = h
         buffer = Array("line,reason,raw\n".utf8)

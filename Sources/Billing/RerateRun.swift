@@ -69,8 +69,8 @@ public final class RerateRun {
             return try db.transaction(readOnly: true) { try rerate(started: started) }
         }
         // The lock `rate` holds for its whole run: a rerate never interleaves with one.
-        let waited = try RunLock.acquire(db, wait: options.lockWait, command: "rerate", logger: logger, stop: options.stop)
-        defer { RunLock.release(db) }
+        let waited = try RunLock.acquire(db, .exclusive, wait: options.lockWait, command: "rerate", logger: logger, stop: options.stop)
+        defer { RunLock.release(db, .exclusive) }
         var report = try db.transaction { try rerate(started: Date()) }
         report.lockWaitSeconds = waited
         return report
@@ -135,7 +135,10 @@ public final class RerateRun {
         try flush()
         step("match the selected calls again")
 
-        // 2. Price every touched period again, whole.
+        // 2. Price every touched period again, whole: never one whose calls are partly archived.
+        let spans = periods.compactMap { key in catalog.subscription(id: key.subscriptionId).map {
+            UsagePeriod.containing(key.periodStart, anchor: $0.start, zone: zone) } }
+        try Partitions.refuseArchived(db, from: min(from, spans.map(\.start).min() ?? from), to: max(to, spans.map(\.end).max() ?? to))
         var writes: [UsageWrite] = []
         for key in periods.sorted() {
             guard let sub = catalog.subscription(id: key.subscriptionId) else { continue }

@@ -1,9 +1,10 @@
 import RatingCore
 
 /// The usage rows a run touches, and the calls holding their included
-/// minutes: read once from the store, then kept up to date as each file is
-/// applied. Valid because a run holds the rating lock (or, in a dry run, one
-/// read-only snapshot, where this book is all that remembers earlier files).
+/// minutes: read from the store, then kept up to date as each file is
+/// applied. Other runs may rate the same rows between two files, so a file's
+/// transaction reads its rows again once it has locked them (`refresh`); in
+/// a dry run (one read-only snapshot) this book is all that remembers earlier files.
 final class UsageBook {
     private let store: BillingStore
     private let catalog: Catalog
@@ -30,8 +31,22 @@ final class UsageBook {
     func load(_ keys: Set<UsageKey>) throws {
         for key in keys.sorted() where rows[key] == nil {
             rows[key] = .some(try store.usageRow(key))
-            held[key] = try store.heldCalls(subscriptionId: key.subscriptionId, period: period(key), everyCall: everyCall)
+            // A what-if book reads the earliest `room` charged calls: no later one can hold included minutes.
+            held[key] = try store.heldCalls(subscriptionId: key.subscriptionId, period: period(key),
+                                            earliest: everyCall ? basis(key).room : nil)
         }
+    }
+
+    /// Reads `keys` again: their rows are locked now, and other runs may have changed them.
+    func refresh(_ keys: Set<UsageKey>) throws {
+        for key in keys { rows[key] = nil }
+        try load(keys)
+    }
+
+    /// Included minutes the row has left before any call (`PeriodBasis.room`).
+    func room(_ key: UsageKey) throws -> Int {
+        try load([key])
+        return basis(key).room
     }
 
     /// What allocation starts from: the row's included minutes (the plan's,

@@ -75,6 +75,8 @@ public struct PeriodBasis: Sendable {
     public var rate: Money
     /// The stored calls that hold included minutes, in any order.
     public var held: [HeldCall]
+    /// Included minutes left before any call: what `BatchCharges` keeps calls for.
+    public var room: Int { IncludedMinutes(included: included, imported: imported).left }
 
     public init(included: Int, imported: Int, rate: Money, held: [HeldCall] = []) {
         self.included = included
@@ -132,6 +134,8 @@ public struct AllocationPlan: Sendable {
     struct Threshold {
         let call: Charge
         let includedPart: Int
+        /// A row with no included minutes left: every new call is overage.
+        static let everythingOverage = Threshold(call: Charge(start: .min, key: .text(""), minutes: 0), includedPart: 0)
     }
 
     fileprivate(set) var thresholds: [UsageKey: Threshold] = [:]
@@ -161,19 +165,79 @@ public struct AllocationPlan: Sendable {
     }
 }
 
+/// A usage row's new charged calls, as minute allocation needs them, in
+/// memory that does not grow with the batch: every charged call is at least
+/// one minute, so no call later than the earliest `room` (the included
+/// minutes left to hand out) can hold any. Only those are kept; the later
+/// ones are all overage and kept as a count and their minutes.
+public struct BatchCharges: Sendable {
+    /// Included minutes the row has left before the batch: `minutes_included` less imported minutes.
+    public let room: Int
+    /// The kept calls: at most 2 x room, sorted and cut to `room` now and then (not a heap).
+    private var kept: [Charge] = []
+    private var cutCalls = 0
+    private var cutMinutes = 0
+
+    public init(room: Int) { self.room = max(0, room) }
+
+    public var isEmpty: Bool { kept.isEmpty && cutCalls == 0 }
+
+    /// Takes one charged call (minutes > 0), in any order.
+    public mutating func add(_ charge: Charge) {
+        precondition(charge.minutes > 0, "only charged calls take part in minute allocation")
+        kept.append(charge)
+        if kept.count > 2 * room { cut() }
+    }
+
+    /// The earliest `room` calls, in (start_time, uuid) order.
+    public var earliest: [Charge] { cutToRoom.kept }
+    /// Calls after the earliest `room`, and their minutes: all overage.
+    public var laterCalls: Int { cutToRoom.cutCalls }
+    public var laterMinutes: Int { cutToRoom.cutMinutes }
+
+    private var cutToRoom: BatchCharges {
+        var copy = self
+        copy.cut()
+        return copy
+    }
+
+    private mutating func cut() {
+        kept.sort { $0.precedes($1) }
+        for c in kept.dropFirst(room) {
+            cutCalls += 1
+            cutMinutes += c.minutes
+        }
+        kept.removeLast(max(0, kept.count - room))
+    }
+}
+
 public enum MinuteAllocator {
-    /// Plans a batch: `charges` per usage row (uuids unique and not stored
-    /// yet), `basis` the row as the batch finds it. The batch's calls are
-    /// merged with the row's held calls and included minutes handed out in order.
-    /// `keepEveryCall` keeps every call in `held`, not only those holding included minutes.
+    /// Plans a batch given as whole lists (tests, small batches): each row's
+    /// calls are bounded by its room first, as the first reading does.
     public static func plan(_ charges: [UsageKey: [Charge]], basis: (UsageKey) -> PeriodBasis,
                             keepEveryCall: Bool = false) -> AllocationPlan {
+        let batches = charges.mapValues { list in
+            list.reduce(into: BatchCharges(room: Int.max / 4)) { $0.add($1) }
+        }
+        return plan(batches, basis: basis, keepEveryCall: keepEveryCall)
+    }
+
+    /// Plans a batch: `charges` per usage row (uuids unique and not stored
+    /// yet), `basis` the row as the batch finds it, whose room must not exceed
+    /// the one the charges were kept with. The batch's calls are merged with
+    /// the row's held calls and included minutes handed out in order; calls
+    /// past the kept ones are all overage.
+    /// `keepEveryCall` keeps every call in `held`, not only those holding included minutes.
+    public static func plan(_ charges: [UsageKey: BatchCharges], basis: (UsageKey) -> PeriodBasis,
+                            keepEveryCall: Bool = false) -> AllocationPlan {
         var plan = AllocationPlan()
-        for (key, list) in charges where !list.isEmpty {
+        for (key, charges) in charges where !charges.isEmpty {
+            let (earliest, laterCalls, laterMinutes) = (charges.earliest, charges.laterCalls, charges.laterMinutes)
             let b = basis(key)
+            precondition(b.room <= charges.room || laterCalls == 0, "usage row \(key) gained room after its calls were read")
             plan.rates[key] = b.rate
             // Stored calls carry their index into `b.held`, new ones nil.
-            var merged: [(charge: Charge, held: Int?)] = list.map { ($0, nil) }
+            var merged: [(charge: Charge, held: Int?)] = earliest.map { ($0, nil) }
             merged += b.held.enumerated().map { (Charge(start: $1.start, uuid: $1.uuid, minutes: $1.minutes), $0) }
             merged.sort { $0.charge.precedes($1.charge) }
             var minutes = IncludedMinutes(included: b.included, imported: b.imported)
@@ -198,6 +262,12 @@ public enum MinuteAllocator {
                                              includedMinutes: included, cost: cost))
                     }
                 }
+            }
+            if laterCalls > 0 {
+                // Past the earliest `room` calls the row has no included minutes left.
+                if plan.thresholds[key] == nil { plan.thresholds[key] = .everythingOverage }
+                batch.overage += laterMinutes
+                batch.cost += Pricing.cost(overageMinutes: laterMinutes, rate: b.rate)
             }
             plan.batch[key] = batch
             if !repriced.isEmpty { plan.repricings[key] = repriced }

@@ -20,10 +20,12 @@ public struct CallTally: Sendable, Equatable {
     }
 
     /// Counts a call by status and type (its minutes and cost are added apart).
-    public mutating func count(_ call: ClassifiedCall) {
+    public mutating func count(_ call: ClassifiedCall) { count(status: call.status, type: call.type) }
+
+    public mutating func count(status: CallStatus, type: CallType) {
         calls += 1
-        byStatus[call.status, default: 0] += 1
-        byType[call.type, default: 0] += 1
+        byStatus[status, default: 0] += 1
+        byType[type, default: 0] += 1
     }
 
     public mutating func add(_ t: CallTally) {
@@ -52,6 +54,8 @@ public struct FileOutcome: Sendable {
         case failed
         /// Skipped: the ledger knows this very file as partial (it ends early); the complete file is still to come.
         case incomplete
+        /// Skipped: another run is rating this very file now (it claimed it); not an error.
+        case busy
     }
 
     public var path: String
@@ -160,7 +164,8 @@ public struct RunReport: Sendable {
         out += body.map(line)
         out.append("")
         out.append("files: \(files.count) (\(count(.rated)) rated, \(count(.partial)) partial, \(count(.already_rated)) already rated, \(count(.failed)) failed"
-            + (count(.incomplete) > 0 ? ", \(count(.incomplete)) still incomplete" : "") + ")")
+            + (count(.incomplete) > 0 ? ", \(count(.incomplete)) still incomplete" : "")
+            + (count(.busy) > 0 ? ", \(count(.busy)) left to another run rating them" : "") + ")")
         out.append("lines: \(lines) = \(stored) stored + \(duplicates) duplicates + \(rejected) rejected")
         out.append("unmatched: \(unmatched) of the stored calls matched no subscription (processing_status 'failed', cost 0)")
         if stored > 0 && unmatched == stored {

@@ -17,7 +17,7 @@ struct CDRRater: ParsableCommand {
             2 usage error, 75 another run held the rating lock longer than --lock-wait.
             """,
         version: "cdr-rater 0.3.0",
-        subcommands: [MigrateCommand.self, SeedCommand.self, RateCommand.self, RerateCommand.self, CheckCommand.self, FilesCommand.self])
+        subcommands: [MigrateCommand.self, SeedCommand.self, RateCommand.self, RerateCommand.self, CheckCommand.self, FilesCommand.self, PartitionsCommand.self])
 }
 
 /// `--database-url`, shared by every subcommand.

@@ -63,6 +63,13 @@ struct RateCommand: ParsableCommand {
     @Option(help: "Lines per work chunk (tuning only; the result is the same for any value).")
     var chunkLines: Int = 8192
 
+    @Flag(inversion: .prefixedNo,
+          help: "Load a file whose calls all fall in one month that has no partition yet (a backfill) into a fresh partition, indexed after the load.")
+    var bulkLoad = true
+
+    @Option(help: ArgumentHelp("Calls the first reading sorts in memory before it writes a sorted run to the temporary folder (tuning and tests only).", visibility: .hidden))
+    var sortRunCalls: Int = FileScan.runLength
+
     @Option(help: "The switches' time zone, to read their zone-less timestamps (usage periods are always in the business zone, billing_settings.business_zone).")
     var timezone: String = "Asia/Kolkata"
 
@@ -104,6 +111,8 @@ struct RateCommand: ParsableCommand {
         options.dryRun = dryRun
         options.workers = workers
         options.chunkLines = chunkLines
+        options.sortRunCalls = max(1, sortRunCalls)
+        options.bulkLoad = bulkLoad
         options.layout = CDRLayout(rawValue: cdrFormat.rawValue)
         options.rejectsDirectory = URL(fileURLWithPath: rejectsDir).standardizedFileURL.path
         options.proposedPlans = try plansFile.map(loadProposedPlans)

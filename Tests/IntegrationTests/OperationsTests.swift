@@ -102,7 +102,9 @@ final class OperationsTests: XCTestCase {
 
     // MARK: overlap
 
-    func testASecondRunSaysWhoHoldsTheLockAndExits75() throws {
+    /// Raters share the rating lock; rerate takes it alone, and whoever waits
+    /// says for whom, waits at most --lock-wait, then exits 75.
+    func testRatersRunTogetherAndRerateWaitsForThemOrExits75() throws {
         let db = try TestDatabase()
         try db.prepare()
         let dir = try scratchFolder(self)
@@ -110,39 +112,37 @@ final class OperationsTests: XCTestCase {
         try syntheticFreeSWITCH(lines: 150_000, prefix: "lock").write(to: big, atomically: true, encoding: .utf8)
         try syntheticFreeSWITCH(lines: 10, prefix: "other").write(to: small, atomically: true, encoding: .utf8)
         let (first, _, _) = try CLI.start(["rate", "--rejects-dir", dir.path, big.path], db: db)
-        var holding = false
-        for _ in 0 ..< 600 where !holding {
-            holding = try db.scalar("SELECT count(*) FROM run_lock_holders") == "1"
-            if !holding { usleep(20_000) }
-        }
-        XCTAssertTrue(holding, "the first run never took the lock")
-        let second = try CLI.run(["rate", "--rejects-dir", dir.path, small.path], db: db)
-        XCTAssertEqual(second.status, 75, second.stderr)
-        XCTAssertTrue(second.stderr.contains("cdr-rater rate on host \(ProcessInfo.processInfo.hostName), pid \(first.processIdentifier), since"),
-                      second.stderr)
-        XCTAssertTrue(second.stderr.contains("--lock-wait"), second.stderr)
+        XCTAssertTrue(try waitUntil { try db.scalar("SELECT count(*) FROM run_lock_holders WHERE pid = \(first.processIdentifier)") == "1" },
+                      "the first run never took the lock")
+        // A second rater runs beside the first.
+        try CLI.expect(0, ["rate", "--rejects-dir", dir.path, small.path], db: db)
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdr_files WHERE file_name = 'small.csv'"), "1")
+        // rerate waits for the raters: at most --lock-wait, then exit 75 naming the holder.
         let rerate = try CLI.run(["rerate", "--from", "2024-10-01", "--to", "2024-11-01", "--lock-wait", "1"], db: db)
         XCTAssertEqual(rerate.status, 75, rerate.stderr)
+        XCTAssertTrue(rerate.stderr.contains("cdr-rater rate on host \(ProcessInfo.processInfo.hostName), pid \(first.processIdentifier), since"),
+                      rerate.stderr)
         XCTAssertTrue(rerate.stderr.contains("waiting up to 1 s"), rerate.stderr)
-        first.waitUntilExit()
-        XCTAssertEqual(first.terminationStatus, 0)
-        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdr_files"), "1", "the second run rated nothing")
-        XCTAssertEqual(try db.scalar("SELECT count(*) FROM run_lock_holders"), "0", "the holder record goes with the lock")
-        // Waiting long enough gets the lock.
-        let big2 = dir.appendingPathComponent("big2.csv")
-        try syntheticFreeSWITCH(lines: 150_000, prefix: "lock2").write(to: big2, atomically: true, encoding: .utf8)
-        let (third, _, _) = try CLI.start(["rate", "--rejects-dir", dir.path, big2.path], db: db)
-        holding = false
-        for _ in 0 ..< 600 where !holding {
-            holding = try db.scalar("SELECT count(*) FROM run_lock_holders WHERE pid = \(third.processIdentifier)") == "1"
-            if !holding { usleep(20_000) }
-        }
-        XCTAssertTrue(holding, "the third run never took the lock")
+        XCTAssertTrue(rerate.stderr.contains("--lock-wait"), rerate.stderr)
         let waited = try CLI.run(["rerate", "--from", "2024-10-01", "--to", "2024-11-01", "--lock-wait", "300"], db: db)
         XCTAssertEqual(waited.status, 0, waited.stderr)
         XCTAssertTrue(waited.stderr.contains("waiting for the rating lock: cdr-rater rate"), waited.stderr)
-        third.waitUntilExit()
-        XCTAssertEqual(third.terminationStatus, 0)
+        first.waitUntilExit()
+        XCTAssertEqual(first.terminationStatus, 0)
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM run_lock_holders"), "0", "the holder records go with the lock")
+        // A rater waits for a rerate the same way.
+        let (rerating, _, _) = try CLI.start(["rerate", "--from", "2024-10-01", "--to", "2024-11-01"], db: db)
+        XCTAssertTrue(try waitUntil { try db.scalar("SELECT count(*) FROM run_lock_holders WHERE command = 'rerate'") == "1" },
+                      "the rerate never took the lock")
+        let late = dir.appendingPathComponent("late.csv")
+        try syntheticFreeSWITCH(lines: 10, prefix: "late").write(to: late, atomically: true, encoding: .utf8)
+        let refused = try CLI.run(["rate", "--rejects-dir", dir.path, late.path], db: db)
+        if refused.status == 75 { // (unless the rerate was already done)
+            XCTAssertTrue(refused.stderr.contains("cdr-rater rerate on host"), refused.stderr)
+        }
+        try CLI.expect(0, ["rate", "--lock-wait", "300", "--rejects-dir", dir.path, late.path], db: db)
+        rerating.waitUntilExit()
+        XCTAssertEqual(rerating.terminationStatus, 0)
     }
 
     // MARK: output

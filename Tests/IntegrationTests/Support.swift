@@ -152,6 +152,16 @@ enum CLI {
     }
 }
 
+/// Polls `condition` every 20 ms for at most `seconds`; whether it came true.
+func waitUntil(seconds: Double = 12, _ condition: () throws -> Bool) rethrows -> Bool {
+    let end = Date().addingTimeInterval(seconds)
+    while Date() < end {
+        if try condition() { return true }
+        usleep(20_000)
+    }
+    return try condition()
+}
+
 /// A scratch folder removed when the test ends.
 func scratchFolder(_ test: XCTestCase) throws -> URL {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cdr-rater-test-" + UUID().uuidString)

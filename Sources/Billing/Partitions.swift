@@ -1,0 +1,191 @@
+import Foundation
+import Postgres
+import RatingCore
+
+/// The monthly partitions of `cdrs` (SPEC section 7): months of the business
+/// zone, named cdrs_YYYY_MM, made by the SQL function `cdrs_ensure_month`
+/// (one home for names and bounds): ahead of time by `partitions ensure`, by
+/// `rate` for the months a file's calls fall in, never inside a file's
+/// transaction (making a partition locks cdrs for a moment). A month can be
+/// detached for archiving and attached back.
+public enum Partitions {
+    public struct Month: Sendable {
+        public let month: String
+        public let table: String
+        public let from: String
+        public let to: String
+        /// The planner's estimate (pg_class.reltuples), -1 before the first ANALYZE.
+        public let rows: Int64
+        public let archived: Bool
+    }
+
+    /// Before a file's transaction: the month to load the file into a fresh
+    /// table (`bulkLoad`) when all its calls fall in one month that has no
+    /// partition yet (a backfill) and `bulk` allows it; else nil, once the
+    /// partitions of its months (year x 12 + month - 1) exist.
+    static func prepare(_ db: Connection, months: Set<Int32>, bulk: Bool) throws -> String? {
+        let names = months.sorted().map { String(format: "%04d-%02d", Int($0) / 12, Int($0) % 12 + 1) }
+        if bulk, names.count == 1, try db.query("SELECT to_regclass($1) IS NULL", [try tableName(names[0])]).scalar == "t" {
+            return names[0]
+        }
+        guard !names.isEmpty else { return nil }
+        // Each month in its own statement, outside any file's transaction: making a partition locks cdrs for a moment.
+        for name in names { try db.query("SELECT cdrs_ensure_month(to_date($1, 'YYYY-MM'))", [name]) }
+        return nil
+    }
+
+    /// In the file's transaction: whether `month` is still to be bulk-loaded
+    /// by this run (another run loading it first makes this one wait, then
+    /// find its partition there); if not, its partition is made.
+    static func claimBulk(_ db: Connection, month: String) throws -> Bool {
+        let table = try tableName(month)
+        try db.query("SELECT pg_advisory_xact_lock(hashtext('cdr-rater bulk load ' || $1))", [month])
+        if try db.query("SELECT to_regclass($1) IS NULL AND NOT EXISTS (SELECT 1 FROM cdr_months_archived WHERE month = to_date($2, 'YYYY-MM'))",
+                        [table, month]).scalar == "t" {
+            return true
+        }
+        try db.query("SELECT cdrs_ensure_month(to_date($1, 'YYYY-MM'))", [month])
+        return false
+    }
+
+    /// The bulk backfill path, in the file's transaction: a fresh table for
+    /// `month` is made; `load` COPYs the file's rows into it; then its indexes
+    /// are built (the parent's, in one pass each), its foreign keys validated
+    /// in one set-based pass each, its uuids registered in one sorted INSERT,
+    /// and it is attached as the month's partition (a CHECK of its bounds
+    /// spares ATTACH the scan). A rollback or kill -9 leaves no trace of it.
+    static func bulkLoad(_ db: Connection, month: String, step: (String) -> Void, load: (String) throws -> Void) throws {
+        let table = try tableName(month)
+        let bounds = try db.query("""
+            SELECT to_date($1, 'YYYY-MM')::timestamp AT TIME ZONE z, (to_date($1, 'YYYY-MM') + interval '1 month')::timestamp AT TIME ZONE z
+            FROM (SELECT \(CatalogLoader.businessZoneSQL) AS z) x
+            """, [month]).rows[0]
+        try db.execute(script: "CREATE TABLE \(table) (LIKE cdrs INCLUDING DEFAULTS)")
+        try load(table)
+        step("bulk load: COPY into \(table)")
+        try db.execute(script: "SET LOCAL maintenance_work_mem = '256MB'")
+        // The parent's indexes as this table's: "CREATE [UNIQUE] INDEX cdrs_x ON ONLY public.cdrs USING ..." made over.
+        let parentIndexes = try db.query("""
+            SELECT i.relname, pg_get_indexdef(i.oid), x.indisprimary
+            FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+            WHERE x.indrelid = 'cdrs'::regclass ORDER BY i.relname
+            """).rows
+        for index in parentIndexes {
+            let name = index[0]!, definition = index[1]!
+            if index[2] == "t" {
+                let columns = definition[definition.range(of: "(")!.lowerBound...]
+                try db.execute(script: "ALTER TABLE \(table) ADD CONSTRAINT \(table)_pkey PRIMARY KEY \(columns)")
+                continue
+            }
+            let own = table + "_" + name.dropFirst("cdrs_".count)
+            let made = definition.replacingOccurrences(of: "INDEX \(name) ON ONLY public.cdrs ", with: "INDEX \(own) ON public.\(table) ")
+            guard made != definition else { throw BillingError("cannot read the index \(name) of cdrs to build it on \(table): \(definition)") }
+            try db.execute(script: made)
+        }
+        step("bulk load: \(parentIndexes.count) indexes built")
+        // The parent's foreign keys, each validated in one pass; ATTACH then takes them as the partition's.
+        for fk in try db.query("""
+            SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'cdrs'::regclass AND contype = 'f' ORDER BY conname
+            """).rows {
+            try db.execute(script: "ALTER TABLE \(table) ADD CONSTRAINT \(table)_\(fk[0]!.dropFirst("cdrs_".count)) \(fk[1]!)")
+        }
+        try db.query("""
+            SELECT format('ALTER TABLE %I ADD CONSTRAINT %I CHECK (start_time >= %L AND start_time < %L)', $1::text, $1 || '_bounds', $2::timestamptz, $3::timestamptz)
+            """, [table, bounds[0], bounds[1]]).scalar.map { try db.execute(script: $0) }
+        step("bulk load: foreign keys validated")
+        try db.execute(script: "INSERT INTO cdr_uuids (uuid, start_time) SELECT uuid, start_time FROM \(table) ORDER BY uuid")
+        step("bulk load: uuids registered")
+        try db.query("""
+            SELECT format('ALTER TABLE cdrs ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', $1::text, $2::timestamptz, $3::timestamptz)
+            """, [table, bounds[0], bounds[1]]).scalar.map { try db.execute(script: $0) }
+        try db.execute(script: "ALTER TABLE \(table) DROP CONSTRAINT \(table)_bounds")
+        step("bulk load: attached")
+    }
+
+    /// The current month (business zone) and the next `ahead`; returns the partitions made.
+    public static func ensureAhead(_ db: Connection, months ahead: Int) throws -> [String] {
+        let before = Set(try list(db).map(\.table))
+        try db.query("""
+            SELECT cdrs_ensure_month((date_trunc('month', now() AT TIME ZONE \(CatalogLoader.businessZoneSQL)) + n * interval '1 month')::date)
+            FROM generate_series(0, $1::int) AS n
+            """, [String(max(0, ahead))])
+        return try list(db).map(\.table).filter { !before.contains($0) }
+    }
+
+    /// Attached partitions and archived months, oldest first.
+    public static func list(_ db: Connection) throws -> [Month] {
+        try db.query("""
+            SELECT to_char(m.first, 'YYYY-MM'), m.tab, coalesce(to_char(m.first, 'YYYY-MM-DD'), ''),
+                   coalesce(to_char(m.first + interval '1 month', 'YYYY-MM-DD'), ''), coalesce(c.reltuples::bigint, -1), m.archived
+            FROM (
+                SELECT to_date(substr(c.relname, 6), 'YYYY_MM') AS first, c.relname::text AS tab, false AS archived
+                FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                WHERE i.inhparent = 'cdrs'::regclass
+                UNION ALL
+                SELECT month, table_name, true FROM cdr_months_archived
+            ) m LEFT JOIN pg_class c ON c.relname = m.tab AND c.relkind = 'r'
+            ORDER BY m.first
+            """).rows.map {
+            Month(month: $0[0]!, table: $0[1]!, from: $0[2]!, to: $0[3]!, rows: Int64($0[4]!) ?? -1, archived: $0[5] == "t")
+        }
+    }
+
+    /// Detaches a month (YYYY-MM): its table stays, outside cdrs, for pg_dump and DROP.
+    /// Its uuids stay in cdr_uuids, so a CDR of it sent again is still a duplicate.
+    public static func detach(_ db: Connection, month: String) throws -> String {
+        let table = try tableName(month)
+        try db.transaction {
+            guard try db.query("""
+                SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'cdrs'::regclass AND c.relname = $1
+                """, [table]).scalar != nil else {
+                throw BillingError("cdrs has no partition \(table) for \(month); 'cdr-rater partitions list' shows the months")
+            }
+            try db.execute(script: "ALTER TABLE cdrs DETACH PARTITION \(table)")
+            try db.query("INSERT INTO cdr_months_archived (month, table_name) VALUES (to_date($1, 'YYYY-MM'), $2)", [month, table])
+        }
+        return table
+    }
+
+    /// Attaches a detached month back.
+    public static func attach(_ db: Connection, month: String) throws {
+        let table = try tableName(month)
+        try db.transaction {
+            guard try db.query("SELECT 1 FROM cdr_months_archived WHERE month = to_date($1, 'YYYY-MM')", [month]).scalar != nil else {
+                throw BillingError("\(month) is not an archived month; 'cdr-rater partitions list' shows the months")
+            }
+            guard try db.query("SELECT to_regclass($1) IS NOT NULL", [table]).scalar == "t" else {
+                throw BillingError("the table \(table) of \(month) is gone (dropped after archiving?): restore it from its dump first")
+            }
+            try db.query("DELETE FROM cdr_months_archived WHERE month = to_date($1, 'YYYY-MM')", [month])
+            try db.query("""
+                SELECT format('ALTER TABLE cdrs ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', $1::text,
+                              m::timestamp AT TIME ZONE z, (m + interval '1 month')::timestamp AT TIME ZONE z)
+                FROM (SELECT to_date($2, 'YYYY-MM') AS m, \(CatalogLoader.businessZoneSQL) AS z) x
+                """, [table, month]).scalar.map { try db.execute(script: $0) }
+        }
+    }
+
+    /// Refuses work on calls from `from` to `to` (epoch seconds) when a month among them is archived.
+    static func refuseArchived(_ db: Connection, from: Int64, to: Int64) throws {
+        let archived = try db.query("""
+            SELECT to_char(a.month, 'YYYY-MM') FROM cdr_months_archived a, (SELECT \(CatalogLoader.businessZoneSQL) AS z) x
+            WHERE a.month::timestamp AT TIME ZONE x.z < to_timestamp($2)
+              AND (a.month + interval '1 month')::timestamp AT TIME ZONE x.z > to_timestamp($1)
+            ORDER BY 1
+            """, [String(from), String(to)]).rows.map { $0[0]! }
+        guard archived.isEmpty else {
+            throw BillingError("the calls of \(archived.joined(separator: ", ")) are archived (detached): nothing was done. "
+                + "Attach \(archived.count == 1 ? "it" : "them") back first: cdr-rater partitions attach \(archived[0])")
+        }
+    }
+
+    /// cdrs_YYYY_MM for a month given as YYYY-MM.
+    static func tableName(_ month: String) throws -> String {
+        let parts = month.split(separator: "-")
+        guard parts.count == 2, parts[0].count == 4, parts[1].count == 2, let y = Int(parts[0]), let m = Int(parts[1]),
+              (1 ... 9999).contains(y), (1 ... 12).contains(m) else {
+            throw BillingError.usage("a month is written YYYY-MM, for example 2024-10; got \(month)")
+        }
+        return "cdrs_\(parts[0])_\(parts[1])"
+    }
+}

@@ -1,0 +1,334 @@
+import Foundation
+
+/// One call as the first reading keeps it until its file's duplicates are
+/// known: enough to count it, total its usage and allocate its minutes.
+public struct ScannedCall: Sendable, Equatable {
+    // In this order the fields pack into 48 bytes.
+    public var key: CDRKey
+    public var status: CallStatus
+    public var type: CallType
+    public var line: UInt32
+    public var start: Int64
+    /// The usage period's start; `Int64.min` when the call counts in none.
+    public var periodStart: Int64
+    /// The caller's index of the call's subscription; -1 when it matched none.
+    public var subscription: Int32
+    public var chargedMinutes: Int32
+
+    public init(key: CDRKey, line: UInt32, start: Int64, subscription: Int32, periodStart: Int64, chargedMinutes: Int32,
+                status: CallStatus, type: CallType) {
+        self.key = key
+        self.line = line
+        self.start = start
+        self.subscription = subscription
+        self.periodStart = periodStart
+        self.chargedMinutes = chargedMinutes
+        self.status = status
+        self.type = type
+    }
+
+    /// (uuid, line) order: the first line of a uuid comes first.
+    static func < (a: ScannedCall, b: ScannedCall) -> Bool { a.key != b.key ? a.key < b.key : a.line < b.line }
+}
+
+/// Sorts a file's calls by uuid, then line, in memory that does not grow
+/// with the file: up to `runLength` calls are sorted in memory; past that,
+/// sorted runs are written to files in `directory` and merged back when
+/// drained. A file of at most `runLength` calls never touches the disk.
+public final class CallSorter {
+    private let runLength: Int
+    private let directory: URL
+    private var buffer: [ScannedCall] = []
+    private var runs: [URL] = []
+    public private(set) var count = 0
+
+    public init(runLength: Int, directory: URL) {
+        self.runLength = max(1, runLength)
+        self.directory = directory
+    }
+
+    deinit { for run in runs { try? FileManager.default.removeItem(at: run) } }
+
+    /// Sorted runs written so far (for tests and the debug log).
+    public var spilledRuns: Int { runs.count }
+
+    public func add(_ call: ScannedCall) throws {
+        buffer.append(call)
+        count += 1
+        if buffer.count >= runLength { try spill() }
+    }
+
+    private func spill() throws {
+        buffer.sort(by: <)
+        let url = directory.appendingPathComponent("cdr-rater-run-\(getpid())-\(UUID().uuidString).bin")
+        let writer = try SpillWriter(url)
+        for c in buffer { writer.put(c) }
+        try writer.close()
+        runs.append(url)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Every call added, in (uuid, line) order; the sorter is empty afterwards.
+    public func drain(_ each: (ScannedCall) throws -> Void) throws {
+        buffer.sort(by: <)
+        defer {
+            for run in runs { try? FileManager.default.removeItem(at: run) }
+            runs = []
+            buffer = []
+            count = 0
+        }
+        if runs.isEmpty {
+            for c in buffer { try each(c) }
+            return
+        }
+        // A k-way merge of the runs and the buffer; k is small (a run per `runLength` calls), so a linear pick is enough.
+        var sources: [() throws -> ScannedCall?] = []
+        for run in runs {
+            let reader = try SpillReader(run)
+            sources.append { try reader.next() }
+        }
+        let memory = buffer
+        var m = 0
+        sources.append {
+            guard m < memory.count else { return nil }
+            m += 1
+            return memory[m - 1]
+        }
+        var heads = try sources.map { try $0() }
+        while true {
+            var best: Int?
+            for i in heads.indices {
+                if let h = heads[i], best.map({ h < heads[$0]! }) ?? true { best = i }
+            }
+            guard let pick = best else { break }
+            try each(heads[pick]!)
+            heads[pick] = try sources[pick]()
+        }
+    }
+}
+
+/// uuids in byte order, on disk: what a dry run has seen in its earlier
+/// files (they are not in the database, so it remembers them itself).
+/// Each file's keys are checked in one pass, in byte order, merged with
+/// the earlier ones into the next file of seen keys.
+public final class SeenKeys {
+    private let directory: URL
+    private var file: URL?
+    private var reader: SpillReader?
+    private var writer: SpillWriter?
+    private var next: URL?
+    private var head: CDRKey?
+
+    public init(directory: URL) { self.directory = directory }
+    deinit {
+        for url in [file, next].compactMap({ $0 }) { try? FileManager.default.removeItem(at: url) }
+    }
+
+    public func startPass() throws {
+        let url = directory.appendingPathComponent("cdr-rater-seen-\(getpid())-\(UUID().uuidString).bin")
+        writer = try SpillWriter(url)
+        next = url
+        reader = try file.map(SpillReader.init)
+        head = try reader?.nextKey()
+    }
+
+    /// Whether an earlier file had `key`; keys come in ascending order, each
+    /// once. An unseen key is remembered for the next files.
+    public func check(_ key: CDRKey) throws -> Bool {
+        while let h = head, h < key {
+            writer!.put(h)
+            head = try reader?.nextKey()
+        }
+        if head == key { return true }
+        writer!.put(key)
+        return false
+    }
+
+    public func endPass() throws {
+        while let h = head {
+            writer!.put(h)
+            head = try reader?.nextKey()
+        }
+        try writer!.close()
+        reader = nil
+        writer = nil
+        if let file { try? FileManager.default.removeItem(at: file) }
+        file = next
+        next = nil
+    }
+}
+
+/// Writes spill records: a key is a tag byte, then 16 bytes (a canonical
+/// UUID) or a 2-byte length and the text; a call adds its fixed fields.
+final class SpillWriter {
+    private let handle: FileHandle
+    private var bytes: [UInt8] = []
+    private var failed: Error?
+
+    init(_ url: URL) throws {
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+            throw SpillError("cannot create the spill file \(url.path): check that the temporary folder (TMPDIR) is writable and has room")
+        }
+        handle = try FileHandle(forWritingTo: url)
+        bytes.reserveCapacity(1 << 20)
+    }
+
+    func put(_ key: CDRKey) {
+        switch key {
+        case let .uuid(hi, lo):
+            bytes.append(0)
+            int(hi)
+            int(lo)
+        case let .text(s):
+            bytes.append(1)
+            let utf8 = Array(s.utf8.prefix(Int(UInt16.max)))
+            int(UInt16(utf8.count))
+            bytes.append(contentsOf: utf8)
+        }
+        if bytes.count >= 1 << 20 { flush() }
+    }
+
+    func put(_ c: ScannedCall) {
+        put(c.key)
+        int(c.line)
+        int(c.start)
+        int(c.subscription)
+        int(c.periodStart)
+        int(c.chargedMinutes)
+        bytes.append(UInt8(CallStatus.allCases.firstIndex(of: c.status)!))
+        bytes.append(UInt8(CallType.allCases.firstIndex(of: c.type)!))
+    }
+
+    private func int<T: FixedWidthInteger>(_ v: T) {
+        withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    private func flush() {
+        guard failed == nil, !bytes.isEmpty else { return }
+        do { try handle.write(contentsOf: bytes) } catch { failed = error }
+        bytes.removeAll(keepingCapacity: true)
+    }
+
+    func close() throws {
+        flush()
+        try? handle.close()
+        if let failed { throw SpillError("cannot write a spill file: \(failed.localizedDescription); check the room left in the temporary folder (TMPDIR)") }
+    }
+}
+
+/// Reads what `SpillWriter` wrote, a megabyte at a time.
+final class SpillReader {
+    private let handle: FileHandle
+    private var bytes: [UInt8] = []
+    private var position = 0
+    private var atEnd = false
+    private static let largestRecord = 1 + 2 + Int(UInt16.max) + 64
+
+    init(_ url: URL) throws { handle = try FileHandle(forReadingFrom: url) }
+    deinit { try? handle.close() }
+
+    private func fill() throws {
+        guard !atEnd, bytes.count - position < SpillReader.largestRecord else { return }
+        bytes.removeFirst(position)
+        position = 0
+        let more = try handle.read(upToCount: 1 << 20) ?? Data()
+        if more.isEmpty { atEnd = true } else { bytes.append(contentsOf: more) }
+    }
+
+    private func int<T: FixedWidthInteger>(_: T.Type) -> T {
+        let v = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: position, as: T.self) }
+        position += MemoryLayout<T>.size
+        return T(littleEndian: v)
+    }
+
+    func nextKey() throws -> CDRKey? {
+        try fill()
+        guard position < bytes.count else { return nil }
+        let tag = bytes[position]
+        position += 1
+        if tag == 0 {
+            let hi = int(UInt64.self), lo = int(UInt64.self)
+            return .uuid(hi, lo)
+        }
+        let n = Int(int(UInt16.self))
+        defer { position += n }
+        return .text(String(decoding: bytes[position ..< position + n], as: UTF8.self))
+    }
+
+    func next() throws -> ScannedCall? {
+        guard let key = try nextKey() else { return nil }
+        let line = int(UInt32.self), start = int(Int64.self), sub = int(Int32.self), period = int(Int64.self)
+        let minutes = int(Int32.self)
+        let status = CallStatus.allCases[Int(bytes[position])], type = CallType.allCases[Int(bytes[position + 1])]
+        position += 2
+        return ScannedCall(key: key, line: line, start: start, subscription: sub, periodStart: period, chargedMinutes: minutes,
+                           status: status, type: type)
+    }
+}
+
+/// A spill file could not be written or read.
+public struct SpillError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Line numbers of a file's duplicate lines, kept as ranges of consecutive
+/// lines: a file that is all duplicates (sent twice under another name) is one range.
+public struct DuplicateLines: Sendable {
+    private var ranges: [(first: UInt32, last: UInt32)] = []
+    private var pending: [UInt32] = []
+    public private(set) var count = 0
+
+    public init() {}
+
+    /// Adds a line, in any order.
+    public mutating func insert(_ line: Int) {
+        pending.append(UInt32(line))
+        count += 1
+        if pending.count >= 1 << 16 { settle() }
+    }
+
+    /// Folds the lines added since the last call into the sorted ranges.
+    private mutating func settle() {
+        guard !pending.isEmpty else { return }
+        pending.sort()
+        var merged: [(first: UInt32, last: UInt32)] = []
+        merged.reserveCapacity(ranges.count + 1)
+        func take(_ first: UInt32, _ last: UInt32) {
+            if let end = merged.last?.last, UInt64(first) <= UInt64(end) + 1 {
+                merged[merged.count - 1].last = max(end, last)
+            } else {
+                merged.append((first, last))
+            }
+        }
+        var i = 0, j = 0
+        while i < ranges.count || j < pending.count {
+            if j == pending.count || (i < ranges.count && ranges[i].first <= pending[j]) {
+                take(ranges[i].first, ranges[i].last)
+                i += 1
+            } else {
+                take(pending[j], pending[j])
+                j += 1
+            }
+        }
+        ranges = merged
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    /// Done adding: ready for `contains`.
+    public mutating func seal() { settle() }
+
+    /// Whether a line is a duplicate (after `seal`).
+    public func contains(_ line: Int) -> Bool {
+        let l = UInt32(line)
+        var lo = 0, hi = ranges.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if ranges[mid].last < l { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < ranges.count && ranges[lo].first <= l
+    }
+
+    /// Ranges held: what the set costs in memory.
+    public var rangeCount: Int { ranges.count }
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Billing
+import Foundation
+import RatingCore
+
+/// `cdr-rater partitions`: the monthly partitions of cdrs.
+struct PartitionsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "partitions",
+        abstract: "Makes, lists, detaches and attaches the monthly partitions of cdrs.",
+        discussion: """
+            cdrs is partitioned by month of start_time (months of the business zone), one table
+            cdrs_YYYY_MM a month. 'rate' makes the months its files need; 'ensure' makes the coming
+            ones ahead of time, from cron, so that no rating waits for one. A detached month leaves
+            cdrs (its table stays, for pg_dump and DROP); its uuids stay known, so a CDR of it sent
+            again is still a duplicate, and rating or re-rating its calls is refused until it is
+            attached back.
+
+            Examples:
+              cdr-rater partitions ensure --ahead 3      this month and the next three
+              cdr-rater partitions list
+              cdr-rater partitions detach 2023-10        then: pg_dump -t cdrs_2023_10 ...; DROP TABLE cdrs_2023_10
+              cdr-rater partitions attach 2023-10
+
+            \(HelpText.environment)
+
+            \(HelpText.exitCodes)
+            """,
+        subcommands: [Ensure.self, List.self, Detach.self, Attach.self])
+
+    struct Ensure: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Makes the partitions of this month and the next N; idempotent.")
+        @Option(help: "Months after the current one to make.")
+        var ahead = 3
+        @OptionGroup var database: DatabaseOptions
+
+        func validate() throws {
+            if ahead < 0 || ahead > 120 { throw ValidationError("--ahead must be between 0 and 120") }
+        }
+
+        func run() throws {
+            let made = try Partitions.ensureAhead(try database.connect(), months: ahead)
+            print(made.isEmpty ? "partitions: all \(ahead + 1) month(s) were there already" : "partitions: made \(made.joined(separator: ", "))")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Lists the months: partition, bounds (business zone), estimated rows, archived or not.")
+        @OptionGroup var database: DatabaseOptions
+
+        func run() throws {
+            let months = try Partitions.list(try database.connect())
+            print("month    table          from        to          rows (estimate)  state")
+            for m in months {
+                print([m.month.padding(toLength: 8, withPad: " ", startingAt: 0), m.table.padding(toLength: 14, withPad: " ", startingAt: 0),
+                       m.from.padding(toLength: 11, withPad: " ", startingAt: 0), m.to.padding(toLength: 11, withPad: " ", startingAt: 0),
+                       (m.rows < 0 ? "-" : String(m.rows)).padding(toLength: 16, withPad: " ", startingAt: 0),
+                       m.archived ? "archived (detached)" : "attached"].joined(separator: " "))
+            }
+            if months.isEmpty { print("(no partitions yet: 'cdr-rater partitions ensure' or a 'rate' makes them)") }
+        }
+    }
+
+    struct Detach: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Detaches a month (YYYY-MM) for archiving; its table stays.")
+        @Argument(help: "The month, YYYY-MM.")
+        var month: String
+        @OptionGroup var database: DatabaseOptions
+
+        func run() throws {
+            let table = try Partitions.detach(try database.connect(), month: month)
+            print("partitions: \(month) detached; its calls are in table \(table), outside cdrs. Archive it "
+                + "(pg_dump -t \(table)), then DROP TABLE \(table); or 'cdr-rater partitions attach \(month)'")
+        }
+    }
+
+    struct Attach: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Attaches a detached month (YYYY-MM) back.")
+        @Argument(help: "The month, YYYY-MM.")
+        var month: String
+        @OptionGroup var database: DatabaseOptions
+
+        func run() throws {
+            try Partitions.attach(try database.connect(), month: month)
+            print("partitions: \(month) attached")
+        }
+    }
+}

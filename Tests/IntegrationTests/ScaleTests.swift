@@ -1,0 +1,229 @@
+import Billing
+import Foundation
+import XCTest
+
+/// SPEC section 7 against a real PostgreSQL: several raters on one inbox and
+/// database at once store what one serial run stores; a rater killed
+/// mid-file leaves nothing; the first reading's spill to disk changes nothing.
+final class ScaleTests: XCTestCase {
+    /// A dozen files: the October calls of CorrectOverTimeTests cut at random
+    /// (some in two files), each with 4,000 synthetic calls of the whole month
+    /// besides (so that files hold calls earlier than others' and included
+    /// minutes run out across files) and some of the next file's (overlaps).
+    private func inbox(_ dir: URL) throws -> URL {
+        let folder = dir.appendingPathComponent("inbox")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var seed: UInt64 = 2024
+        func next(_ n: Int) -> Int {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Int((seed >> 33) % UInt64(n))
+        }
+        var groups = Array(repeating: [String](), count: 12)
+        for c in CorrectOverTimeTests.octoberCalls() {
+            groups[next(12)].append(c)
+            if next(4) == 0 { groups[next(12)].append(c) }
+        }
+        let bulk = syntheticFreeSWITCH(lines: 12 * 4000, prefix: "bulk").split(separator: "\n").map(String.init)
+        for (i, group) in groups.enumerated() {
+            var lines = Array(Set(group)).sorted()
+            lines += stride(from: i, to: bulk.count, by: 12).map { bulk[$0] }
+            lines += stride(from: (i + 1) % 12, to: bulk.count, by: 120).map { bulk[$0] }
+            try (lines.joined(separator: "\n") + "\n").write(to: folder.appendingPathComponent(String(format: "%02d.csv", i)),
+                                                              atomically: true, encoding: .utf8)
+        }
+        return folder
+    }
+
+    /// The reference: one run over the whole inbox, with the first reading spilling sorted runs of 500 calls.
+    private func serialReference(_ inbox: URL, _ dir: URL) throws -> (snapshot: String, duplicates: String?) {
+        let reference = try TestDatabase()
+        try reference.prepare()
+        try CLI.expect(0, ["rate", "--sort-run-calls", "500", "--rejects-dir", dir.appendingPathComponent("serial").path, inbox.path],
+                       db: reference)
+        try reference.assertMoneyEqualities()
+        XCTAssertNotEqual(try reference.scalar("SELECT count(*) FROM cdr_cost_history"), "0", "some file re-priced calls of another")
+        return (try reference.ratingSnapshot(), try reference.scalar("SELECT sum(duplicates) FROM cdr_files"))
+    }
+
+    func testThreeRatersAtOnceStoreWhatOneSerialRunStores() throws {
+        let dir = try scratchFolder(self)
+        let inbox = try inbox(dir)
+        let expected = try serialReference(inbox, dir)
+
+        // The same inbox, three raters started at once, the first reading in memory (the default).
+        let db = try TestDatabase()
+        try db.prepare()
+        let runs = try (0 ..< 3).map { _ in
+            try CLI.start(["rate", "--rejects-dir", dir.appendingPathComponent("rejects").path, inbox.path], db: db)
+        }
+        var rated = 0
+        for (p, _, err) in runs {
+            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, 0, stderr)
+            if stderr.contains(" = stored ") { rated += 1 }
+        }
+        XCTAssertGreaterThan(rated, 1, "more than one rater rated files")
+        XCTAssertEqual(try db.ratingSnapshot(), expected.snapshot)
+        try db.assertMoneyEqualities()
+        XCTAssertEqual(try db.dump("SELECT count(*), count(DISTINCT sha256), count(*) FILTER (WHERE status = 'rated') FROM cdr_files"), "12|12|12")
+        XCTAssertEqual(try db.scalar("SELECT sum(duplicates) FROM cdr_files"), expected.duplicates)
+        XCTAssertEqual(try db.scalar("SELECT (SELECT sum(stored) FROM cdr_files) = (SELECT count(*) FROM cdrs)"), "t")
+    }
+
+    func testARaterKilledMidFileLeavesNothingAndTheNextRunRatesItsFile() throws {
+        let dir = try scratchFolder(self)
+        let inbox = try inbox(dir)
+        let expected = try serialReference(inbox, dir)
+
+        let db = try TestDatabase()
+        try db.prepare()
+        let rejects = dir.appendingPathComponent("rejects").path
+        // One rater dies (SIGKILL) right after the COPY of its first file, while two others run.
+        let killed = try CLI.start(["rate", "--rejects-dir", rejects, inbox.path], db: db, environment: ["CDR_RATER_FAIL_POINT": "rate:copied"])
+        let others = try (0 ..< 2).map { _ in try CLI.start(["rate", "--rejects-dir", rejects, inbox.path], db: db) }
+        killed.0.waitUntilExit()
+        XCTAssertEqual(killed.0.terminationReason, .uncaughtSignal)
+        XCTAssertEqual(killed.0.terminationStatus, SIGKILL)
+        for (p, _, err) in others {
+            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, 0, stderr)
+        }
+        // Nothing partial: every stored call belongs to a file in the ledger.
+        XCTAssertEqual(try db.scalar("SELECT (SELECT coalesce(sum(stored), 0) FROM cdr_files) = (SELECT count(*) FROM cdrs)"), "t")
+        try db.assertMoneyEqualities()
+        // The next run rates what is left (the killed rater's file, unless another took it once it was let go).
+        try CLI.expect(0, ["rate", "--rejects-dir", rejects, inbox.path], db: db)
+        XCTAssertEqual(try db.ratingSnapshot(), expected.snapshot)
+        XCTAssertEqual(try db.dump("SELECT count(*), count(*) FILTER (WHERE status = 'rated') FROM cdr_files"), "12|12")
+        try db.assertMoneyEqualities()
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: rejects).filter { $0.hasSuffix(".tmp") }, [],
+                       "the killed rater's temporary rejects file is gone")
+    }
+
+    func testTheSpillToDiskChangesNoDryRunReport() throws {
+        let dir = try scratchFolder(self)
+        let inbox = try inbox(dir)
+        let db = try TestDatabase()
+        try db.prepare()
+        let inMemory = try CLI.expect(0, ["rate", "--dry-run", "--format", "csv", inbox.path], db: db)
+        let spilled = try CLI.expect(0, ["rate", "--dry-run", "--format", "csv", "--sort-run-calls", "7", inbox.path], db: db)
+        XCTAssertEqual(spilled.stdout, inMemory.stdout)
+        XCTAssertTrue(inMemory.stdout.contains("ACC-10001") || inMemory.stdout.contains("SUB-10001"), inMemory.stdout)
+    }
+}
+
+/// Monthly partitions of cdrs: the migration moves the rows, `partitions`
+/// makes, detaches and attaches months, the bulk backfill path stores what
+/// incremental COPY stores, and the application's queries stay index-backed.
+final class PartitionTests: XCTestCase {
+    func testTheMigrationMovesStoredCallsBothWays() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try scratchFolder(self)
+        try CLI.expect(0, ["rate", "--rejects-dir", dir.path, CLI.projectRoot.appendingPathComponent("samples").path], db: db)
+        let before = try db.ratingSnapshot()
+        try CLI.expect(0, ["migrate", "down", "--steps", "1"], db: db)
+        XCTAssertEqual(try db.scalar("SELECT relkind FROM pg_class WHERE relname = 'cdrs'"), "r", "one plain table again")
+        XCTAssertEqual(try db.ratingSnapshot(), before)
+        try CLI.expect(0, ["migrate"], db: db)
+        XCTAssertEqual(try db.scalar("SELECT relkind FROM pg_class WHERE relname = 'cdrs'"), "p", "partitioned")
+        XCTAssertEqual(try db.ratingSnapshot(), before)
+        XCTAssertEqual(try db.dump("SELECT (SELECT count(*) FROM cdr_uuids), (SELECT count(*) FROM cdrs_2024_10)"), "16|16")
+        // A uuid stored in one month cannot be stored again in another, whoever writes it.
+        XCTAssertThrowsError(try db.connect().execute(script: """
+            SELECT cdrs_ensure_month('2024-11-01');
+            INSERT INTO cdrs (uuid, caller_id, destination, start_time, call_direction, call_type, call_status)
+            SELECT uuid, caller_id, destination, start_time + interval '40 days', call_direction, call_type, call_status FROM cdrs LIMIT 1
+            """)) { XCTAssertTrue("\($0)".contains("cdr_uuids_pkey"), "\($0)") }
+    }
+
+    func testEnsureIsIdempotentAndDetachedMonthsAreRefused() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let made = try CLI.expect(0, ["partitions", "ensure", "--ahead", "2"], db: db)
+        XCTAssertTrue(made.stdout.contains("made cdrs_"), made.stdout)
+        let list = try CLI.expect(0, ["partitions", "list"], db: db).stdout
+        let again = try CLI.expect(0, ["partitions", "ensure", "--ahead", "2"], db: db)
+        XCTAssertTrue(again.stdout.contains("all 3 month(s) were there already"), again.stdout)
+        XCTAssertEqual(try CLI.expect(0, ["partitions", "list"], db: db).stdout, list)
+        XCTAssertEqual(list.components(separatedBy: "attached").count - 1, 3, list)
+
+        let dir = try scratchFolder(self)
+        let samples = CLI.projectRoot.appendingPathComponent("samples")
+        try CLI.expect(0, ["rate", "--rejects-dir", dir.path, samples.appendingPathComponent("2024-10-03-freeswitch.csv.gz").path], db: db)
+        let detached = try CLI.expect(0, ["partitions", "detach", "2024-10"], db: db)
+        XCTAssertTrue(detached.stdout.contains("cdrs_2024_10"), detached.stdout)
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs"), "0")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs_2024_10"), "10", "the table stays, outside cdrs")
+        // A file of an archived month fails, and so does a rerate of it; nothing is written.
+        let refused = try CLI.run(["rate", "--rejects-dir", dir.path, samples.appendingPathComponent("2024-10-04-asterisk-Master.csv.gz").path], db: db)
+        XCTAssertEqual(refused.status, 1, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("archived") && refused.stderr.contains("partitions attach 2024-10"), refused.stderr)
+        let rerate = try CLI.run(["rerate", "--from", "2024-10-01", "--to", "2024-11-01"], db: db)
+        XCTAssertEqual(rerate.status, 1, rerate.stderr)
+        XCTAssertTrue(rerate.stderr.contains("archived"), rerate.stderr)
+        try CLI.expect(0, ["partitions", "attach", "2024-10"], db: db)
+        try CLI.expect(0, ["rate", "--rejects-dir", dir.path, samples.path], db: db)
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs"), "16")
+        try db.assertMoneyEqualities()
+        XCTAssertEqual(try CLI.run(["partitions", "detach", "1999-01"], db: db).status, 1)
+        XCTAssertEqual(try CLI.run(["partitions", "detach", "October"], db: db).status, 2)
+    }
+
+    func testTheBulkPathStoresWhatIncrementalCopyStores() throws {
+        let dir = try scratchFolder(self)
+        let inbox = dir.appendingPathComponent("inbox")
+        try FileManager.default.createDirectory(at: inbox, withIntermediateDirectories: true)
+        // Three files of October: the first goes the bulk path (no partition yet), the others into it.
+        let lines = syntheticFreeSWITCH(lines: 9_000, prefix: "bulk").split(separator: "\n")
+        for k in 0 ..< 3 {
+            try (lines.enumerated().filter { $0.offset % 3 == k }.map { String($0.element) }.joined(separator: "\n") + "\n")
+                .write(to: inbox.appendingPathComponent("\(k).csv"), atomically: true, encoding: .utf8)
+        }
+        func rate(_ extra: [String]) throws -> (TestDatabase, String) {
+            let db = try TestDatabase()
+            try db.prepare()
+            let r = try CLI.expect(0, ["rate", "--rejects-dir", dir.appendingPathComponent("r").path] + extra + [inbox.path], db: db)
+            try db.assertMoneyEqualities()
+            return (db, r.stderr)
+        }
+        let (bulk, log) = try rate([])
+        XCTAssertEqual(log.components(separatedBy: "the backfill path").count - 1, 1, log)
+        let (incremental, plain) = try rate(["--no-bulk-load"])
+        XCTAssertFalse(plain.contains("the backfill path"), plain)
+        XCTAssertEqual(try bulk.ratingSnapshot(), try incremental.ratingSnapshot())
+        let indexes = "SELECT count(*) FROM pg_index WHERE indrelid = 'cdrs_2024_10'::regclass"
+        XCTAssertEqual(try bulk.scalar(indexes), try incremental.scalar(indexes))
+        XCTAssertEqual(try bulk.dump("SELECT contype, count(*) FROM pg_constraint WHERE conrelid = 'cdrs_2024_10'::regclass GROUP BY 1 ORDER BY 1"),
+                       try incremental.dump("SELECT contype, count(*) FROM pg_constraint WHERE conrelid = 'cdrs_2024_10'::regclass GROUP BY 1 ORDER BY 1"))
+        XCTAssertEqual(try bulk.scalar("SELECT count(*) FROM cdr_uuids"), "9000")
+        // A kill -9 in the middle of the bulk path leaves no table behind; the next run loads it again.
+        let killed = try TestDatabase()
+        try killed.prepare()
+        let first = inbox.appendingPathComponent("0.csv").path
+        let r = try CLI.run(["rate", "--rejects-dir", dir.appendingPathComponent("k").path, first], db: killed,
+                            environment: ["CDR_RATER_FAIL_POINT": "rate:copied"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertEqual(try killed.scalar("SELECT to_regclass('cdrs_2024_10') IS NULL"), "t")
+        try CLI.expect(0, ["rate", "--rejects-dir", dir.appendingPathComponent("k").path, first], db: killed)
+        XCTAssertEqual(try killed.scalar("SELECT count(*) FROM cdrs_2024_10"), "3000")
+    }
+
+    func testTheApplicationsQueriesStayIndexBacked() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try scratchFolder(self)
+        try CLI.expect(0, ["rate", "--rejects-dir", dir.path, CLI.projectRoot.appendingPathComponent("samples").path], db: db)
+        let conn = try db.connect()
+        try conn.execute(script: "SET enable_seqscan = off")
+        for query in ["SELECT * FROM cdrs WHERE uuid = 'a1f0c001-0000-4000-8000-000000000001'",
+                      "SELECT * FROM cdrs WHERE subscription_id = (SELECT id FROM subscriptions LIMIT 1)",
+                      "SELECT * FROM cdrs WHERE start_time >= '2024-10-03' AND start_time < '2024-10-04'"] {
+            let plan = try conn.query("EXPLAIN " + query).rows.map { $0[0] ?? "" }.joined(separator: "\n")
+            XCTAssertTrue(plan.contains("Index Scan") || plan.contains("Bitmap Index Scan"), plan)
+            XCTAssertFalse(plan.contains("Seq Scan"), plan)
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import XCTest
+@testable import RatingCore
+
+/// The first reading's bounded memory: only the calls that can hold included
+/// minutes are kept, and uuids are sorted in runs on disk. Worked by hand.
+final class BatchChargesTests: XCTestCase {
+    let key = UsageKey(subscriptionId: "sub-1", periodStart: 0)
+    let half = Money("0.50")!
+
+    /// (start, uuid, minutes), given out of order.
+    let calls = [(50, "e", 2), (10, "a", 1), (40, "d", 5), (20, "b", 1), (30, "c", 4), (60, "f", 1)]
+        .map { Charge(start: Int64($0.0), uuid: $0.1, minutes: $0.2) }
+
+    func testKeepsTheEarliestRoomCallsAndTotalsTheRest() {
+        var b = BatchCharges(room: 3)
+        for c in calls { b.add(c) }
+        XCTAssertEqual(b.earliest.map(\.key.text), ["a", "b", "c"])
+        XCTAssertEqual(b.laterCalls, 3) // d, e, f
+        XCTAssertEqual(b.laterMinutes, 8) // 5 + 2 + 1
+    }
+
+    func testPlanFromKeptCallsPricesLaterOnesAsOverage() {
+        // Room 5 (5 included, none imported); kept: a 1, b 1, c 4 (and d, e besides, since room 5 keeps 5).
+        // In order a 1 + b 1 + c 3 included, c's last minute and d 5, e 2, f 1 overage: 9 minutes at 0.50 = 4.50.
+        var b = BatchCharges(room: 5)
+        for c in calls { b.add(c) }
+        let p = MinuteAllocator.plan([key: b]) { _ in PeriodBasis(included: 5, imported: 0, rate: self.half) }
+        XCTAssertEqual(p.batch[key], BatchMinutes(included: 5, overage: 9, cost: Money("4.50")!))
+        XCTAssertEqual(p.split(key, start: 30, uuid: "c", minutes: 4).included, 3)
+        XCTAssertEqual(p.split(key, start: 60, uuid: "f", minutes: 1).included, 0)
+        XCTAssertEqual(p.split(key, start: 10, uuid: "a", minutes: 1).included, 1)
+    }
+
+    func testARowWithNoRoomPricesEveryCallAsOverage() {
+        // 10 included, 10 imported: nothing left; 14 minutes at 0.50 = 7.00.
+        var b = BatchCharges(room: 0)
+        for c in calls { b.add(c) }
+        XCTAssertTrue(b.earliest.isEmpty)
+        let p = MinuteAllocator.plan([key: b]) { _ in PeriodBasis(included: 10, imported: 10, rate: self.half) }
+        XCTAssertEqual(p.batch[key], BatchMinutes(included: 0, overage: 14, cost: Money("7.00")!))
+        XCTAssertEqual(p.split(key, start: 10, uuid: "a", minutes: 1).overage, 1)
+    }
+
+    func testKeptCallsAreBoundedByTwiceTheRoom() {
+        var b = BatchCharges(room: 2)
+        for i in 0 ..< 10_000 { b.add(Charge(start: Int64(10_000 - i), uuid: "u\(i)", minutes: 1)) }
+        XCTAssertEqual(b.earliest.map(\.start), [1, 2])
+        XCTAssertEqual(b.laterCalls, 9_998)
+    }
+}
+
+final class CallSorterTests: XCTestCase {
+    private var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("sorter-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try FileManager.default.removeItem(at: directory) }
+
+    private func call(_ uuid: String, line: UInt32, minutes: Int32 = 1) -> ScannedCall {
+        ScannedCall(key: CDRKey(uuid), line: line, start: Int64(line) * 60, subscription: Int32(line % 3) - 1,
+                    periodStart: line % 2 == 0 ? .min : 1_700_000_000, chargedMinutes: minutes, status: .answered, type: .std)
+    }
+
+    func testSpilledRunsMergeInUuidThenLineOrder() throws {
+        let sorter = CallSorter(runLength: 2, directory: directory)
+        let u1 = "00000000-0000-4000-8000-000000000001", u2 = "00000000-0000-4000-8000-000000000002"
+        let input = [call(u2, line: 1), call("1700000000.7", line: 2), call(u1, line: 3), call(u2, line: 4, minutes: 9),
+                     call(u1, line: 5), call("1700000000.10", line: 6)]
+        for c in input { try sorter.add(c) }
+        XCTAssertEqual(sorter.spilledRuns, 3) // after lines 2, 4 and 6
+        var out: [ScannedCall] = []
+        try sorter.drain { out.append($0) }
+        // Canonical uuids ("0...") sort before text ones ("1..."); "…10" before "…7" byte by byte.
+        XCTAssertEqual(out.map(\.line), [3, 5, 1, 4, 6, 2])
+        XCTAssertEqual(out, [input[2], input[4], input[0], input[3], input[5], input[1]]) // every field back from disk
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), []) // runs removed
+    }
+
+    func testAFileWithinOneRunNeverTouchesTheDisk() throws {
+        let sorter = CallSorter(runLength: 10, directory: directory)
+        for (i, u) in ["c", "a", "b"].enumerated() { try sorter.add(call(u, line: UInt32(i + 1))) }
+        XCTAssertEqual(sorter.spilledRuns, 0)
+        var out: [String] = []
+        try sorter.drain { out.append($0.key.text) }
+        XCTAssertEqual(out, ["a", "b", "c"])
+    }
+
+    func testSeenKeysRemembersEarlierFiles() throws {
+        let seen = SeenKeys(directory: directory)
+        func pass(_ keys: [String]) throws -> [Bool] {
+            try seen.startPass()
+            let found = try keys.map { try seen.check(CDRKey($0)) }
+            try seen.endPass()
+            return found
+        }
+        XCTAssertEqual(try pass(["a", "c"]), [false, false])
+        XCTAssertEqual(try pass(["b", "c", "d"]), [false, true, false])
+        XCTAssertEqual(try pass(["a", "b", "d", "e"]), [true, true, true, false])
+    }
+
+    func testDuplicateLinesKeepRangesNotLines() {
+        var d = DuplicateLines()
+        for line in (1 ... 100_000).reversed() where line != 50_000 { d.insert(line) }
+        d.insert(200_000)
+        d.seal()
+        XCTAssertEqual(d.count, 100_000)
+        XCTAssertEqual(d.rangeCount, 3) // 1...49999, 50001...100000, 200000
+        XCTAssertTrue(d.contains(1))
+        XCTAssertFalse(d.contains(50_000))
+        XCTAssertTrue(d.contains(100_000))
+        XCTAssertFalse(d.contains(100_001))
+        XCTAssertTrue(d.contains(200_000))
+        XCTAssertFalse(d.contains(0))
+    }
+}
