@@ -493,7 +493,8 @@ public final class RatingRun {
             do {
                 var encoder = CDRRowEncoder(fileName: (path as NSString).lastPathComponent)
                 var batch: [RatedCall] = []
-                var row = CopyEncoder(capacity: 256 * 1024)
+                var row = BinaryCopyEncoder(capacity: 256 * 1024)
+                row.append(BinaryCopyEncoder.header)
                 func send() throws {
                     batch.sort { bytewiseLess($0.call.record.uuid, $1.call.record.uuid) }
                     for r in batch {
@@ -516,6 +517,7 @@ public final class RatingRun {
                 guard end.lineCount == expected.lines, end.sha256 == nil || end.sha256 == expected.sha256 else {
                     throw BillingError("\(path) changed while it was being rated: rate it again once the switch has finished writing it")
                 }
+                row.append(BinaryCopyEncoder.trailer)
                 _ = pipe.put(row.buffer)
             } catch {
                 failure.error = error
