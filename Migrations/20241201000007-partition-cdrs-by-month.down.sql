@@ -3,6 +3,7 @@ CREATE TABLE cdrs_unpartitioned (LIKE cdrs INCLUDING DEFAULTS);
 INSERT INTO cdrs_unpartitioned SELECT * FROM cdrs;
 DROP TABLE cdrs;
 DROP FUNCTION cdrs_ensure_month(date);
+DROP FUNCTION cdrs_guard_month(regclass);
 DROP FUNCTION cdrs_register_uuids();
 DROP FUNCTION cdrs_forget_uuids();
 DROP FUNCTION cdrs_move_uuid();

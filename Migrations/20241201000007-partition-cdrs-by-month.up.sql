@@ -78,6 +78,16 @@ CREATE TRIGGER cdrs_move_uuid BEFORE UPDATE OF uuid, start_time ON cdrs
     FOR EACH ROW WHEN (OLD.uuid IS DISTINCT FROM NEW.uuid OR OLD.start_time IS DISTINCT FROM NEW.start_time)
     EXECUTE FUNCTION cdrs_move_uuid();
 
+-- A month's table keeps the registry too when written to directly, not
+-- through cdrs (statement triggers fire for the table a statement names).
+CREATE FUNCTION cdrs_guard_month(part regclass) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('CREATE TRIGGER cdrs_register_uuids AFTER INSERT ON %s REFERENCING NEW TABLE AS new_rows '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION cdrs_register_uuids()', part);
+    EXECUTE format('CREATE TRIGGER cdrs_forget_uuids AFTER DELETE ON %s REFERENCING OLD TABLE AS old_rows '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION cdrs_forget_uuids()', part);
+END $$;
+
 -- The partition of the month holding `day` (in the business zone): made when
 -- missing; its name either way. Refuses an archived month.
 CREATE FUNCTION cdrs_ensure_month(day date) RETURNS text LANGUAGE plpgsql AS $$
@@ -97,6 +107,7 @@ BEGIN
         BEGIN
             EXECUTE format('CREATE TABLE %I PARTITION OF cdrs FOR VALUES FROM (%L) TO (%L)', part,
                            first::timestamp AT TIME ZONE zone, (first + interval '1 month')::timestamp AT TIME ZONE zone);
+            PERFORM cdrs_guard_month(part::regclass);
         EXCEPTION WHEN duplicate_table THEN
             NULL; -- another run made it meanwhile
         END;

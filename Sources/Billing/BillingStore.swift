@@ -244,7 +244,7 @@ final class PostgresBillingStore: BillingStore {
                                    ELSE jsonb_build_object('usage_period_start', x.period_start, 'charged_minutes', x.charged,
                                                            'included_minutes', x.included, 'overage_minutes', x.overage) END END,
                 updated_at = now()
-            FROM cdr_changes x WHERE c.uuid = x.uuid
+            FROM cdr_changes x WHERE c.uuid = x.uuid AND c.start_time = x.start_time -- the month: one partition a call
             """)
         let reason: String, fileId: String?, runId: String?
         switch source {

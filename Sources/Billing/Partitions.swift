@@ -99,6 +99,7 @@ public enum Partitions {
             SELECT format('ALTER TABLE cdrs ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', $1::text, $2::timestamptz, $3::timestamptz)
             """, [table, bounds[0], bounds[1]]).scalar.map { try db.execute(script: $0) }
         try db.execute(script: "ALTER TABLE \(table) DROP CONSTRAINT \(table)_bounds")
+        try db.query("SELECT cdrs_guard_month($1::regclass)", [table])
         step("bulk load: attached")
     }
 

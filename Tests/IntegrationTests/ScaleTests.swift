@@ -137,6 +137,12 @@ final class PartitionTests: XCTestCase {
             INSERT INTO cdrs (uuid, caller_id, destination, start_time, call_direction, call_type, call_status)
             SELECT uuid, caller_id, destination, start_time + interval '40 days', call_direction, call_type, call_status FROM cdrs LIMIT 1
             """)) { XCTAssertTrue("\($0)".contains("cdr_uuids_pkey"), "\($0)") }
+        // Nor by writing to a month's table directly.
+        XCTAssertThrowsError(try db.connect().execute(script: """
+            SELECT cdrs_ensure_month('2024-11-01');
+            INSERT INTO cdrs_2024_11 (uuid, caller_id, destination, start_time, call_direction, call_type, call_status)
+            SELECT uuid, caller_id, destination, start_time + interval '40 days', call_direction, call_type, call_status FROM cdrs LIMIT 1
+            """)) { XCTAssertTrue("\($0)".contains("cdr_uuids_pkey"), "\($0)") }
     }
 
     func testEnsureIsIdempotentAndDetachedMonthsAreRefused() throws {
