@@ -14,8 +14,9 @@
 -- and it keeps the uuids of detached months: a CDR re-sent after its month
 -- was archived is still a duplicate.
 
+-- Byte order ("C"): its btree compares with memcmp, not the locale's rules.
 CREATE TABLE cdr_uuids (
-    uuid       varchar(100) NOT NULL,
+    uuid       varchar(100) COLLATE "C" NOT NULL,
     start_time timestamptz  NOT NULL,
     CONSTRAINT cdr_uuids_pkey PRIMARY KEY (uuid)
 );

@@ -95,8 +95,9 @@ protocol BillingStore: AnyObject {
     func lockUsageRows(_ rows: [(key: UsageKey, periodEnd: Int64, included: Int)]) throws
     /// The uuids among `uuids` that are stored already (`cdr_uuids`).
     func storedUUIDs(_ uuids: [String]) throws -> Set<CDRKey>
-    /// Applies price and match changes to stored calls and records them in the cost history.
-    func apply(_ changes: [CallChange], source: ChangeSource) throws
+    /// Applies price and match changes to stored calls and records them in
+    /// the cost history (with no `source`: not recorded, for a file's own calls).
+    func apply(_ changes: [CallChange], source: ChangeSource?) throws
     /// Upserts usage rows and moves prepaid balances by their debits.
     func write(_ usage: [UsageWrite]) throws
 }
@@ -185,7 +186,7 @@ final class PostgresBillingStore: BillingStore {
         ("old_included", "integer"), ("old_overage", "integer"),
     ]
 
-    func apply(_ changes: [CallChange], source: ChangeSource) throws {
+    func apply(_ changes: [CallChange], source: ChangeSource?) throws {
         guard !changes.isEmpty else { return }
         let table = PostgresBillingStore.changeTable
         try db.execute(script: """
@@ -246,6 +247,7 @@ final class PostgresBillingStore: BillingStore {
                 updated_at = now()
             FROM cdr_changes x WHERE c.uuid = x.uuid AND c.start_time = x.start_time -- the month: one partition a call
             """)
+        guard let source else { return }
         let reason: String, fileId: String?, runId: String?
         switch source {
         case .lateCall(let id): (reason, fileId, runId) = ("late_call", id, nil)

@@ -93,7 +93,7 @@ public enum Partitions {
             SELECT format('ALTER TABLE %I ADD CONSTRAINT %I CHECK (start_time >= %L AND start_time < %L)', $1::text, $1 || '_bounds', $2::timestamptz, $3::timestamptz)
             """, [table, bounds[0], bounds[1]]).scalar.map { try db.execute(script: $0) }
         step("bulk load: foreign keys validated")
-        try db.execute(script: "INSERT INTO cdr_uuids (uuid, start_time) SELECT uuid, start_time FROM \(table) ORDER BY uuid")
+        try db.execute(script: "INSERT INTO cdr_uuids (uuid, start_time) SELECT uuid, start_time FROM \(table) ORDER BY uuid COLLATE \"C\"")
         step("bulk load: uuids registered")
         try db.query("""
             SELECT format('ALTER TABLE cdrs ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', $1::text, $2::timestamptz, $3::timestamptz)

@@ -226,13 +226,20 @@ public final class RatingRun {
                 return outcome
             default: break // new, or failed before (nothing of it was stored): rate it
             }
+            // The first attempt looks up a sample of the file's uuids before COPY (the unique index
+            // of cdr_uuids catches any it missed); a sample found stored, or a retry, looks up every one.
+            var lookup: Lookup = options.dryRun ? .every : .sample
             for attempt in 1 ... RatingRun.attempts {
                 do {
-                    return try rateOnce(path, digest: digest, size: size, parser: parser, report: &report)
+                    return try rateOnce(path, digest: digest, size: size, parser: parser, lookup: lookup, report: &report)
+                } catch is StoredCallsSampled {
+                    lookup = .every
                 } catch let error as PostgresError where attempt < RatingRun.attempts && db.isConnected && options.stop?.signal == nil
                     && (error.code == .uniqueViolation || error.code == .deadlockDetected) {
-                    logger.info("\(path): \(error.code == .deadlockDetected ? "a deadlock with another run" : "another run stored some of its calls meanwhile"); rating it again")
+                    lookup = .every
+                    logger.info("\(path): \(error.code == .deadlockDetected ? "a deadlock with another run" : "some of its calls are stored already (by another run meanwhile, or not in the sample looked up)"); rating it again, every call looked up")
                 } catch let error as RateAgain where attempt < RatingRun.attempts {
+                    lookup = .every
                     logger.info("\(path): \(error.reason); rating it again")
                 }
             }
@@ -258,8 +265,22 @@ public final class RatingRun {
     /// Times a file is rated from the start when concurrent runs got in its way.
     static let attempts = 4
 
+    /// Which uuids the first reading looks up in cdr_uuids before COPY.
+    /// Each lookup costs a random probe of an index that grows for years;
+    /// most files hold no stored call, and the unique index catches any.
+    enum Lookup {
+        /// One call in `sampleEvery`: a file overlapping stored calls by more than a few lines is found out.
+        case sample
+        case every
+    }
+    static let sampleEvery = 64
+
+    /// A sampled uuid is stored already: the file is read again, every uuid looked up.
+    private struct StoredCallsSampled: Error {}
+
     /// One attempt at a file: its first reading, then its transaction.
-    private func rateOnce(_ path: String, digest: String, size: Int64, parser: FileParser, report: inout RunReport) throws -> FileOutcome {
+    private func rateOnce(_ path: String, digest: String, size: Int64, parser: FileParser, lookup: Lookup,
+                          report: inout RunReport) throws -> FileOutcome {
         let started = Date()
         var outcome = FileOutcome(path: path, status: .rated)
         outcome.sha256 = digest
@@ -268,24 +289,34 @@ public final class RatingRun {
         // A rejects file of a file that did not commit goes; one whose commit may have happened (put in
         // place failed, or the connection went during COMMIT) stays for the next run's repair.
         defer { if !committed && db.isConnected { rejects?.discard() } }
-        let read = try self.read(path, digest: digest, size: size, parser: parser, rejects: rejects, outcome: &outcome)
+        let read = try self.read(path, digest: digest, size: size, parser: parser, lookup: lookup, rejects: rejects, outcome: &outcome)
         let plan: FilePlan
         if options.dryRun {
-            plan = try allocate(read, outcome: &outcome)
+            plan = try allocate(read)
         } else {
             let rejectsPath = try rejects?.close()
             outcome.rejectsPath = rejectsPath
             let bulkMonth = try Partitions.prepare(db, months: read.scan.months, bulk: options.bulkLoad)
             var planned: FilePlan?
             try db.transaction {
-                let keys = read.scan.added.keys.sorted()
-                try store.lockUsageRows(keys.map { ($0, usage.period($0).end, catalog.subscription(id: $0.subscriptionId)!.plan.includedMinutes) })
-                try usage.refresh(Set(keys))
-                step("usage rows locked and read")
-                let plan = try allocate(read, outcome: &outcome)
-                planned = plan
+                // The rows go in priced by a provisional plan, against the usage rows as committed now:
+                // other runs COPY at the same time. Then the usage rows are locked, in one order, and the
+                // plan made again against them as they are under the lock; the few calls of the file
+                // whose split it changed (others rated the same periods meanwhile) are priced again.
+                let keys = Set(read.scan.added.keys)
+                try usage.refresh(keys)
+                let provisional = try allocate(read)
                 let bulk = try bulkMonth.map { try Partitions.claimBulk(db, month: $0) } == true ? bulkMonth : nil
-                try apply(read, plan, bulkMonth: bulk, parser: parser, outcome: outcome, rejectsPath: rejectsPath, started: started)
+                try copy(read, provisional, bulkMonth: bulk, parser: parser)
+                FailPoint.hit("rate:copied")
+                try store.lockUsageRows(keys.sorted().map {
+                    ($0, usage.period($0).end, catalog.subscription(id: $0.subscriptionId)!.plan.includedMinutes)
+                })
+                try usage.refresh(keys, excluding: Set(read.scan.charges.values.flatMap { $0.earliest.map(\.key) }))
+                let plan = try allocate(read)
+                step("usage rows locked, read, allocated again")
+                planned = plan
+                try finish(read, plan, changed: ownCalls(read, provisional, plan), outcome: &outcome, rejectsPath: rejectsPath, started: started)
             }
             plan = planned!
             committed = true
@@ -295,6 +326,8 @@ public final class RatingRun {
             }
             step("usage, balances, ledger, commit")
         }
+        account(plan, read, outcome: &outcome)
+        tally(plan, read)
         usage.record(plan.usage, plan: plan.allocation)
         runDigests.insert(digest)
         if options.dryRun, let whatIf { try proposeAlternative(read, book: whatIf) }
@@ -344,7 +377,7 @@ public final class RatingRun {
     private lazy var step = StepTimer(logger: logger)
 
     /// The first reading: duplicates, usage, the charged calls that can hold included minutes.
-    private func read(_ path: String, digest: String, size: Int64, parser: FileParser, rejects: RejectsFile?,
+    private func read(_ path: String, digest: String, size: Int64, parser: FileParser, lookup: Lookup, rejects: RejectsFile?,
                       outcome: inout FileOutcome) throws -> FileRead {
         step.restart()
         // A row's room for the what-if too: proposed plans may include more minutes.
@@ -357,7 +390,12 @@ public final class RatingRun {
                 if scan.rejected <= 10 { logger.info("\(path):\(r.lineNumber): rejected: \(r.reason)") }
                 try rejects?.append(r)
             }
-            try scan.take(chunk.calls) { try store.storedUUIDs($0) }
+            try scan.take(chunk.calls) { uuids in
+                guard lookup == .sample else { return try store.storedUUIDs(uuids) }
+                let sample = stride(from: 0, to: uuids.count, by: RatingRun.sampleEvery).map { uuids[$0] }
+                if try !store.storedUUIDs(sample).isEmpty { throw StoredCallsSampled() }
+                return []
+            }
         }
         try scan.finish(seen: options.dryRun ? runUUIDs : nil)
         if scan.rejected > 10 {
@@ -382,40 +420,61 @@ public final class RatingRun {
     }
 
     /// Minute allocation of a file's calls against its usage rows as the book has them.
-    private func allocate(_ read: FileRead, outcome: inout FileOutcome) throws -> FilePlan {
+    private func allocate(_ read: FileRead) throws -> FilePlan {
         let scan = read.scan
         try usage.load(Set(scan.added.keys))
         for (key, charges) in scan.charges where charges.laterCalls > 0 && usage.basis(key).room > charges.room {
             throw RateAgain(reason: "the included minutes of a usage row of subscription \(key.subscriptionId) changed while the file was read")
         }
         let allocation = MinuteAllocator.plan(scan.charges, basis: usage.basis)
-        for (key, minutes) in allocation.batch {
-            let number = catalog.subscription(id: key.subscriptionId)!.number
-            scan.tallies[number]!.includedMinutes += minutes.included
-            scan.tallies[number]!.overageMinutes += minutes.overage
-            scan.tallies[number]!.cost += minutes.cost
-        }
         let repriced = allocation.repricings.flatMap { key, list in
             list.map { r in
                 CallChange(uuid: r.before.uuid, start: r.before.start,
                            before: PricedCall(held: r.before, key: key), after: PricedCall(held: r.after, key: key), match: nil)
             }
         }.sorted { $0.uuid < $1.uuid }
-        outcome.repriced = repriced.count
-        outcome.repricedCost = repriced.reduce(Money.zero) { $0 + $1.after.cost - $1.before.cost }
-        outcome.cost = allocation.batch.values.reduce(Money.zero) { $0 + $1.cost }
-        outcome.chargedMinutes = scan.added.values.reduce(0) { $0 + $1.minutesUsed }
         step("minute allocation")
         return FilePlan(allocation: allocation, usage: usage.writes(adding: scan.added, plan: allocation), repriced: repriced)
     }
 
-    /// Inside the file's transaction: ledger entry, COPY of the second
-    /// reading, re-pricing of stored calls, usage rows and balances.
-    /// With `bulkMonth`, the rows go into a fresh table of that month (the backfill path).
-    private func apply(_ read: FileRead, _ plan: FilePlan, bulkMonth: String?, parser: FileParser, outcome: FileOutcome,
-                       rejectsPath: String?, started: Date) throws {
-        let fileId = try recordInLedger(outcome, path: read.path, size: read.size, digest: read.digest, layout: read.layout,
-                                        rejectsPath: rejectsPath, started: started)
+    /// The report's minutes and cost per subscription, from a file's final plan (once).
+    private func tally(_ plan: FilePlan, _ read: FileRead) {
+        for (key, minutes) in plan.allocation.batch {
+            let number = catalog.subscription(id: key.subscriptionId)!.number
+            read.scan.tallies[number]!.includedMinutes += minutes.included
+            read.scan.tallies[number]!.overageMinutes += minutes.overage
+            read.scan.tallies[number]!.cost += minutes.cost
+        }
+    }
+
+    /// A file's minutes and cost in its outcome (and ledger entry), from its final plan.
+    private func account(_ plan: FilePlan, _ read: FileRead, outcome: inout FileOutcome) {
+        outcome.repriced = plan.repriced.count
+        outcome.repricedCost = plan.repriced.reduce(Money.zero) { $0 + $1.after.cost - $1.before.cost }
+        outcome.cost = plan.allocation.batch.values.reduce(Money.zero) { $0 + $1.cost }
+        outcome.chargedMinutes = read.scan.added.values.reduce(0) { $0 + $1.minutesUsed }
+    }
+
+    /// The file's own calls whose split and price differ between the plan they
+    /// were stored with and the final one: only calls among the earliest of
+    /// their usage row can (every later one is overage in both).
+    private func ownCalls(_ read: FileRead, _ stored: FilePlan, _ final: FilePlan) -> [CallChange] {
+        read.scan.charges.flatMap { key, charges in
+            charges.earliest.compactMap { c -> CallChange? in
+                let a = stored.allocation.price(key, c), b = final.allocation.price(key, c)
+                guard a != b else { return nil }
+                func priced(_ p: (included: Int, overage: Int, cost: Money)) -> PricedCall {
+                    PricedCall(subscriptionId: key.subscriptionId, cost: p.cost, periodStart: key.periodStart,
+                               chargedMinutes: c.minutes, includedMinutes: p.included)
+                }
+                return CallChange(uuid: c.key.text, start: c.start, before: priced(a), after: priced(b), match: nil)
+            }
+        }
+    }
+
+    /// In the file's transaction: the second reading, rated against `plan`,
+    /// COPYed into cdrs, or with `bulkMonth` into a fresh table of that month (the backfill path).
+    private func copy(_ read: FileRead, _ plan: FilePlan, bulkMonth: String?, parser: FileParser) throws {
         func copy(into table: String) throws {
             try copyCalls(read.path, parser: parser, plan: plan.allocation, skipping: read.scan.duplicateLines,
                           expected: (read.lineCount, read.digest), into: table)
@@ -427,7 +486,17 @@ public final class RatingRun {
             try copy(into: "cdrs")
             step("second reading and COPY cdrs")
         }
-        FailPoint.hit("rate:copied")
+    }
+
+    /// In the file's transaction, its usage rows locked: the ledger entry,
+    /// the file's own calls priced again where the final plan changed them,
+    /// the re-pricing of stored calls, usage rows and balances.
+    private func finish(_ read: FileRead, _ plan: FilePlan, changed own: [CallChange], outcome: inout FileOutcome,
+                        rejectsPath: String?, started: Date) throws {
+        account(plan, read, outcome: &outcome)
+        let fileId = try recordInLedger(outcome, path: read.path, size: read.size, digest: read.digest, layout: read.layout,
+                                        rejectsPath: rejectsPath, started: started)
+        try store.apply(own, source: nil)
         try store.apply(plan.repriced, source: .lateCall(fileId: fileId))
         try store.write(plan.usage)
         try FailPoint.fail("rate:before-commit")

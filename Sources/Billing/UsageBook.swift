@@ -37,10 +37,12 @@ final class UsageBook {
         }
     }
 
-    /// Reads `keys` again: their rows are locked now, and other runs may have changed them.
-    func refresh(_ keys: Set<UsageKey>) throws {
+    /// Reads `keys` again, as other runs may have changed them; the calls
+    /// of `own` (the file's own, stored in its transaction) are not held calls.
+    func refresh(_ keys: Set<UsageKey>, excluding own: Set<CDRKey> = []) throws {
         for key in keys { rows[key] = nil }
         try load(keys)
+        if !own.isEmpty { for key in keys { held[key] = held[key]?.filter { !own.contains(CDRKey($0.uuid)) } } }
     }
 
     /// Included minutes the row has left before any call (`PeriodBasis.room`).

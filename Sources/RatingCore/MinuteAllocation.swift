@@ -155,6 +155,12 @@ public struct AllocationPlan: Sendable {
         return call.precedes(t.call) ? (minutes, 0) : (0, minutes)
     }
 
+    /// Included and overage minutes and cost of one new charged call of usage row `key`.
+    public func price(_ key: UsageKey, _ call: Charge) -> (included: Int, overage: Int, cost: Money) {
+        let (included, overage) = split(key, start: call.start, uuid: call.key.text, minutes: call.minutes)
+        return (included, overage, Pricing.cost(overageMinutes: overage, rate: rates[key] ?? .zero))
+    }
+
     /// A new classified call with its minutes split and priced.
     public func rate(_ call: ClassifiedCall) -> RatedCall {
         var r = RatedCall(call: call)

@@ -341,6 +341,11 @@ final class OperationsTests: XCTestCase {
             return String(line[r.lowerBound...])
         }
         XCTAssertEqual(commands.count, 2, "the crontab line and the ExecStart line")
+        // The monthly crontab line that makes the coming months' partitions.
+        let ensure = try XCTUnwrap(readme.split(separator: "\n").first { $0.contains("cdr-rater partitions ensure --ahead") })
+        let ensureArgs = ensure[ensure.range(of: "cdr-rater partitions")!.upperBound...].split(separator: " ").prefix { $0 != ">/dev/null" }
+        try CLI.expect(0, ["partitions"] + ensureArgs.map(String.init), db: db)
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM pg_inherits WHERE inhparent = 'cdrs'::regclass"), "4")
         for command in commands {
             let dir = try scratchFolder(self)
             var args = command.split(separator: " ").map(String.init).dropFirst().map { arg -> String in
