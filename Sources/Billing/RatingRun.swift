@@ -40,8 +40,10 @@ public struct RatingOptions {
 /// commit together or not at all.
 ///
 /// Files are rated in path order, so a run's result does not depend on the
-/// order they were named in. A run holds the rating lock (`RunLock`) so two
-/// runs never interleave; a dry run reads one read-only snapshot and writes nothing.
+/// order they were named in. Runs hold the rating lock (`RunLock`) together,
+/// and the database keeps them apart file by file and usage row by usage row,
+/// so several rate the same inbox at once; a dry run reads one read-only
+/// snapshot and writes nothing.
 public final class RatingRun {
     let db: Connection
     let options: RatingOptions
@@ -188,17 +190,18 @@ public final class RatingRun {
     ///
     /// The file is read twice, so that memory does not hold its calls: the
     /// first reading (`read`) finds duplicates, usage and the charged calls
-    /// that can hold included minutes. Then, in the file's transaction, the
-    /// usage rows it touches are locked in one order (so that runs rating
-    /// other files at once wait for each other there, and never deadlock),
-    /// allocation is planned against them as they are now (`allocate`), and
-    /// the second reading (`apply`) rates every call against that plan and
-    /// streams it to COPY, with the re-pricing, usage, balances and ledger.
+    /// that can hold included minutes. In the file's transaction the second
+    /// reading rates every call against a provisional allocation and streams
+    /// it to COPY (`copy`), side by side with other runs; then the usage rows
+    /// the file touches are locked in one order, allocation is made again
+    /// against them as they are now, and `finish` prices again the few own
+    /// calls it changed, re-prices stored calls, writes usage, balances and
+    /// the ledger.
     ///
     /// The file is claimed first (`FileClaim`): a file another run is rating
-    /// is left to it. If another run stored some of the same calls meanwhile
-    /// (the unique uuid index says so) or the database broke a deadlock, the
-    /// file rolls back and is rated again from the start.
+    /// is left to it. If some of its calls turn out stored (by another run
+    /// meanwhile, or missed by the sampled lookup) or the database broke a
+    /// deadlock, the file rolls back and is rated again from the start.
     private func rateFile(_ path: String, parser: FileParser, report: inout RunReport) -> FileOutcome {
         var outcome = FileOutcome(path: path, status: .rated)
         var fileDigest: String?
