@@ -231,9 +231,14 @@ public final class RatingRun {
             }
             // The first attempt looks up a sample of the file's uuids before COPY (the unique index
             // of cdr_uuids catches any it missed); a sample found stored, or a retry, looks up every one.
+            // From the third attempt on, the file holds the gate alone (`FileGate`): no other run
+            // can store its calls between its lookup and its COPY.
             var lookup: Lookup = options.dryRun ? .every : .sample
             for attempt in 1 ... RatingRun.attempts {
+                let alone = attempt >= 3
                 do {
+                    if !options.dryRun { try FileGate.enter(db, alone: alone) }
+                    defer { if !options.dryRun { FileGate.leave(db, alone: alone) } }
                     return try rateOnce(path, digest: digest, size: size, parser: parser, lookup: lookup, report: &report)
                 } catch is StoredCallsSampled {
                     lookup = .every
