@@ -55,9 +55,6 @@ public final class FileScan {
     /// and as much again while sorting, so about 50 MiB at most.
     public static let runLength = 1 << 19
 
-    /// Sorted runs written to disk for this file.
-    var spilledRuns: Int { sorter.spilledRuns }
-
     /// Takes one chunk's calls; `alreadyStored` says which of their uuids the database holds.
     func take(_ calls: [ClassifiedCall], alreadyStored: ([String]) throws -> Set<CDRKey>) throws {
         let already = try alreadyStored(calls.map(\.record.uuid))
