@@ -81,23 +81,23 @@ struct CDRRowEncoder {
     }
 }
 
-/// A bounded hand-off of byte buffers from one producer thread to one
-/// consumer: the encoder fills the next buffer while the connection sends the
-/// last one, so the server is never left waiting for text.
-final class BufferPipe: @unchecked Sendable {
+/// A bounded hand-off from one producer thread to one consumer: the rating
+/// thread fills the next batch while the connection sends the last one, so
+/// the server is not left waiting for rows.
+final class HandOff<Item>: @unchecked Sendable {
     private let condition = NSCondition()
-    private var buffers: [[UInt8]] = []
+    private var items: [Item] = []
     private var finished = false, cancelled = false
     private let capacity: Int
 
     init(capacity: Int) { self.capacity = capacity }
 
     /// Blocks while full; returns false once the consumer has gone.
-    func put(_ buffer: [UInt8]) -> Bool {
+    func put(_ item: Item) -> Bool {
         condition.lock(); defer { condition.unlock() }
-        while buffers.count >= capacity && !cancelled { condition.wait() }
+        while items.count >= capacity && !cancelled { condition.wait() }
         if cancelled { return false }
-        buffers.append(buffer)
+        items.append(item)
         condition.broadcast()
         return true
     }
@@ -108,15 +108,15 @@ final class BufferPipe: @unchecked Sendable {
 
     /// The consumer stops early: wakes a producer blocked in `put`.
     func cancel() {
-        condition.lock(); cancelled = true; buffers.removeAll(); condition.broadcast(); condition.unlock()
+        condition.lock(); cancelled = true; items.removeAll(); condition.broadcast(); condition.unlock()
     }
 
-    /// The next buffer, or nil when the producer has finished and all were taken.
-    func take() -> [UInt8]? {
+    /// The next item, or nil when the producer has finished and all were taken.
+    func take() -> Item? {
         condition.lock(); defer { condition.unlock() }
-        while buffers.isEmpty && !finished { condition.wait() }
-        if buffers.isEmpty { return nil }
-        let b = buffers.removeFirst()
+        while items.isEmpty && !finished { condition.wait() }
+        if items.isEmpty { return nil }
+        let b = items.removeFirst()
         condition.broadcast()
         return b
     }

@@ -556,32 +556,26 @@ public final class RatingRun {
     }
 
     /// The second reading: rates every call that is not a duplicate against
-    /// the plan and COPYs it into `cdrs`. A second thread reads, rates and
-    /// encodes while this one sends; rows go in uuid order within batches, so
-    /// the unique index on random uuids fills page by page rather than at random.
+    /// the plan and COPYs it into `cdrs`. A second thread reads and rates the
+    /// next batch while this one encodes and sends the last (the server is
+    /// not left waiting while a batch is read); rows go in uuid order within
+    /// batches, so the uuid indexes fill page by page rather than at random.
     private func copyCalls(_ path: String, parser: FileParser, plan: AllocationPlan, skipping duplicates: DuplicateLines,
                            expected: (lines: Int, sha256: String), into table: String) throws {
-        let pipe = BufferPipe(capacity: 8)
+        let batches = HandOff<(calls: [RatedCall], order: [Int])>(capacity: 1)
         let progress = options.progress
         let producer = DispatchGroup()
         final class Failure: @unchecked Sendable { var error: Error? }
         let failure = Failure()
         DispatchQueue.global().async(group: producer) {
             do {
-                var encoder = CDRRowEncoder(fileName: (path as NSString).lastPathComponent)
                 var batch: [RatedCall] = []
-                var row = BinaryCopyEncoder(capacity: 256 * 1024)
-                row.append(BinaryCopyEncoder.header)
                 func send() throws {
-                    batch.sort { bytewiseLess($0.call.record.uuid, $1.call.record.uuid) }
-                    for r in batch {
-                        encoder.encode(r, into: &row)
-                        if row.buffer.count >= 256 * 1024 {
-                            guard pipe.put(row.buffer) else { throw CancellationError() }
-                            row.clear()
-                        }
-                    }
-                    batch.removeAll(keepingCapacity: true)
+                    // Sorting the keys, not the rated calls: moving those costs more than rating them.
+                    let keys = batch.map { CDRKey($0.call.record.uuid) }
+                    guard batches.put((batch, batch.indices.sorted { keys[$0] < keys[$1] })) else { throw CancellationError() }
+                    batch = []
+                    batch.reserveCapacity(RatingRun.copyBatchRows)
                 }
                 let end = try parser.parse(path: path) { chunk in
                     progress?.read(bytes: chunk.bytesRead, lines: chunk.lineCount, second: true)
@@ -594,26 +588,37 @@ public final class RatingRun {
                 guard end.lineCount == expected.lines, end.sha256 == nil || end.sha256 == expected.sha256 else {
                     throw BillingError("\(path) changed while it was being rated: rate it again once the switch has finished writing it")
                 }
-                row.append(BinaryCopyEncoder.trailer)
-                _ = pipe.put(row.buffer)
             } catch {
                 failure.error = error
             }
-            pipe.finish()
+            batches.finish()
         }
         defer {
-            pipe.cancel()
+            batches.cancel()
             producer.wait()
         }
         try db.copyIn(CDRRowEncoder.copyStatement(into: table)) { sink in
-            while let buffer = pipe.take() { try sink.write(buffer) }
+            var encoder = CDRRowEncoder(fileName: (path as NSString).lastPathComponent)
+            var row = BinaryCopyEncoder(capacity: 256 * 1024)
+            row.append(BinaryCopyEncoder.header)
+            while let batch = batches.take() {
+                for i in batch.order {
+                    encoder.encode(batch.calls[i], into: &row)
+                    if row.buffer.count >= 256 * 1024 {
+                        try sink.write(row.buffer)
+                        row.clear()
+                    }
+                }
+            }
             producer.wait()
             if let error = failure.error { throw error }
+            row.append(BinaryCopyEncoder.trailer)
+            try sink.write(row.buffer)
         }
     }
 
-    /// Rows sorted together before COPY: bounds the second reading's memory.
-    static let copyBatchRows = 100_000
+    /// Rows sorted together before COPY; at most three batches are held (one rated, one handed over, one sent).
+    static let copyBatchRows = 50_000
 
     private func summaryLine(_ o: FileOutcome) -> String {
         switch o.status {

@@ -28,38 +28,49 @@ public struct CSVLine {
 
     /// Parses `line`, replacing the previous contents.
     public mutating func parse<C: Collection>(_ line: C) throws(Problem) where C.Element == UInt8 {
-        storage.removeAll(keepingCapacity: true)
+        let parsed = line.withContiguousStorageIfAvailable { split($0) } ?? Array(line).withUnsafeBufferPointer { split($0) }
+        if let problem = parsed { throw problem }
+    }
+
+    /// The state machine, over raw bytes: a field's contents are never longer
+    /// than the line, so `storage` is sized once and written by index.
+    private mutating func split(_ line: UnsafeBufferPointer<UInt8>) -> Problem? {
         bounds.removeAll(keepingCapacity: true)
         bounds.append(0)
+        if storage.count < line.count { storage = [UInt8](repeating: 0, count: max(line.count, 2 * storage.count)) }
         let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ",")
         var inQuotes = false, afterQuote = false, fieldStart = true
         var pendingQuote = false // inside quotes, saw a quote that may be an escape
-        for b in line {
-            if inQuotes {
-                if pendingQuote {
-                    pendingQuote = false
-                    if b == quote { storage.append(quote); continue }
-                    inQuotes = false; afterQuote = true
-                    // fall through to handle b outside quotes
-                } else if b == quote {
-                    pendingQuote = true; continue
+        var w = 0
+        return storage.withUnsafeMutableBufferPointer { out -> Problem? in
+            for b in line {
+                if inQuotes {
+                    if pendingQuote {
+                        pendingQuote = false
+                        if b == quote { out[w] = quote; w += 1; continue }
+                        inQuotes = false; afterQuote = true
+                        // fall through to handle b outside quotes
+                    } else if b == quote {
+                        pendingQuote = true; continue
+                    } else {
+                        out[w] = b; w += 1; continue
+                    }
+                }
+                if b == comma {
+                    bounds.append(w)
+                    fieldStart = true; afterQuote = false
+                } else if afterQuote {
+                    return .textAfterClosingQuote(field: bounds.count)
+                } else if b == quote && fieldStart {
+                    inQuotes = true; fieldStart = false
                 } else {
-                    storage.append(b); continue
+                    out[w] = b; w += 1; fieldStart = false
                 }
             }
-            if b == comma {
-                bounds.append(storage.count)
-                fieldStart = true; afterQuote = false
-            } else if afterQuote {
-                throw .textAfterClosingQuote(field: bounds.count)
-            } else if b == quote && fieldStart {
-                inQuotes = true; fieldStart = false
-            } else {
-                storage.append(b); fieldStart = false
-            }
+            if inQuotes && !pendingQuote { return .unterminatedQuote }
+            bounds.append(w)
+            return nil
         }
-        if inQuotes && !pendingQuote { throw .unterminatedQuote }
-        bounds.append(storage.count)
     }
 }
 

@@ -4,9 +4,9 @@ import XCTest
 @testable import Billing
 
 /// The COPY hand-off between the encoding thread and the sending one, one transition at a time.
-final class BufferPipeTests: XCTestCase {
+final class HandOffTests: XCTestCase {
     func testBuffersComeOutInOrderThenNil() {
-        let pipe = BufferPipe(capacity: 4)
+        let pipe = HandOff<[UInt8]>(capacity: 4)
         XCTAssertTrue(pipe.put([1]))
         XCTAssertTrue(pipe.put([2, 2]))
         pipe.finish()
@@ -17,7 +17,7 @@ final class BufferPipeTests: XCTestCase {
     }
 
     func testAFullPipeHoldsTheProducerUntilATake() {
-        let pipe = BufferPipe(capacity: 1)
+        let pipe = HandOff<[UInt8]>(capacity: 1)
         XCTAssertTrue(pipe.put([1]))
         let putDone = DispatchSemaphore(value: 0)
         DispatchQueue.global().async {
@@ -31,7 +31,7 @@ final class BufferPipeTests: XCTestCase {
     }
 
     func testCancelReleasesABlockedProducerAndRefusesMore() {
-        let pipe = BufferPipe(capacity: 1)
+        let pipe = HandOff<[UInt8]>(capacity: 1)
         XCTAssertTrue(pipe.put([1]))
         let result = DispatchSemaphore(value: 0)
         final class Box: @unchecked Sendable { var accepted = true }
@@ -48,7 +48,7 @@ final class BufferPipeTests: XCTestCase {
     }
 
     func testAConsumerWaitsForTheProducer() {
-        let pipe = BufferPipe(capacity: 2)
+        let pipe = HandOff<[UInt8]>(capacity: 2)
         DispatchQueue.global().asyncAfter(deadline: .now() + 0.1) {
             _ = pipe.put([7])
             pipe.finish()
