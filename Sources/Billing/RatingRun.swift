@@ -176,6 +176,8 @@ public final class RatingRun {
         let layout: CDRLayout?
         let lineCount: Int
         let scan: FileScan
+        /// The calls as read, for the second pass (nil in a dry run, which has none).
+        let calls: CallLog?
     }
 
     /// The allocation planned from a file's first reading.
@@ -188,11 +190,12 @@ public final class RatingRun {
 
     /// Rates one file and commits it, or says why not; never throws.
     ///
-    /// The file is read twice, so that memory does not hold its calls: the
-    /// first reading (`read`) finds duplicates, usage and the charged calls
-    /// that can hold included minutes. In the file's transaction the second
-    /// reading rates every call against a provisional allocation and streams
-    /// it to COPY (`copy`), side by side with other runs; then the usage rows
+    /// Memory does not hold the file's calls: the first reading (`read`)
+    /// finds duplicates, usage and the charged calls that can hold included
+    /// minutes, and writes the calls to a log on disk. In the file's
+    /// transaction the second pass rates every call of the log against a
+    /// provisional allocation and streams it to COPY (`copy`), side by side
+    /// with other runs; then the usage rows
     /// the file touches are locked in one order, allocation is made again
     /// against them as they are now, and `finish` prices again the few own
     /// calls it changed, re-prices stored calls, writes usage, balances and
@@ -315,7 +318,7 @@ public final class RatingRun {
                 try usage.refresh(keys)
                 let provisional = try allocate(read)
                 let bulk = try bulkMonth.map { try Partitions.claimBulk(db, month: $0) } == true ? bulkMonth : nil
-                try copy(read, provisional, bulkMonth: bulk, parser: parser)
+                try copy(read, provisional, bulkMonth: bulk)
                 FailPoint.hit("rate:copied")
                 try store.lockUsageRows(keys.sorted().map {
                     ($0, usage.period($0).end, catalog.subscription(id: $0.subscriptionId)!.plan.includedMinutes)
@@ -390,6 +393,7 @@ public final class RatingRun {
         step.restart()
         // A row's room for the what-if too: proposed plans may include more minutes.
         let scan = FileScan(businessZone: businessZone, runLength: options.sortRunCalls) { [usage, whatIf] key in max(try usage!.room(key), try whatIf?.room(key) ?? 0) }
+        let calls = options.dryRun ? nil : try CallLog()
         let end = try parser.parse(path: path) { chunk in
             try options.stop?.check(file: path)
             options.progress?.read(bytes: chunk.bytesRead, lines: chunk.lineCount, second: false)
@@ -404,7 +408,12 @@ public final class RatingRun {
                 if try !store.storedUUIDs(sample).isEmpty { throw StoredCallsSampled() }
                 return []
             }
+            calls?.append(chunk)
         }
+        guard end.sha256 == nil || end.sha256 == digest else {
+            throw BillingError("\(path) changed while it was being rated: rate it again once the switch has finished writing it")
+        }
+        try calls?.close()
         try scan.finish(seen: options.dryRun ? runUUIDs : nil)
         if scan.rejected > 10 {
             logger.info("\(path): \(scan.rejected - 10) more rejected lines\(options.dryRun ? "" : ", all in the rejects file")")
@@ -424,7 +433,7 @@ public final class RatingRun {
             outcome.message = "\(error); the \(end.lineCount) whole lines before it were read"
         }
 
-        return FileRead(path: path, digest: digest, size: size, layout: end.layout, lineCount: end.lineCount, scan: scan)
+        return FileRead(path: path, digest: digest, size: size, layout: end.layout, lineCount: end.lineCount, scan: scan, calls: calls)
     }
 
     /// Minute allocation of a file's calls against its usage rows as the book has them.
@@ -480,19 +489,18 @@ public final class RatingRun {
         }
     }
 
-    /// In the file's transaction: the second reading, rated against `plan`,
+    /// In the file's transaction: the second pass, rated against `plan`,
     /// COPYed into cdrs, or with `bulkMonth` into a fresh table of that month (the backfill path).
-    private func copy(_ read: FileRead, _ plan: FilePlan, bulkMonth: String?, parser: FileParser) throws {
+    private func copy(_ read: FileRead, _ plan: FilePlan, bulkMonth: String?) throws {
         func copy(into table: String) throws {
-            try copyCalls(read.path, parser: parser, plan: plan.allocation, skipping: read.scan.duplicateLines,
-                          expected: (read.lineCount, read.digest), into: table)
+            try copyCalls(read, plan: plan.allocation, into: table)
         }
         if let month = bulkMonth {
             logger.info("\(read.path): every call is of \(month), which has no partition yet: loading it into a fresh one (the backfill path)")
             try Partitions.bulkLoad(db, month: month, step: { self.step($0) }, load: copy)
         } else {
             try copy(into: "cdrs")
-            step("second reading and COPY cdrs")
+            step("second pass: COPY cdrs")
         }
     }
 
@@ -555,13 +563,14 @@ public final class RatingRun {
         try db.query("SELECT status FROM cdr_files WHERE sha256 = $1", [digest]).scalar
     }
 
-    /// The second reading: rates every call that is not a duplicate against
-    /// the plan and COPYs it into `cdrs`. A second thread reads and rates the
-    /// next batch while this one encodes and sends the last (the server is
-    /// not left waiting while a batch is read); rows go in uuid order within
-    /// batches, so the uuid indexes fill page by page rather than at random.
-    private func copyCalls(_ path: String, parser: FileParser, plan: AllocationPlan, skipping duplicates: DuplicateLines,
-                           expected: (lines: Int, sha256: String), into table: String) throws {
+    /// The second pass: rates every call of the file's call log that is not
+    /// a duplicate against the plan and COPYs it into `table`. A second thread
+    /// reads and rates the next batch while this one encodes and sends the
+    /// last (the server is not left waiting while a batch is read); rows go in
+    /// uuid order within batches, so the uuid indexes fill page by page rather
+    /// than at random.
+    private func copyCalls(_ read: FileRead, plan: AllocationPlan, into table: String) throws {
+        let (path, calls, duplicates) = (read.path, read.calls!, read.scan.duplicateLines)
         let batches = HandOff<(calls: [RatedCall], order: [Int])>(capacity: 1)
         let progress = options.progress
         let producer = DispatchGroup()
@@ -577,7 +586,7 @@ public final class RatingRun {
                     batch = []
                     batch.reserveCapacity(RatingRun.copyBatchRows)
                 }
-                let end = try parser.parse(path: path) { chunk in
+                try calls.read { chunk in
                     progress?.read(bytes: chunk.bytesRead, lines: chunk.lineCount, second: true)
                     for c in chunk.calls where !duplicates.contains(c.record.lineNumber) {
                         batch.append(plan.rate(c))
@@ -585,9 +594,6 @@ public final class RatingRun {
                     if batch.count >= RatingRun.copyBatchRows { try send() }
                 }
                 try send()
-                guard end.lineCount == expected.lines, end.sha256 == nil || end.sha256 == expected.sha256 else {
-                    throw BillingError("\(path) changed while it was being rated: rate it again once the switch has finished writing it")
-                }
             } catch {
                 failure.error = error
             }

@@ -8,7 +8,7 @@ public final class RunProgress: @unchecked Sendable {
     private var filesTotal = 0, filesDone = 0
     private var currentFile = ""
     private var bytesTotal: Int64 = 0, bytesBefore: Int64 = 0
-    /// The current file's bytes read by its first and second readings.
+    /// The current file's bytes read by its first reading and second pass.
     private var firstReading: Int64 = 0, secondReading: Int64 = 0
     private var lines = 0
     /// Readings per file: 2 for a full run (plan, then COPY), 1 for a dry run.

@@ -199,9 +199,23 @@ final class SpillWriter {
         bytes.append(UInt8(CallType.allCases.firstIndex(of: c.type)!))
     }
 
-    private func int<T: FixedWidthInteger>(_ v: T) {
+    func int<T: FixedWidthInteger>(_ v: T) {
         withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
     }
+
+    func byte(_ b: UInt8) { bytes.append(b) }
+
+    /// A string as its UTF-8 length (UInt32, `UInt32.max` for nil) and bytes.
+    func text(_ s: String?) {
+        guard var s else { int(UInt32.max); return }
+        s.withUTF8 { utf8 in
+            int(UInt32(utf8.count))
+            bytes.append(contentsOf: utf8)
+        }
+    }
+
+    /// Writes out what is buffered once it passes a megabyte.
+    func flushIfFull() { if bytes.count >= 1 << 20 { flush() } }
 
     private func flush() {
         guard failed == nil, !bytes.isEmpty else { return }
@@ -227,15 +241,39 @@ final class SpillReader {
     init(_ url: URL) throws { handle = try FileHandle(forReadingFrom: url) }
     deinit { try? handle.close() }
 
-    private func fill() throws {
-        guard !atEnd, bytes.count - position < SpillReader.largestRecord else { return }
-        bytes.removeFirst(position)
-        position = 0
-        let more = try handle.read(upToCount: 1 << 20) ?? Data()
-        if more.isEmpty { atEnd = true } else { bytes.append(contentsOf: more) }
+    /// Makes at least `count` bytes (or what is left of the file) readable at `position`.
+    func fill(atLeast count: Int = SpillReader.largestRecord) throws {
+        while !atEnd && bytes.count - position < count {
+            bytes.removeFirst(position)
+            position = 0
+            let more = try handle.read(upToCount: max(1 << 20, count)) ?? Data()
+            if more.isEmpty { atEnd = true } else { bytes.append(contentsOf: more) }
+        }
     }
 
-    private func int<T: FixedWidthInteger>(_: T.Type) -> T {
+    /// Whether every byte written was read.
+    var isAtEnd: Bool { atEnd && position >= bytes.count }
+
+    func byte() -> UInt8 {
+        position += 1
+        return bytes[position - 1]
+    }
+
+    /// The length of the string `text` reads next, 0 for nil.
+    func textLength() -> Int {
+        let n = bytes.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: position, as: UInt32.self)) }
+        return n == UInt32.max ? 0 : Int(n)
+    }
+
+    /// What `SpillWriter.text` wrote.
+    func text() -> String? {
+        let n = int(UInt32.self)
+        guard n != UInt32.max else { return nil }
+        defer { position += Int(n) }
+        return bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[position ..< position + Int(n)]), as: UTF8.self) }
+    }
+
+    func int<T: FixedWidthInteger>(_: T.Type) -> T {
         let v = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: position, as: T.self) }
         position += MemoryLayout<T>.size
         return T(littleEndian: v)

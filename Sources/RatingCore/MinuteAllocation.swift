@@ -126,7 +126,7 @@ public struct BatchMinutes: Sendable, Equatable {
 }
 
 /// Where included minutes run out in each usage row, so that any new call
-/// can be split and priced on its own, in any order (the second reading);
+/// can be split and priced on its own, in any order (the second pass);
 /// and which stored calls a batch re-prices.
 public struct AllocationPlan: Sendable {
     /// The call at which the row's included minutes run out, and how many of
