@@ -96,6 +96,7 @@ public final class FileScan {
         }
         try seen?.endPass()
         duplicateLines.seal()
+        for key in charges.keys { charges[key]!.seal() }
     }
 
     private func count(_ c: ScannedCall) throws {

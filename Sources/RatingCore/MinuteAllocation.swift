@@ -183,6 +183,8 @@ public struct BatchCharges: Sendable {
     private var kept: [Charge] = []
     private var cutCalls = 0
     private var cutMinutes = 0
+    /// `kept` is sorted and cut to `room`: reading it copies nothing.
+    private var sealed = false
 
     public init(room: Int) { self.room = max(0, room) }
 
@@ -192,8 +194,13 @@ public struct BatchCharges: Sendable {
     public mutating func add(_ charge: Charge) {
         precondition(charge.minutes > 0, "only charged calls take part in minute allocation")
         kept.append(charge)
+        sealed = false
         if kept.count > 2 * room { cut() }
     }
+
+    /// Sorts and cuts the kept calls once all are added, so that reading
+    /// `earliest` (several times a file) does not sort a copy each time.
+    public mutating func seal() { if !sealed { cut() } }
 
     /// The earliest `room` calls, in (start_time, uuid) order.
     public var earliest: [Charge] { cutToRoom.kept }
@@ -202,6 +209,7 @@ public struct BatchCharges: Sendable {
     public var laterMinutes: Int { cutToRoom.cutMinutes }
 
     private var cutToRoom: BatchCharges {
+        if sealed { return self }
         var copy = self
         copy.cut()
         return copy
@@ -214,6 +222,7 @@ public struct BatchCharges: Sendable {
             cutMinutes += c.minutes
         }
         kept.removeLast(max(0, kept.count - room))
+        sealed = true
     }
 }
 

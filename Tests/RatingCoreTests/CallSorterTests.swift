@@ -42,6 +42,22 @@ final class BatchChargesTests: XCTestCase {
         XCTAssertEqual(p.split(key, start: 10, uuid: "a", minutes: 1).overage, 1)
     }
 
+    func testSealingChangesNothingAndAddingAfterItStillCounts() {
+        var b = BatchCharges(room: 3)
+        for c in calls.prefix(4) { b.add(c) } // e, a, d, b
+        b.seal()
+        XCTAssertEqual(b.earliest.map(\.key.text), ["a", "b", "d"])
+        XCTAssertEqual(b.laterCalls, 1) // e
+        XCTAssertEqual(b.laterMinutes, 2)
+        b.seal()
+        XCTAssertEqual(b.laterCalls, 1, "sealing twice cuts nothing twice")
+        b.add(calls[4]) // c, 30: earlier than d
+        b.add(calls[5]) // f
+        XCTAssertEqual(b.earliest.map(\.key.text), ["a", "b", "c"])
+        XCTAssertEqual(b.laterCalls, 3) // e, d, f
+        XCTAssertEqual(b.laterMinutes, 8)
+    }
+
     func testKeptCallsAreBoundedByTwiceTheRoom() {
         var b = BatchCharges(room: 2)
         for i in 0 ..< 10_000 { b.add(Charge(start: Int64(10_000 - i), uuid: "u\(i)", minutes: 1)) }
