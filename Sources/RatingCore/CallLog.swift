@@ -4,21 +4,24 @@ import Foundation
 /// them: the second pass rates and stores them from here instead of reading,
 /// inflating and parsing the file again, which would take a core from the
 /// database server while it stores the rows. About 200 bytes a call, in the
-/// temporary folder (TMPDIR), gone once the log is. Used by one thread at a
-/// time: written by the first reading, then read by the second pass.
+/// temporary folder (TMPDIR); the file has no name from the start, so it goes
+/// with the log or with the process, kill -9 too. Used by one thread at a
+/// time: written by the first reading, then read once by the second pass.
 public final class CallLog: @unchecked Sendable {
-    private let url: URL
     private var writer: SpillWriter?
+    private let readHandle: FileHandle
     /// Subscriptions by their place in `subscriptions`: a call refers to one by number.
     private var subscriptions: [Subscription] = []
     private var numbers: [ObjectIdentifier: Int32] = [:]
 
     public init(directory: URL = FileManager.default.temporaryDirectory) throws {
-        url = directory.appendingPathComponent("cdr-rater-calls-\(getpid())-\(UUID().uuidString).bin")
+        let url = directory.appendingPathComponent("cdr-rater-calls-\(getpid())-\(UUID().uuidString).bin")
         writer = try SpillWriter(url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        readHandle = try FileHandle(forReadingFrom: url)
     }
 
-    deinit { try? FileManager.default.removeItem(at: url) }
+    deinit { try? readHandle.close() }
 
     /// Appends a chunk's calls (its rejects are the rejects file's business).
     public func append(_ chunk: ParsedChunk) {
@@ -66,7 +69,7 @@ public final class CallLog: @unchecked Sendable {
     /// Every chunk appended, in order, as it was appended (without rejects).
     public func read(_ each: (ParsedChunk) throws -> Void) throws {
         precondition(writer == nil, "CallLog: read before close")
-        let r = try SpillReader(url)
+        let r = SpillReader(handle: readHandle)
         while true {
             try r.fill(atLeast: 24)
             if r.isAtEnd { return }

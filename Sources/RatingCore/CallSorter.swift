@@ -238,8 +238,13 @@ final class SpillReader {
     private var atEnd = false
     private static let largestRecord = 1 + 2 + Int(UInt16.max) + 64
 
-    init(_ url: URL) throws { handle = try FileHandle(forReadingFrom: url) }
-    deinit { try? handle.close() }
+    /// Whether the reader opened `handle` (and closes it).
+    private let owned: Bool
+
+    init(_ url: URL) throws { handle = try FileHandle(forReadingFrom: url); owned = true }
+    /// Reads from `handle`'s current offset; the handle stays its owner's.
+    init(handle: FileHandle) { self.handle = handle; owned = false }
+    deinit { if owned { try? handle.close() } }
 
     /// Makes at least `count` bytes (or what is left of the file) readable at `position`.
     func fill(atLeast count: Int = SpillReader.largestRecord) throws {

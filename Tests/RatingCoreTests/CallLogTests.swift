@@ -57,12 +57,15 @@ final class CallLogTests: ScratchFolderTestCase {
         XCTAssertEqual(back[1].calls[0].record.callerId.utf8.count, 3 << 20)
     }
 
-    func testTheLogFileGoesWithTheLog() throws {
-        var log: CallLog? = try CallLog(directory: dir)
-        log!.append(ParsedChunk())
-        try log!.close()
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).count, 1)
-        log = nil
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), [])
+    func testTheLogFileHasNoNameLeftToBeForgotten() throws {
+        let log = try CallLog(directory: dir)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), [], "unlinked at once: kill -9 leaves nothing in TMPDIR")
+        var chunk = ParsedChunk()
+        chunk.lineCount = 7
+        log.append(chunk)
+        try log.close()
+        var back: [Int] = []
+        try log.read { back.append($0.lineCount) }
+        XCTAssertEqual(back, [7], "and it is still read through its open handle")
     }
 }
