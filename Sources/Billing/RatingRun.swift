@@ -174,7 +174,6 @@ public final class RatingRun {
         let digest: String
         let size: Int64
         let layout: CDRLayout?
-        let lineCount: Int
         let scan: FileScan
         /// The calls as read, for the second pass (nil in a dry run, which has none).
         let calls: CallLog?
@@ -195,11 +194,10 @@ public final class RatingRun {
     /// minutes, and writes the calls to a log on disk. In the file's
     /// transaction the second pass rates every call of the log against a
     /// provisional allocation and streams it to COPY (`copy`), side by side
-    /// with other runs; then the usage rows
-    /// the file touches are locked in one order, allocation is made again
-    /// against them as they are now, and `finish` prices again the few own
-    /// calls it changed, re-prices stored calls, writes usage, balances and
-    /// the ledger.
+    /// with other runs; then the usage rows the file touches are locked in one
+    /// order, allocation is made again against them as they are now, and
+    /// `finish` prices again the few own calls it changed, re-prices stored
+    /// calls, writes usage, balances and the ledger.
     ///
     /// The file is claimed first (`FileClaim`): a file another run is rating
     /// is left to it. If some of its calls turn out stored (by another run
@@ -304,6 +302,7 @@ public final class RatingRun {
         let plan: FilePlan
         if options.dryRun {
             plan = try allocate(read)
+            account(plan, read, outcome: &outcome) // a full run's `finish` does, before the ledger entry
         } else {
             let rejectsPath = try rejects?.close()
             outcome.rejectsPath = rejectsPath
@@ -337,7 +336,6 @@ public final class RatingRun {
             }
             step("usage, balances, ledger, commit")
         }
-        account(plan, read, outcome: &outcome)
         tally(plan, read)
         usage.record(plan.usage, plan: plan.allocation)
         runDigests.insert(digest)
@@ -433,7 +431,7 @@ public final class RatingRun {
             outcome.message = "\(error); the \(end.lineCount) whole lines before it were read"
         }
 
-        return FileRead(path: path, digest: digest, size: size, layout: end.layout, lineCount: end.lineCount, scan: scan, calls: calls)
+        return FileRead(path: path, digest: digest, size: size, layout: end.layout, scan: scan, calls: calls)
     }
 
     /// Minute allocation of a file's calls against its usage rows as the book has them.

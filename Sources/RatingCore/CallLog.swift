@@ -60,6 +60,9 @@ public final class CallLog: @unchecked Sendable {
         return n
     }
 
+    /// Bytes of a call before its strings: nine 8-byte integers, the subscription's 4-byte number, 5 single bytes.
+    static let fixedBytes = 8 * 9 + 4 + 5
+
     /// Ends the writing; throws when the temporary folder ran out of room.
     public func close() throws {
         try writer?.close()
@@ -79,7 +82,7 @@ public final class CallLog: @unchecked Sendable {
             let count = Int(r.int(Int64.self))
             chunk.calls.reserveCapacity(count)
             for _ in 0 ..< count {
-                try r.fill(atLeast: 93)
+                try r.fill(atLeast: CallLog.fixedBytes)
                 let line = Int(r.int(Int64.self)), start = r.int(Int64.self), end = r.int(Int64.self)
                 let answered = r.byte() == 1, answer = r.int(Int64.self)
                 let duration = Int(r.int(Int64.self)), billsec = Int(r.int(Int64.self)), charged = Int(r.int(Int64.self))
