@@ -24,7 +24,7 @@ public enum Partitions {
     /// partition yet (a backfill) and `bulk` allows it; else nil, once the
     /// partitions of its months (year x 12 + month - 1) exist.
     static func prepare(_ db: Connection, months: Set<Int32>, bulk: Bool) throws -> String? {
-        let names = months.sorted().map { String(format: "%04d-%02d", Int($0) / 12, Int($0) % 12 + 1) }
+        let names = months.sorted().map(name)
         if bulk, names.count == 1, try db.query("SELECT to_regclass($1) IS NULL", [try tableName(names[0])]).scalar == "t" {
             return names[0]
         }
@@ -33,6 +33,22 @@ public enum Partitions {
         for name in names { try db.query("SELECT cdrs_ensure_month(to_date($1, 'YYYY-MM'))", [name]) }
         return nil
     }
+
+    /// The first of `months` (year x 12 + month - 1) that has no partition
+    /// (none yet, or its table detached), as YYYY-MM; nil when all have.
+    static func firstMissing(_ db: Connection, months: Set<Int32>) throws -> String? {
+        let names = months.sorted().map(name)
+        let tables = try names.map(tableName)
+        let missing = try db.query("""
+            SELECT i FROM unnest($1::text[]) WITH ORDINALITY t(name, i)
+            WHERE NOT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = to_regclass(name) AND inhparent = 'cdrs'::regclass)
+            ORDER BY i LIMIT 1
+            """, [postgresArrayLiteral(tables)]).scalar
+        return missing.map { names[Int($0)! - 1] }
+    }
+
+    /// YYYY-MM of a month given as year x 12 + month - 1.
+    static func name(_ month: Int32) -> String { String(format: "%04d-%02d", Int(month) / 12, Int(month) % 12 + 1) }
 
     /// In the file's transaction: whether `month` is still to be bulk-loaded
     /// by this run (another run loading it first makes this one wait, then

@@ -22,6 +22,11 @@ public struct RatingOptions {
     public var lockWait: Double = 0
     /// Set by SIGINT/SIGTERM: the file in progress rolls back and the run stops.
     public var stop: StopRequest?
+    /// Rate a file in one pass where it can (`RatingRun.inOnePass`) rather than read it twice.
+    public var singlePass = true
+    /// Opens another connection to the database: the single pass's lookups
+    /// go to it while the run's own is in COPY. nil: every file in two passes.
+    public var connect: (() throws -> Connection)?
     /// Where each file goes once its rating committed (or once it is found already rated).
     public var archiveDirectory: String?
     /// Files modified more recently than this many seconds are left for a later run.
@@ -235,12 +240,23 @@ public final class RatingRun {
             // From the third attempt on, the file holds the gate alone (`FileGate`): no other run
             // can store its calls between its lookup and its COPY.
             var lookup: Lookup = options.dryRun ? .every : .sample
+            // The first attempt goes in one pass when it can; the others, in two.
+            var onePass = !options.dryRun && options.singlePass
             for attempt in 1 ... RatingRun.attempts {
                 let alone = attempt >= 3
                 do {
                     if !options.dryRun { try FileGate.enter(db, alone: alone) }
                     defer { if !options.dryRun { FileGate.leave(db, alone: alone) } }
-                    return try rateOnce(path, digest: digest, size: size, parser: parser, lookup: lookup, report: &report)
+                    if onePass, let side = sideConnection() {
+                        onePass = false
+                        do {
+                            return try rateOnce(path, digest: digest, size: size, parser: parser, lookup: lookup, side: side, report: &report)
+                        } catch let why as TwoPasses {
+                            logger.debug("\(path): rated in two passes: \(why.reason)")
+                        }
+                    }
+                    onePass = false
+                    return try rateOnce(path, digest: digest, size: size, parser: parser, lookup: lookup, side: nil, report: &report)
                 } catch is StoredCallsSampled {
                     lookup = .every
                 } catch let error as PostgresError where attempt < RatingRun.attempts && db.isConnected && options.stop?.signal == nil
@@ -287,8 +303,10 @@ public final class RatingRun {
     /// A sampled uuid is stored already: the file is read again, every uuid looked up.
     private struct StoredCallsSampled: Error {}
 
-    /// One attempt at a file: its first reading, then its transaction.
-    private func rateOnce(_ path: String, digest: String, size: Int64, parser: FileParser, lookup: Lookup,
+    /// One attempt at a file: read, planned, and in a full run stored in
+    /// one transaction, in one pass when `side` is given (`inOnePass`), else
+    /// in two (`inTwoPasses`).
+    private func rateOnce(_ path: String, digest: String, size: Int64, parser: FileParser, lookup: Lookup, side: Connection?,
                           report: inout RunReport) throws -> FileOutcome {
         let started = Date()
         var outcome = FileOutcome(path: path, status: .rated)
@@ -298,43 +316,25 @@ public final class RatingRun {
         // A rejects file of a file that did not commit goes; one whose commit may have happened (put in
         // place failed, or the connection went during COMMIT) stays for the next run's repair.
         defer { if !committed && db.isConnected { rejects?.discard() } }
-        let read = try self.read(path, digest: digest, size: size, parser: parser, lookup: lookup, rejects: rejects, outcome: &outcome)
-        let plan: FilePlan
-        if options.dryRun {
-            plan = try allocate(read)
-            account(plan, read, outcome: &outcome) // a full run's `finish` does, before the ledger entry
-        } else {
-            let rejectsPath = try rejects?.close()
-            outcome.rejectsPath = rejectsPath
-            let bulkMonth = try Partitions.prepare(db, months: read.scan.months, bulk: options.bulkLoad)
-            var planned: FilePlan?
-            try db.transaction {
-                // The rows go in priced by a provisional plan, against the usage rows as committed now:
-                // other runs COPY at the same time. Then the usage rows are locked, in one order, and the
-                // plan made again against them as they are under the lock; the few calls of the file
-                // whose split it changed (others rated the same periods meanwhile) are priced again.
-                let keys = Set(read.scan.added.keys)
-                try usage.refresh(keys)
-                let provisional = try allocate(read)
-                let bulk = try bulkMonth.map { try Partitions.claimBulk(db, month: $0) } == true ? bulkMonth : nil
-                try copy(read, provisional, bulkMonth: bulk)
-                FailPoint.hit("rate:copied")
-                try store.lockUsageRows(keys.sorted().map {
-                    ($0, usage.period($0).end, catalog.subscription(id: $0.subscriptionId)!.plan.includedMinutes)
-                })
-                try usage.refresh(keys, excluding: Set(read.scan.charges.values.flatMap { $0.earliest.map(\.key) }))
-                let plan = try allocate(read)
-                step("usage rows locked, read, allocated again")
-                planned = plan
-                try finish(read, plan, changed: ownCalls(read, provisional, plan), outcome: &outcome, rejectsPath: rejectsPath, started: started)
+        let (read, plan): (FileRead, FilePlan)
+        if let rejects {
+            if let side {
+                (read, plan) = try inOnePass(path, digest: digest, size: size, parser: parser, side: side, rejects: rejects,
+                                             outcome: &outcome, started: started)
+            } else {
+                (read, plan) = try inTwoPasses(path, digest: digest, size: size, parser: parser, lookup: lookup, rejects: rejects,
+                                               outcome: &outcome, started: started)
             }
-            plan = planned!
             committed = true
             FailPoint.hit("rate:committed")
-            do { try rejects?.putInPlace() } catch {
+            do { try rejects.putInPlace() } catch {
                 logger.warning("\(path): rated and committed, but \(error); the next run puts it in place")
             }
             step("usage, balances, ledger, commit")
+        } else {
+            read = try self.read(path, digest: digest, size: size, parser: parser, lookup: lookup, rejects: nil, outcome: &outcome)
+            plan = try allocate(read)
+            account(plan, read, outcome: &outcome) // a full run's `finish` does, before the ledger entry
         }
         tally(plan, read)
         usage.record(plan.usage, plan: plan.allocation)
@@ -342,6 +342,124 @@ public final class RatingRun {
         if options.dryRun, let whatIf { try proposeAlternative(read, book: whatIf) }
         report.add(read.scan.tallies)
         return outcome
+    }
+
+    /// The first reading, then the file's transaction: the rows go in priced
+    /// by a provisional plan, against the usage rows as committed now (other
+    /// runs COPY at the same time), then `lockAndPlan` and `finish`.
+    private func inTwoPasses(_ path: String, digest: String, size: Int64, parser: FileParser, lookup: Lookup, rejects: RejectsFile,
+                             outcome: inout FileOutcome, started: Date) throws -> (FileRead, FilePlan) {
+        let read = try self.read(path, digest: digest, size: size, parser: parser, lookup: lookup, rejects: rejects, outcome: &outcome)
+        outcome.rejectsPath = try rejects.close()
+        let bulkMonth = try Partitions.prepare(db, months: read.scan.months, bulk: options.bulkLoad)
+        let plan = try db.transaction {
+            try usage.refresh(Set(read.scan.added.keys))
+            let provisional = try allocate(read)
+            let bulk = try bulkMonth.map { try Partitions.claimBulk(db, month: $0) } == true ? bulkMonth : nil
+            try copy(read, provisional, bulkMonth: bulk)
+            FailPoint.hit("rate:copied")
+            let plan = try lockAndPlan(read, own: Set(read.scan.charges.values.flatMap { $0.earliest.map(\.key) }))
+            try finish(read, plan, changed: ownCalls(read, plan, storedAs: provisional.allocation.price),
+                       outcome: &outcome, started: started)
+            return plan
+        }
+        return (read, plan)
+    }
+
+    /// The file in one pass, for a file whose months all have partitions:
+    /// in its transaction, the first reading runs on a second thread and its
+    /// calls go to COPY as they are read, priced provisionally
+    /// (`ProvisionalPricing`, against the usage rows as committed now), each
+    /// uuid's first line only (a set of hashes, checked against the first
+    /// reading's exact count of duplicates at the end). The reading's lookups
+    /// go to `side`. Then `lockAndPlan` and `finish`, as in two passes.
+    /// Whatever one pass does not handle (a month without a partition, a very
+    /// large file, two uuids of one hash, its lookups failing) throws
+    /// `TwoPasses` before anything commits.
+    private func inOnePass(_ path: String, digest: String, size: Int64, parser: FileParser, side: Connection, rejects: RejectsFile,
+                           outcome: inout FileOutcome, started: Date) throws -> (FileRead, FilePlan) {
+        let lookups = PostgresBillingStore(db: side)
+        let book = UsageBook(store: lookups, catalog: catalog, businessZone: businessZone)
+        /// What the reading thread leaves for this one, read once the COPY is over.
+        final class Reading: @unchecked Sendable {
+            var read: FileRead?
+            var outcome: FileOutcome
+            var pricing: ProvisionalPricing
+            /// Lines left out as repeats of an earlier line's uuid (hash).
+            var repeats = 0
+            init(outcome: FileOutcome, pricing: ProvisionalPricing) { (self.outcome, self.pricing) = (outcome, pricing) }
+        }
+        let reading = Reading(outcome: outcome, pricing: ProvisionalPricing { key in
+            try book.load([key])
+            return book.basis(key)
+        })
+        let plan = try db.transaction {
+            try copyRows(of: path, into: "cdrs") { emit, flush in
+                var uuids = Set<Int>(), months = 0
+                do {
+                    try withoutActuallyEscaping(emit) { emit in try withoutActuallyEscaping(flush) { flush in
+                        let along = AlongTheReading(store: lookups, room: { try book.room($0) }, each: { chunk, scan in
+                            if scan.months.count > months {
+                                if let missing = try Partitions.firstMissing(side, months: scan.months) {
+                                    throw TwoPasses(reason: "\(missing) has no partition yet")
+                                }
+                                months = scan.months.count
+                            }
+                            for c in chunk.calls {
+                                if uuids.insert(CDRKey(c.record.uuid).hashValue).inserted {
+                                    try emit(reading.pricing.rate(c))
+                                } else {
+                                    reading.repeats += 1
+                                }
+                            }
+                            if uuids.count > RatingRun.onePassCalls { throw TwoPasses(reason: "more than \(RatingRun.onePassCalls) calls") }
+                        }, parsed: flush)
+                        reading.read = try self.read(path, digest: digest, size: size, parser: parser, lookup: .sample, rejects: rejects,
+                                                along: along, outcome: &reading.outcome)
+                    } }
+                } catch let error as PostgresError {
+                    // Every statement of this thread is a lookup on `side`; the run's connection is in COPY.
+                    throw TwoPasses(reason: "a lookup failed: \(error)")
+                }
+            }
+            step("one pass: read, COPY cdrs")
+            let read = reading.read!
+            guard reading.repeats == read.scan.duplicates else {
+                throw TwoPasses(reason: "two uuids share a hash: \(reading.repeats) lines left out, \(read.scan.duplicates) duplicates")
+            }
+            FailPoint.hit("rate:copied")
+            reading.outcome.rejectsPath = try rejects.close()
+            let pricing = reading.pricing
+            let plan = try lockAndPlan(read, own: Set(read.scan.charges.values.flatMap { $0.earliest.map(\.key) }).union(pricing.grants.keys))
+            try finish(read, plan, changed: ownCalls(read, plan, storedAs: { pricing.price($0, $1)! }, granted: Array(pricing.grants.values)),
+                       outcome: &reading.outcome, started: started)
+            return (read, plan)
+        }
+        outcome = reading.outcome
+        return plan
+    }
+
+    /// Calls the single pass keeps one hash of each for: 8 bytes each, 32 MiB
+    /// at most; a file with more is rated in two passes.
+    static let onePassCalls = 3_000_000
+
+    /// Why a file is rated in two passes after all; nothing of it was stored.
+    private struct TwoPasses: Error { let reason: String }
+
+    /// In the file's transaction, its calls stored: the usage rows it
+    /// touches are locked, in one order, and read again (other runs may have
+    /// rated the same periods meanwhile; `own`, the file's calls stored with
+    /// included minutes or that may get some, are not their held calls); the
+    /// final plan is made against them.
+    private func lockAndPlan(_ read: FileRead, own: Set<CDRKey>) throws -> FilePlan {
+        let keys = Set(read.scan.added.keys)
+        try store.lockUsageRows(keys.sorted().map {
+            ($0, usage.period($0).end, catalog.subscription(id: $0.subscriptionId)!.plan.includedMinutes)
+        })
+        try usage.refresh(keys, excluding: own)
+        let plan = try allocate(read)
+        step("usage rows locked, read, allocated again")
+        return plan
     }
 
     /// Seconds since the file was last modified.
@@ -385,33 +503,75 @@ public final class RatingRun {
 
     private lazy var step = StepTimer(logger: logger)
 
-    /// The first reading: duplicates, usage, the charged calls that can hold included minutes.
+    /// The single pass's connection for lookups (`inOnePass`), opened at
+    /// its first use and again when lost; nil when it cannot be (the file
+    /// goes in two passes).
+    private func sideConnection() -> Connection? {
+        if let side, side.isConnected { return side }
+        side = nil
+        guard let connect = options.connect else { return nil }
+        do {
+            let c = try connect()
+            // A lookup never waits long for a lock (one that another run's new partition queues behind this
+            // file's COPY would wait for ever): the file goes in two passes instead.
+            try c.execute(script: "SET lock_timeout = '2s'; SET application_name = 'cdr-rater lookups'")
+            side = c
+        } catch {
+            logger.debug("no second connection for the single pass: \(error)")
+        }
+        return side
+    }
+    private var side: Connection?
+
+    /// What the single pass does besides the first reading's own work: the
+    /// chunk's calls go to COPY as it is read (`each`, after the scan took
+    /// them), and the last is sent before the reading ends (`parsed`). Its
+    /// lookups go to a connection of their own (the run's is in COPY).
+    private struct AlongTheReading {
+        let store: BillingStore
+        let room: (UsageKey) throws -> Int
+        let each: (ParsedChunk, FileScan) throws -> Void
+        let parsed: () throws -> Void
+    }
+
+    /// The first reading: duplicates, usage, the charged calls that can hold
+    /// included minutes; and the call log for the second pass, unless the
+    /// calls go to COPY as they are read (`along`).
     private func read(_ path: String, digest: String, size: Int64, parser: FileParser, lookup: Lookup, rejects: RejectsFile?,
-                      outcome: inout FileOutcome) throws -> FileRead {
+                      along: AlongTheReading? = nil, outcome: inout FileOutcome) throws -> FileRead {
         step.restart()
+        let lookups = along?.store ?? store
         // A row's room for the what-if too: proposed plans may include more minutes.
-        let scan = FileScan(businessZone: businessZone, runLength: options.sortRunCalls) { [usage, whatIf] key in max(try usage!.room(key), try whatIf?.room(key) ?? 0) }
-        let calls = options.dryRun ? nil : try CallLog()
+        let scan = FileScan(businessZone: businessZone, runLength: options.sortRunCalls, room: along?.room ?? { [usage, whatIf] key in
+            max(try usage!.room(key), try whatIf?.room(key) ?? 0)
+        })
+        let calls = options.dryRun || along != nil ? nil : try CallLog()
         let end = try parser.parse(path: path) { chunk in
             try options.stop?.check(file: path)
-            options.progress?.read(bytes: chunk.bytesRead, lines: chunk.lineCount, second: false)
+            if along != nil {
+                options.progress?.readInOnePass(bytes: chunk.bytesRead, lines: chunk.lineCount)
+            } else {
+                options.progress?.read(bytes: chunk.bytesRead, lines: chunk.lineCount, second: false)
+            }
             for r in chunk.rejects {
                 scan.rejected += 1
                 if scan.rejected <= 10 { logger.info("\(path):\(r.lineNumber): rejected: \(r.reason)") }
                 try rejects?.append(r)
             }
             try scan.take(chunk.calls) { uuids in
-                guard lookup == .sample else { return try store.storedUUIDs(uuids) }
+                guard lookup == .sample else { return try lookups.storedUUIDs(uuids) }
                 let sample = stride(from: 0, to: uuids.count, by: RatingRun.sampleEvery).map { uuids[$0] }
-                if try !store.storedUUIDs(sample).isEmpty { throw StoredCallsSampled() }
+                if try !lookups.storedUUIDs(sample).isEmpty { throw StoredCallsSampled() }
                 return []
             }
             calls?.append(chunk)
+            try along?.each(chunk, scan)
         }
         guard end.sha256 == nil || end.sha256 == digest else {
             throw BillingError("\(path) changed while it was being rated: rate it again once the switch has finished writing it")
         }
         try calls?.close()
+        try along?.parsed()
         try scan.finish(seen: options.dryRun ? runUUIDs : nil)
         if scan.rejected > 10 {
             logger.info("\(path): \(scan.rejected - 10) more rejected lines\(options.dryRun ? "" : ", all in the rejects file")")
@@ -470,20 +630,24 @@ public final class RatingRun {
         outcome.chargedMinutes = read.scan.added.values.reduce(0) { $0 + $1.minutesUsed }
     }
 
-    /// The file's own calls whose split and price differ between the plan they
-    /// were stored with and the final one: only calls among the earliest of
-    /// their usage row can (every later one is overage in both).
-    private func ownCalls(_ read: FileRead, _ stored: FilePlan, _ final: FilePlan) -> [CallChange] {
-        read.scan.charges.flatMap { key, charges in
-            charges.earliest.compactMap { c -> CallChange? in
-                let a = stored.allocation.price(key, c), b = final.allocation.price(key, c)
-                guard a != b else { return nil }
-                func priced(_ p: (included: Int, overage: Int, cost: Money)) -> PricedCall {
-                    PricedCall(subscriptionId: key.subscriptionId, cost: p.cost, periodStart: key.periodStart,
-                               chargedMinutes: c.minutes, includedMinutes: p.included)
-                }
-                return CallChange(uuid: c.key.text, start: c.start, before: priced(a), after: priced(b), match: nil)
+    /// The file's own calls whose split and price differ between how they
+    /// were stored (`storedAs`) and the final plan: only calls among the
+    /// earliest of their usage row, and those stored with included minutes
+    /// (`granted`, besides those), can; every other is overage in both.
+    private func ownCalls(_ read: FileRead, _ final: FilePlan,
+                          storedAs stored: (UsageKey, Charge) -> (included: Int, overage: Int, cost: Money),
+                          granted: [ProvisionalPricing.Grant] = []) -> [CallChange] {
+        var calls = read.scan.charges.flatMap { key, charges in charges.earliest.map { (key: key, charge: $0) } }
+        let earliest = Set(calls.map(\.charge.key))
+        calls += granted.filter { !earliest.contains($0.charge.key) }.map { ($0.key, $0.charge) }
+        return calls.compactMap { key, c -> CallChange? in
+            let a = stored(key, c), b = final.allocation.price(key, c)
+            guard a != b else { return nil }
+            func priced(_ p: (included: Int, overage: Int, cost: Money)) -> PricedCall {
+                PricedCall(subscriptionId: key.subscriptionId, cost: p.cost, periodStart: key.periodStart,
+                           chargedMinutes: c.minutes, includedMinutes: p.included)
             }
+            return CallChange(uuid: c.key.text, start: c.start, before: priced(a), after: priced(b), match: nil)
         }
     }
 
@@ -506,10 +670,10 @@ public final class RatingRun {
     /// the file's own calls priced again where the final plan changed them,
     /// the re-pricing of stored calls, usage rows and balances.
     private func finish(_ read: FileRead, _ plan: FilePlan, changed own: [CallChange], outcome: inout FileOutcome,
-                        rejectsPath: String?, started: Date) throws {
+                        started: Date) throws {
         account(plan, read, outcome: &outcome)
         let fileId = try recordInLedger(outcome, path: read.path, size: read.size, digest: read.digest, layout: read.layout,
-                                        rejectsPath: rejectsPath, started: started)
+                                        rejectsPath: outcome.rejectsPath, started: started)
         try store.apply(own, source: nil)
         try store.apply(plan.repriced, source: .lateCall(fileId: fileId))
         try store.write(plan.usage)
@@ -562,40 +726,66 @@ public final class RatingRun {
     }
 
     /// The second pass: rates every call of the file's call log that is not
-    /// a duplicate against the plan and COPYs it into `table`. A second thread
-    /// reads and rates the next batch while this one encodes and sends the
-    /// last (the server is not left waiting while a batch is read); rows go in
-    /// uuid order within batches, so the uuid indexes fill page by page rather
-    /// than at random.
+    /// a duplicate against the plan and COPYs it into `table`.
     private func copyCalls(_ read: FileRead, plan: AllocationPlan, into table: String) throws {
-        let (path, calls, duplicates) = (read.path, read.calls!, read.scan.duplicateLines)
+        let (calls, duplicates, progress) = (read.calls!, read.scan.duplicateLines, options.progress)
+        try copyRows(of: read.path, into: table) { emit, _ in
+            try calls.read { chunk in
+                progress?.read(bytes: chunk.bytesRead, lines: chunk.lineCount, second: true)
+                for c in chunk.calls where !duplicates.contains(c.record.lineNumber) {
+                    try emit(plan.rate(c))
+                }
+            }
+        }
+    }
+
+    /// COPYs the rated calls `produce` hands to `emit` into `table`.
+    /// `produce` runs on a second thread, which rates the next batch while this
+    /// one encodes and sends the last (the server is not left waiting while a
+    /// batch is read); it may call `flush` once its last call is emitted, to
+    /// send it before it does more work. Rows go in uuid order within batches,
+    /// so the uuid indexes fill page by page rather than at random. An error
+    /// of `produce` before its last call aborts the COPY; one after it, once
+    /// the COPY ended.
+    private func copyRows(of path: String, into table: String,
+                          produce: @escaping (_ emit: (RatedCall) throws -> Void, _ flush: () throws -> Void) throws -> Void) throws {
         let batches = HandOff<(calls: [RatedCall], order: [Int])>(capacity: 1)
-        let progress = options.progress
         let producer = DispatchGroup()
-        final class Failure: @unchecked Sendable { var error: Error? }
+        final class Failure: @unchecked Sendable {
+            private let lock = NSLock()
+            private var first: Error?
+            var error: Error? {
+                get { lock.lock(); defer { lock.unlock() }; return first }
+                set { lock.lock(); defer { lock.unlock() }; first = first ?? newValue }
+            }
+        }
         let failure = Failure()
+        nonisolated(unsafe) let produce = produce // runs on the one thread below, while this one waits for its batches
         DispatchQueue.global().async(group: producer) {
+            var batch: [RatedCall] = []
+            func send() throws {
+                guard !batch.isEmpty else { return }
+                // Sorting the keys, not the rated calls: moving those costs more than rating them.
+                let keys = batch.map { CDRKey($0.call.record.uuid) }
+                guard batches.put((batch, batch.indices.sorted { keys[$0] < keys[$1] })) else { throw CancellationError() }
+                batch = []
+                batch.reserveCapacity(RatingRun.copyBatchRows)
+            }
+            var flushed = false
             do {
-                var batch: [RatedCall] = []
-                func send() throws {
-                    // Sorting the keys, not the rated calls: moving those costs more than rating them.
-                    let keys = batch.map { CDRKey($0.call.record.uuid) }
-                    guard batches.put((batch, batch.indices.sorted { keys[$0] < keys[$1] })) else { throw CancellationError() }
-                    batch = []
-                    batch.reserveCapacity(RatingRun.copyBatchRows)
-                }
-                try calls.read { chunk in
-                    progress?.read(bytes: chunk.bytesRead, lines: chunk.lineCount, second: true)
-                    for c in chunk.calls where !duplicates.contains(c.record.lineNumber) {
-                        batch.append(plan.rate(c))
-                    }
+                try produce({ call in
+                    batch.append(call)
                     if batch.count >= RatingRun.copyBatchRows { try send() }
-                }
-                try send()
+                }, {
+                    try send()
+                    flushed = true
+                    batches.finish()
+                })
+                if !flushed { try send() }
             } catch {
                 failure.error = error
             }
-            batches.finish()
+            if !flushed { batches.finish() }
         }
         defer {
             batches.cancel()
@@ -614,11 +804,13 @@ public final class RatingRun {
                     }
                 }
             }
-            producer.wait()
+            // Set before `finish` when `produce` failed before its last call.
             if let error = failure.error { throw error }
             row.append(BinaryCopyEncoder.trailer)
             try sink.write(row.buffer)
         }
+        producer.wait()
+        if let error = failure.error { throw error }
     }
 
     /// Rows sorted together before COPY; at most three batches are held (one rated, one handed over, one sent).

@@ -40,6 +40,14 @@ public final class RunProgress: @unchecked Sendable {
         if second || readings == 1 { self.lines += lines }
     }
 
+    /// A chunk of a file rated in one pass (read once, its calls sent to COPY as they are read).
+    func readInOnePass(bytes: Int64, lines: Int) {
+        lock.lock(); defer { lock.unlock() }
+        firstReading = bytes
+        secondReading = bytes
+        self.lines += lines
+    }
+
     func finishFile(size: Int64) {
         lock.lock(); defer { lock.unlock() }
         filesDone += 1

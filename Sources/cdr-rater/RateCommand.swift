@@ -67,6 +67,10 @@ struct RateCommand: ParsableCommand {
           help: "Load a file whose calls all fall in one month that has no partition yet (a backfill) into a fresh partition, indexed after the load.")
     var bulkLoad = true
 
+    @Flag(inversion: .prefixedNo,
+          help: ArgumentHelp("Rate a file in one pass (its calls go to COPY as it is read) when its months have partitions (tuning and tests only).", visibility: .hidden))
+    var singlePass = true
+
     @Option(help: ArgumentHelp("Calls the first reading sorts in memory before it writes a sorted run to the temporary folder (tuning and tests only).", visibility: .hidden))
     var sortRunCalls: Int = FileScan.runLength
 
@@ -113,6 +117,8 @@ struct RateCommand: ParsableCommand {
         options.chunkLines = chunkLines
         options.sortRunCalls = max(1, sortRunCalls)
         options.bulkLoad = bulkLoad
+        options.singlePass = singlePass
+        options.connect = { [database] in try database.connect() }
         options.layout = CDRLayout(rawValue: cdrFormat.rawValue)
         options.rejectsDirectory = URL(fileURLWithPath: rejectsDir).standardizedFileURL.path
         options.proposedPlans = try plansFile.map(loadProposedPlans)

@@ -34,12 +34,12 @@ final class ScaleTests: XCTestCase {
         return folder
     }
 
-    /// The reference: one run over the whole inbox, with the first reading spilling sorted runs of 500 calls.
+    /// The reference: one run over the whole inbox, every file in two passes, the first reading spilling sorted runs of 500 calls.
     private func serialReference(_ inbox: URL, _ dir: URL) throws -> (snapshot: String, duplicates: String?) {
         let reference = try TestDatabase()
         try reference.prepare()
-        try CLI.expect(0, ["rate", "--sort-run-calls", "500", "--rejects-dir", dir.appendingPathComponent("serial").path, inbox.path],
-                       db: reference)
+        try CLI.expect(0, ["rate", "--no-single-pass", "--sort-run-calls", "500", "--rejects-dir", dir.appendingPathComponent("serial").path,
+                           inbox.path], db: reference)
         try reference.assertMoneyEqualities()
         XCTAssertNotEqual(try reference.scalar("SELECT count(*) FROM cdr_cost_history"), "0", "some file re-priced calls of another")
         return (try reference.ratingSnapshot(), try reference.scalar("SELECT sum(duplicates) FROM cdr_files"))
@@ -100,6 +100,41 @@ final class ScaleTests: XCTestCase {
         try db.assertMoneyEqualities()
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: rejects).filter { $0.hasSuffix(".tmp") }, [],
                        "the killed rater's temporary rejects file is gone")
+    }
+
+    func testOnePassStoresWhatTwoPassesStore() throws {
+        let dir = try scratchFolder(self)
+        let calls = CorrectOverTimeTests.octoberCalls()
+        // The first file makes October's partition (the backfill path, in two passes); the second then
+        // goes in one pass: the rest of the month latest first, and 3,000 calls of the month in no order
+        // (the included minutes go to calls as they are read, to the earliest once the file is planned),
+        // one line twice, a rejected line.
+        let first = dir.appendingPathComponent("01.csv"), second = dir.appendingPathComponent("02.csv")
+        try (calls.prefix(10).joined(separator: "\n") + "\n").write(to: first, atomically: true, encoding: .utf8)
+        let rest = calls.dropFirst(10).sorted { $0.split(separator: ",")[4] > $1.split(separator: ",")[4] }
+        let more = syntheticFreeSWITCH(lines: 3_000, prefix: "one").split(separator: "\n").map(String.init)
+        try ((rest + more + [rest[5], "not,a,cdr"]).joined(separator: "\n") + "\n").write(to: second, atomically: true, encoding: .utf8)
+        func rate(_ extra: [String]) throws -> (TestDatabase, String) {
+            let db = try TestDatabase()
+            try db.prepare()
+            var log = ""
+            for file in [first, second] {
+                log += try CLI.expect(0, ["rate", "--rejects-dir", dir.appendingPathComponent("r").path] + extra + [file.path], db: db,
+                                      environment: ["CDR_RATER_TRACE": "1"]).stderr
+            }
+            try db.assertMoneyEqualities()
+            return (db, log)
+        }
+        let (one, log) = try rate([])
+        XCTAssertEqual(log.components(separatedBy: "one pass: read, COPY cdrs").count - 1, 1, log)
+        XCTAssertTrue(log.contains("duplicates 1 + rejected 1"), log)
+        let (two, plain) = try rate(["--no-single-pass"])
+        XCTAssertFalse(plain.contains("one pass"), plain)
+        XCTAssertEqual(try one.ratingSnapshot(), try two.ratingSnapshot())
+        XCTAssertEqual(try one.dump("SELECT file_name, lines, stored, duplicates, rejected, charged_minutes, cost FROM cdr_files ORDER BY 1"),
+                       try two.dump("SELECT file_name, lines, stored, duplicates, rejected, charged_minutes, cost FROM cdr_files ORDER BY 1"))
+        XCTAssertNotEqual(try one.scalar("SELECT count(*) FROM cdrs WHERE cost > 0 AND metadata->>'included_minutes' <> '0'"), "0",
+                          "some call crosses the line")
     }
 
     func testTheSpillToDiskChangesNoDryRunReport() throws {
