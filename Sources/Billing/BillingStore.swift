@@ -226,6 +226,8 @@ final class PostgresBillingStore: BillingStore {
             }
             try sink.write(row.buffer)
         }
+        // Its statistics, so that a few changes are joined through the uuid indexes, not by scanning the months.
+        try db.execute(script: "ANALYZE cdr_changes")
         try db.execute(script: """
             UPDATE cdrs c SET
                 cost = x.cost,

@@ -675,7 +675,9 @@ public final class RatingRun {
         let fileId = try recordInLedger(outcome, path: read.path, size: read.size, digest: read.digest, layout: read.layout,
                                         rejectsPath: outcome.rejectsPath, started: started)
         try store.apply(own, source: nil)
+        step("\(own.count) own call(s) priced again")
         try store.apply(plan.repriced, source: .lateCall(fileId: fileId))
+        step("\(plan.repriced.count) stored call(s) re-priced")
         try store.write(plan.usage)
         try FailPoint.fail("rate:before-commit")
         try options.stop?.check(file: read.path) // a stop that came between statements still rolls the file back
