@@ -247,15 +247,15 @@ public final class RatingRun {
                 do {
                     if !options.dryRun { try FileGate.enter(db, alone: alone) }
                     defer { if !options.dryRun { FileGate.leave(db, alone: alone) } }
-                    if onePass, let side = sideConnection() {
-                        onePass = false
+                    let side = onePass ? sideConnection() : nil
+                    onePass = false
+                    if let side {
                         do {
                             return try rateOnce(path, digest: digest, size: size, parser: parser, lookup: lookup, side: side, report: &report)
                         } catch let why as TwoPasses {
                             logger.debug("\(path): rated in two passes: \(why.reason)")
                         }
                     }
-                    onePass = false
                     return try rateOnce(path, digest: digest, size: size, parser: parser, lookup: lookup, side: nil, report: &report)
                 } catch is StoredCallsSampled {
                     lookup = .every
@@ -393,9 +393,12 @@ public final class RatingRun {
             try book.load([key])
             return book.basis(key)
         })
+        // A line of a switch's CSV is about 200 bytes: a file of many more calls than one pass keeps goes in two.
+        let expected = Int((CDRFileReader.expandedSize(path: path) ?? 0) / 200)
+        guard expected <= RatingRun.onePassCalls else { throw TwoPasses(reason: "about \(expected) calls") }
         let plan = try db.transaction {
             try copyRows(of: path, into: "cdrs") { emit, flush in
-                var uuids = Set<Int>(), months = 0
+                var uuids = Set<Int>(minimumCapacity: expected), months = 0
                 do {
                     try withoutActuallyEscaping(emit) { emit in try withoutActuallyEscaping(flush) { flush in
                         let along = AlongTheReading(store: lookups, room: { try book.room($0) }, each: { chunk, scan in
@@ -422,7 +425,7 @@ public final class RatingRun {
                     throw TwoPasses(reason: "a lookup failed: \(error)")
                 }
             }
-            step("one pass: read, COPY cdrs")
+            step("one pass: COPY cdrs, after the reading")
             let read = reading.read!
             guard reading.repeats == read.scan.duplicates else {
                 throw TwoPasses(reason: "two uuids share a hash: \(reading.repeats) lines left out, \(read.scan.duplicates) duplicates")
@@ -440,7 +443,8 @@ public final class RatingRun {
     }
 
     /// Calls the single pass keeps one hash of each for: 8 bytes each, 32 MiB
-    /// at most; a file with more is rated in two passes.
+    /// at most; a file with more (or that looks as if it had, by its size)
+    /// is rated in two passes.
     static let onePassCalls = 3_000_000
 
     /// Why a file is rated in two passes after all; nothing of it was stored.

@@ -209,6 +209,23 @@ public final class CDRFileReader: @unchecked Sendable {
     }
     private var textStart = 0, textEnd = 0
 
+    /// About how many bytes the file's lines take once decompressed: for
+    /// gzip, what its last member records (ISIZE, modulo 4 GiB: a file of
+    /// several members or past 4 GiB says less), else the file's size; nil
+    /// when it cannot be read.
+    public static func expandedSize(path: String) -> Int64? {
+        guard let h = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? h.close() }
+        guard let size = try? h.seekToEnd() else { return nil }
+        try? h.seek(toOffset: 0)
+        let magic = [UInt8](h.readData(ofLength: 2))
+        guard magic == [0x1f, 0x8b], size >= 18 else { return Int64(size) }
+        try? h.seek(toOffset: size - 4)
+        let isize = [UInt8](h.readData(ofLength: 4))
+        guard isize.count == 4 else { return nil }
+        return isize.reversed().reduce(Int64(0)) { $0 << 8 | Int64($1) }
+    }
+
     /// SHA-256 of the file's bytes as stored (compressed when gzip), in hex.
     public static func sha256(path: String) throws -> (hex: String, size: Int64) {
         guard let h = FileHandle(forReadingAtPath: path) else {

@@ -45,6 +45,18 @@ final class CDRFileReaderTests: ScratchFolderTestCase {
         }
     }
 
+    // MARK: size once decompressed
+
+    func testExpandedSizeIsTheFileOrWhatGzipRecords() throws {
+        let text = Array(String(repeating: "a line of a CDR file\n", count: 1000).utf8) // 21,000 bytes
+        XCTAssertEqual(CDRFileReader.expandedSize(path: file("plain.csv", text)), 21_000)
+        XCTAssertEqual(CDRFileReader.expandedSize(path: file("one.csv.gz", try TS.gzip(text))), 21_000)
+        // Two members: gzip records the last one's size only (an estimate, as documented).
+        let two = try TS.gzip(text) + TS.gzip(Array("x\n".utf8))
+        XCTAssertEqual(CDRFileReader.expandedSize(path: file("two.csv.gz", two)), 2)
+        XCTAssertNil(CDRFileReader.expandedSize(path: "/nonexistent/file.csv"))
+    }
+
     // MARK: plain text
 
     func testPlainLF() throws {
