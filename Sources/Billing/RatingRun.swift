@@ -517,8 +517,9 @@ public final class RatingRun {
         do {
             let c = try connect()
             // A lookup never waits long for a lock (one that another run's new partition queues behind this
-            // file's COPY would wait for ever): the file goes in two passes instead.
-            try c.execute(script: "SET lock_timeout = '2s'; SET application_name = 'cdr-rater lookups'")
+            // file's COPY would wait for ever), nor runs long (a stop request cancels the run's own
+            // connection, not this one): the file goes in two passes instead.
+            try c.execute(script: "SET lock_timeout = '2s'; SET statement_timeout = '30s'; SET application_name = 'cdr-rater lookups'")
             side = c
         } catch {
             logger.debug("no second connection for the single pass: \(error)")
@@ -780,6 +781,7 @@ public final class RatingRun {
             var flushed = false
             do {
                 try produce({ call in
+                    precondition(!flushed, "a call emitted after the last batch was sent")
                     batch.append(call)
                     if batch.count >= RatingRun.copyBatchRows { try send() }
                 }, {

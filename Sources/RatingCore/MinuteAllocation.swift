@@ -259,7 +259,9 @@ public enum MinuteAllocator {
             var batch = BatchMinutes(), repriced: [Repricing] = [], held: [HeldCall] = []
             for (charge, index) in merged {
                 let (included, overage) = minutes.take(charge.minutes)
-                if overage > 0 && plan.thresholds[key] == nil {
+                // Where the minutes run out: at a call with overage, or one that takes the last exactly
+                // (the calls after it, the cut ones among them, are all overage).
+                if (overage > 0 || minutes.left == 0) && plan.thresholds[key] == nil {
                     plan.thresholds[key] = AllocationPlan.Threshold(call: charge, includedPart: included)
                 }
                 if let index {

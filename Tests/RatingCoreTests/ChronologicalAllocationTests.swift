@@ -55,6 +55,30 @@ final class ChronologicalAllocationTests: XCTestCase {
         XCTAssertEqual(p.batch[key], BatchMinutes(included: 2, overage: 2, cost: Money("1.00")!))
     }
 
+    func testMinutesThatRunOutExactlyLeaveTheLaterCallsOverage() {
+        // 2 included, the first reading keeps the earliest 2 charged calls: a (t=10) and b (20), 1 minute
+        // each, take them all; c (30, 4 minutes) is cut: overage, 2.00.
+        var charges = BatchCharges(room: 2)
+        for c in [Charge(start: 30, uuid: "c", minutes: 4), Charge(start: 10, uuid: "a", minutes: 1), Charge(start: 20, uuid: "b", minutes: 1)] {
+            charges.add(c)
+        }
+        charges.seal()
+        let p = MinuteAllocator.plan([key: charges]) { _ in PeriodBasis(included: 2, imported: 0, rate: self.half) }
+        XCTAssertEqual(p.batch[key], BatchMinutes(included: 2, overage: 4, cost: Money("2.00")!))
+        XCTAssertTrue(p.split(key, start: 10, uuid: "a", minutes: 1) == (1, 0))
+        XCTAssertTrue(p.split(key, start: 20, uuid: "b", minutes: 1) == (1, 0))
+        XCTAssertTrue(p.split(key, start: 30, uuid: "c", minutes: 4) == (0, 4))
+
+        // The same calls late, before a stored call s (t=40) that held both minutes: a and b take them,
+        // s pays its 2 minutes now (1.00), and c, though before s, is still all overage.
+        let s = HeldCall(uuid: "s", start: 40, minutes: 2, includedMinutes: 2, cost: .zero)
+        let late = MinuteAllocator.plan([key: charges]) { _ in PeriodBasis(included: 2, imported: 0, rate: self.half, held: [s]) }
+        XCTAssertEqual(late.batch[key], BatchMinutes(included: 2, overage: 4, cost: Money("2.00")!))
+        XCTAssertTrue(late.split(key, start: 30, uuid: "c", minutes: 4) == (0, 4))
+        XCTAssertTrue(late.split(key, start: 20, uuid: "b", minutes: 1) == (1, 0))
+        XCTAssertEqual(late.repricings[key]!.map(\.after.cost), [Money("1.00")!])
+    }
+
     func testTieOnStartTimeIsBrokenByUuidBytes() {
         // Same start: "a" sorts before "b", so the late call "a" takes the minutes "b" held.
         let b = HeldCall(uuid: "b", start: 100, minutes: 2, includedMinutes: 2, cost: .zero)
