@@ -558,11 +558,6 @@ public final class RatingRun {
             } else {
                 options.progress?.read(bytes: chunk.bytesRead, lines: chunk.lineCount, second: false)
             }
-            for r in chunk.rejects {
-                scan.rejected += 1
-                if scan.rejected <= 10 { logger.info("\(path):\(r.lineNumber): rejected: \(r.reason)") }
-                try rejects?.append(r)
-            }
             try scan.take(chunk.calls) { uuids in
                 guard lookup == .sample else { return try lookups.storedUUIDs(uuids) }
                 let sample = stride(from: 0, to: uuids.count, by: RatingRun.sampleEvery).map { uuids[$0] }
@@ -571,6 +566,12 @@ public final class RatingRun {
             }
             calls?.append(chunk)
             try along?.each(chunk, scan)
+            // After `each`: a file the one pass gives up on at its first chunk (a backfill) logs its rejects once.
+            for r in chunk.rejects {
+                scan.rejected += 1
+                if scan.rejected <= 10 { logger.info("\(path):\(r.lineNumber): rejected: \(r.reason)") }
+                try rejects?.append(r)
+            }
         }
         guard end.sha256 == nil || end.sha256 == digest else {
             throw BillingError("\(path) changed while it was being rated: rate it again once the switch has finished writing it")
