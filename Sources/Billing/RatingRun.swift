@@ -180,7 +180,7 @@ public final class RatingRun {
         let size: Int64
         let layout: CDRLayout?
         let scan: FileScan
-        /// The calls as read, for the second pass (nil in a dry run, which has none).
+        /// The calls as read, for the second pass (nil in a dry run and in one pass, which have none).
         let calls: CallLog?
     }
 
@@ -196,13 +196,13 @@ public final class RatingRun {
     ///
     /// Memory does not hold the file's calls: the first reading (`read`)
     /// finds duplicates, usage and the charged calls that can hold included
-    /// minutes, and writes the calls to a log on disk. In the file's
-    /// transaction the second pass rates every call of the log against a
-    /// provisional allocation and streams it to COPY (`copy`), side by side
-    /// with other runs; then the usage rows the file touches are locked in one
-    /// order, allocation is made again against them as they are now, and
-    /// `finish` prices again the few own calls it changed, re-prices stored
-    /// calls, writes usage, balances and the ledger.
+    /// minutes. In the file's transaction the calls are rated against a
+    /// provisional allocation and streamed to COPY, side by side with other
+    /// runs: as they are read (`inOnePass`), or from a log on disk the first
+    /// reading wrote (`inTwoPasses`). Then the usage rows the file touches
+    /// are locked in one order, allocation is made again against them as
+    /// they are now, and `finish` prices again the few own calls it changed,
+    /// re-prices stored calls, writes usage, balances and the ledger.
     ///
     /// The file is claimed first (`FileClaim`): a file another run is rating
     /// is left to it. If some of its calls turn out stored (by another run
@@ -358,8 +358,9 @@ public final class RatingRun {
             let bulk = try bulkMonth.map { try Partitions.claimBulk(db, month: $0) } == true ? bulkMonth : nil
             try copy(read, provisional, bulkMonth: bulk)
             FailPoint.hit("rate:copied")
-            let plan = try lockAndPlan(read, own: Set(read.scan.charges.values.flatMap { $0.earliest.map(\.key) }))
-            try finish(read, plan, changed: ownCalls(read, plan, storedAs: provisional.allocation.price),
+            let own = ownCallsToCheck(read)
+            let plan = try lockAndPlan(read, own: Set(own.map(\.charge.key)))
+            try finish(read, plan, changed: ownCalls(own, plan, storedAs: provisional.allocation.price),
                        outcome: &outcome, started: started)
             return plan
         }
@@ -433,8 +434,9 @@ public final class RatingRun {
             FailPoint.hit("rate:copied")
             reading.outcome.rejectsPath = try rejects.close()
             let pricing = reading.pricing
-            let plan = try lockAndPlan(read, own: Set(read.scan.charges.values.flatMap { $0.earliest.map(\.key) }).union(pricing.grants.keys))
-            try finish(read, plan, changed: ownCalls(read, plan, storedAs: { pricing.price($0, $1)! }, granted: Array(pricing.grants.values)),
+            let own = ownCallsToCheck(read, granted: Array(pricing.grants.values))
+            let plan = try lockAndPlan(read, own: Set(own.map(\.charge.key)))
+            try finish(read, plan, changed: ownCalls(own, plan, storedAs: { pricing.price($0, $1)! }),
                        outcome: &reading.outcome, started: started)
             return (read, plan)
         }
@@ -453,7 +455,7 @@ public final class RatingRun {
     /// In the file's transaction, its calls stored: the usage rows it
     /// touches are locked, in one order, and read again (other runs may have
     /// rated the same periods meanwhile; `own`, the file's calls stored with
-    /// included minutes or that may get some, are not their held calls); the
+    /// included minutes or that may get some (`ownCallsToCheck`), are not their held calls); the
     /// final plan is made against them.
     private func lockAndPlan(_ read: FileRead, own: Set<CDRKey>) throws -> FilePlan {
         let keys = Set(read.scan.added.keys)
@@ -636,17 +638,22 @@ public final class RatingRun {
         outcome.chargedMinutes = read.scan.added.values.reduce(0) { $0 + $1.minutesUsed }
     }
 
-    /// The file's own calls whose split and price differ between how they
-    /// were stored (`storedAs`) and the final plan: only calls among the
-    /// earliest of their usage row, and those stored with included minutes
-    /// (`granted`, besides those), can; every other is overage in both.
-    private func ownCalls(_ read: FileRead, _ final: FilePlan,
-                          storedAs stored: (UsageKey, Charge) -> (included: Int, overage: Int, cost: Money),
-                          granted: [ProvisionalPricing.Grant] = []) -> [CallChange] {
+    /// The file's own calls that can be stored with included minutes or
+    /// get some from the final plan: the earliest of each usage row, and
+    /// those given some as they were read (`granted`, besides those); every
+    /// other is overage both as stored and in the final plan.
+    private func ownCallsToCheck(_ read: FileRead, granted: [ProvisionalPricing.Grant] = []) -> [(key: UsageKey, charge: Charge)] {
         var calls = read.scan.charges.flatMap { key, charges in charges.earliest.map { (key: key, charge: $0) } }
         let earliest = Set(calls.map(\.charge.key))
         calls += granted.filter { !earliest.contains($0.charge.key) }.map { ($0.key, $0.charge) }
-        return calls.compactMap { key, c -> CallChange? in
+        return calls
+    }
+
+    /// Those of `calls` (`ownCallsToCheck`) whose split and price differ
+    /// between how they were stored (`storedAs`) and the final plan.
+    private func ownCalls(_ calls: [(key: UsageKey, charge: Charge)], _ final: FilePlan,
+                          storedAs stored: (UsageKey, Charge) -> (included: Int, overage: Int, cost: Money)) -> [CallChange] {
+        calls.compactMap { key, c -> CallChange? in
             let a = stored(key, c), b = final.allocation.price(key, c)
             guard a != b else { return nil }
             func priced(_ p: (included: Int, overage: Int, cost: Money)) -> PricedCall {
