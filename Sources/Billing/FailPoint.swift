@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 
 /// Named places where a test can make the process die at once, as a kill -9
 /// would (`hit`), or a step fail (`fail`), without racing a signal against
@@ -14,5 +15,12 @@ public enum FailPoint {
     /// Throws, as a failing statement would, when `CDR_RATER_FAIL_POINT` names the place.
     static func fail(_ name: String) throws {
         if armed == name { throw BillingError("stopped at fail point \(name)") }
+    }
+
+    /// Keeps the session's server process busy for a minute, as a long
+    /// statement would, when armed: a test kills the process meanwhile and
+    /// the server session outlives it, holding its locks.
+    static func stall(_ name: String, _ db: Connection) {
+        if armed == name { _ = try? db.query("SELECT pg_sleep(60)") }
     }
 }

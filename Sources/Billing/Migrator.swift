@@ -70,10 +70,12 @@ public struct Migrator {
         }
     }
 
-    /// Applies every pending migration; returns their names.
+    /// Applies every pending migration; returns their names. Holds the
+    /// rating lock alone meanwhile (waiting at most `lockWait` s for the runs
+    /// that hold it), so that no `rate` or `rerate` runs across a change of schema.
     @discardableResult
-    public func up(logger: Logger = Logger(label: "cdr-rater")) throws -> [String] {
-        try db.withAdvisoryLock(Migrator.lockKey) {
+    public func up(lockWait: Double = 0, logger: Logger = Logger(label: "cdr-rater")) throws -> [String] {
+        try alone(lockWait: lockWait, logger: logger) {
             try ensureTable()
             let done = try applied()
             try verify(done)
@@ -98,30 +100,47 @@ public struct Migrator {
         }
     }
 
-    /// Reverts the latest `steps` applied migrations (all when nil).
+    /// Reverts the latest `steps` applied migrations (all when nil), in one
+    /// transaction, alone under the rating lock as `up` is. A revert that
+    /// would drop billed data (`BilledData`) needs `force`, and `confirm`
+    /// when given; production never reverts everything.
     @discardableResult
-    public func down(steps: Int?, logger: Logger = Logger(label: "cdr-rater")) throws -> [String] {
-        try db.withAdvisoryLock(Migrator.lockKey) {
+    public func down(steps: Int?, force: Bool = false, confirm: ((String) -> Bool)? = nil, environment: String? = nil,
+                     lockWait: Double = 0, logger: Logger = Logger(label: "cdr-rater")) throws -> [String] {
+        try alone(lockWait: lockWait, logger: logger) {
+            if steps == nil, try DeploymentEnvironment.isProduction(db, named: environment) {
+                throw DeploymentEnvironment.refusal("migrate down --all")
+            }
             try ensureTable()
             let done = try applied()
             try verify(done)
             let byName = Dictionary(uniqueKeysWithValues: migrations.map { ($0.name, $0) })
-            var names: [String] = []
-            for a in done.reversed().prefix(steps ?? done.count) {
-                let m = byName[a.name]!
-                let sql = try ProjectFiles.read(m.down)
-                do {
-                    try db.transaction {
+            let reverting = done.reversed().prefix(steps ?? done.count).compactMap { byName[$0.name] }
+            let what = reverting.count > 2 ? "migrate down of \(reverting.count) migrations (\(reverting[0].name) back to \(reverting[reverting.count - 1].name))"
+                : "migrate down of \(reverting.map(\.name).joined(separator: ", "))"
+            try BilledData.guarding(db, what: what, force: force, confirm: confirm) {
+                for m in reverting {
+                    let sql = try ProjectFiles.read(m.down)
+                    do {
                         try db.execute(script: sql)
                         try db.query("DELETE FROM schema_migrations WHERE name = $1", [m.name])
+                    } catch let e as PostgresError {
+                        throw BillingError("reverting migration \(m.name) failed; nothing was reverted: \(e)")
                     }
-                } catch let e as PostgresError {
-                    throw BillingError("reverting migration \(m.name) failed and was rolled back: \(e)")
                 }
-                logger.info("reverted \(m.name)")
-                names.append(m.name)
             }
-            return names
+            for m in reverting { logger.info("reverted \(m.name)") }
+            return reverting.map(\.name)
+        }
+    }
+
+    /// Runs `body` holding the migrations' lock (one migrate at a time: a
+    /// second one waits, then finds nothing to do), then the rating lock alone.
+    private func alone<T>(lockWait: Double, logger: Logger, _ body: () throws -> T) throws -> T {
+        try db.withAdvisoryLock(Migrator.lockKey) {
+            _ = try RunLock.acquire(db, .exclusive, wait: lockWait, command: "migrate", logger: logger)
+            defer { RunLock.release(db, .exclusive) }
+            return try body()
         }
     }
 

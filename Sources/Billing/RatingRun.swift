@@ -216,13 +216,23 @@ public final class RatingRun {
             fileDigest = digest
             outcome.sha256 = digest
             if !options.dryRun {
-                guard try FileClaim.take(db, sha256: digest) else {
-                    outcome.status = .busy
-                    outcome.message = "\(FileClaim.holder(db, sha256: digest)) is rating it now"
+                guard try claim(path, digest) else {
+                    let holders = try FileClaim.holders(db, sha256: digest)
+                    if let gone = holders.first(where: \.isGone) {
+                        // Never reported as in hand: nobody is rating it.
+                        outcome.status = .failed
+                        outcome.message = "claimed by \(gone), which is gone, and its server session \(gone.backendPid) "
+                            + "could not be ended; nothing from this file was stored. Run again, or end that session "
+                            + "(SELECT pg_terminate_backend(\(gone.backendPid)))"
+                    } else {
+                        outcome.status = .busy
+                        outcome.message = "\(holders.first.map(\.description) ?? "another run") is rating it now"
+                    }
                     return outcome
                 }
             }
             defer { if !options.dryRun { FileClaim.release(db, sha256: digest) } }
+            FailPoint.stall("rate:claimed", db)
             switch try runDigests.contains(digest) ? "rated" : ledgerStatus(digest) {
             case "rated"?:
                 outcome.status = .already_rated
@@ -279,6 +289,20 @@ public final class RatingRun {
             }
         }
         return outcome
+    }
+
+    /// Claims the file; a claim left by a run that is gone is taken over
+    /// (its session ended), within --lock-wait or at least a few seconds.
+    private func claim(_ path: String, _ digest: String) throws -> Bool {
+        if try FileClaim.take(db, sha256: digest) { return true }
+        guard LockHolder.endOrphans(db, try FileClaim.holders(db, sha256: digest), what: "\(path)", logger: logger) else { return false }
+        let deadline = Date().addingTimeInterval(max(options.lockWait, 5))
+        repeat {
+            if try FileClaim.take(db, sha256: digest) { return true }
+            usleep(100_000)
+            try options.stop?.check(file: nil)
+        } while Date() < deadline
+        return false
     }
 
     /// Something another run changed meanwhile: the file is rated again from the start.

@@ -18,9 +18,13 @@ enum RunLock {
         var function: String { self == .shared ? "pg_try_advisory_lock_shared" : "pg_try_advisory_lock" }
     }
 
-    /// Takes the lock; returns the seconds spent waiting for it.
+    /// Takes the lock; returns the seconds spent waiting for it. Sessions
+    /// left holding it by a run that is gone (`LockHolder.isGone`) are ended first.
     static func acquire(_ db: Connection, _ mode: Mode, wait: Double, command: String, logger: Logger, stop: StopRequest? = nil) throws -> Double {
-        if try take(db, mode) { try record(db, command: command); return 0 }
+        if try take(db, mode) || LockHolder.endOrphans(db, try holders(db), what: "the rating lock", logger: logger) && take(db, mode) {
+            try record(db, command: command)
+            return 0
+        }
         let started = Date()
         let holder = try describeHolders(db)
         logger.info("cdr-rater: waiting for the rating lock: \(holder)\(wait > 0 ? "; waiting up to \(format(wait)) s (--lock-wait)" : "")")
@@ -37,7 +41,9 @@ enum RunLock {
     }
 
     static func release(_ db: Connection, _ mode: Mode) {
-        _ = try? db.query("DELETE FROM run_lock_holders WHERE lock_name = $1 AND backend_pid = pg_backend_pid()", [name])
+        if (try? LockHolder.recordsExist(db)) == true {
+            _ = try? db.query("DELETE FROM run_lock_holders WHERE lock_name = $1 AND backend_pid = pg_backend_pid()", [name])
+        }
         _ = try? db.query(mode == .shared ? "SELECT pg_advisory_unlock_shared($1)" : "SELECT pg_advisory_unlock($1)", [String(key)])
     }
 
@@ -45,7 +51,9 @@ enum RunLock {
         try db.query("SELECT \(mode.function)($1)", [String(key)]).scalar == "t"
     }
 
+    /// Records who holds the lock, once the table for it exists (`migrate` takes the lock on an empty database too).
     private static func record(_ db: Connection, command: String) throws {
+        guard try LockHolder.recordsExist(db) else { return }
         // Rows of sessions that are gone (a run killed) go first.
         try db.query("""
             DELETE FROM run_lock_holders WHERE lock_name = $1 AND backend_pid NOT IN (SELECT pid FROM pg_stat_activity)
@@ -58,27 +66,16 @@ enum RunLock {
             """, [name, ProcessInfo.processInfo.hostName, String(getpid()), command])
     }
 
-    /// "cdr-rater rate on host H, pid P, since T" for each session holding
-    /// the lock: from its holder record, else from what pg_stat_activity knows.
+    /// The sessions holding the rating lock.
+    static func holders(_ db: Connection) throws -> [LockHolder] {
+        try LockHolder.holding(db, "l.classid::bigint = $1::bigint AND l.objid::bigint = $2::bigint AND l.objsubid = 1",
+                               [String(key >> 32), String(key & 0xFFFF_FFFF)])
+    }
+
+    /// "cdr-rater rate on host H, pid P, since T" for each session holding the lock.
     static func describeHolders(_ db: Connection) throws -> String {
-        let hi = String(key >> 32), lo = String(key & 0xFFFF_FFFF)
-        let rows = try db.query("""
-            SELECT a.pid, coalesce(host(a.client_addr), 'local socket'), to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ'),
-                   h.host, h.pid, h.command, to_char(h.since, 'YYYY-MM-DD HH24:MI:SS TZ')
-            FROM pg_locks l
-            JOIN pg_stat_activity a ON a.pid = l.pid
-            LEFT JOIN run_lock_holders h ON h.lock_name = $3 AND h.backend_pid = l.pid
-            WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = $1::bigint AND l.objid::bigint = $2::bigint
-              AND l.objsubid = 1
-            ORDER BY a.backend_start
-            """, [hi, lo, name]).rows
-        guard !rows.isEmpty else { return "the holder has just let go" }
-        return rows.map { r in
-            if let host = r[3], let pid = r[4], let command = r[5], let since = r[6] {
-                return "cdr-rater \(command) on host \(host), pid \(pid), since \(since)"
-            }
-            return "a session from \(r[1] ?? "?") (server process \(r[0] ?? "?")), connected since \(r[2] ?? "?")"
-        }.joined(separator: "; ")
+        let all = try holders(db)
+        return all.isEmpty ? "the holder has just let go" : all.map(\.description).joined(separator: "; ")
     }
 
     private static func format(_ s: Double) -> String { String(format: "%.0f", s) }
@@ -116,17 +113,9 @@ enum FileClaim {
         _ = try? db.query("SELECT pg_advisory_unlock($1::int, $2::int)", keys(sha256))
     }
 
-    /// Which run holds the claim, for the report.
-    static func holder(_ db: Connection, sha256: String) -> String {
-        let k = keys(sha256)
-        let r = try? db.query("""
-            SELECT h.host, h.pid, a.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-            LEFT JOIN run_lock_holders h ON h.backend_pid = l.pid
-            WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid::int = $1::int AND l.objid::int = $2::int
-            """, k).rows.first
-        guard let r else { return "another run" }
-        if let host = r[0], let pid = r[1] { return "cdr-rater on host \(host), pid \(pid)" }
-        return "server process \(r[2] ?? "?")"
+    /// The sessions holding the file's claim.
+    static func holders(_ db: Connection, sha256: String) throws -> [LockHolder] {
+        try LockHolder.holding(db, "l.classid::int = $1::int AND l.objid::int = $2::int AND l.objsubid = 2", keys(sha256))
     }
 }
 

@@ -66,9 +66,28 @@ public struct Seeder {
         try run(selected.map { ($0.name, $0.up) }, verb: "loaded (rows already there are left as they are)", logger: logger)
     }
 
-    /// Removes the seeded rows, last seed first.
-    public func undo(_ selected: [Seed], logger: Logger = Logger(label: "cdr-rater")) throws {
-        try run(selected.reversed().map { ($0.name, $0.down) }, verb: "removed its rows", logger: logger)
+    /// Removes the seeded rows, last seed first, in one transaction, holding
+    /// the rating lock alone (waiting at most `lockWait` s). Refused in
+    /// production; a removal that would drop billed data or detach rated
+    /// calls from their subscriptions (`BilledData`) needs `force`, and
+    /// `confirm` when given.
+    public func undo(_ selected: [Seed], force: Bool = false, confirm: ((String) -> Bool)? = nil, environment: String? = nil,
+                     lockWait: Double = 0, logger: Logger = Logger(label: "cdr-rater")) throws {
+        guard let db else { return }
+        try db.withAdvisoryLock(Seeder.lockKey) {
+            _ = try RunLock.acquire(db, .exclusive, wait: lockWait, command: "seed undo", logger: logger)
+            defer { RunLock.release(db, .exclusive) }
+            if try DeploymentEnvironment.isProduction(db, named: environment) { throw DeploymentEnvironment.refusal("seed undo") }
+            let seeds = Array(selected.reversed())
+            try BilledData.guarding(db, what: "seed undo of \(seeds.map(\.name).joined(separator: ", "))", force: force, confirm: confirm) {
+                for seed in seeds {
+                    do { try db.execute(script: try ProjectFiles.read(seed.down)) } catch let e as PostgresError {
+                        throw BillingError("seed \(seed.name) could not be removed; nothing was removed: \(e)\(e.missingSchemaHint)")
+                    }
+                }
+            }
+            for seed in seeds { logger.info("seed \(seed.name): removed its rows") }
+        }
     }
 
     private func run(_ files: [(String, URL)], verb: String, logger: Logger) throws {

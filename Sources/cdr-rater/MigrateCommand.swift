@@ -7,11 +7,16 @@ struct MigrateCommand: ParsableCommand {
         abstract: "Applies, reverts or lists the schema migrations in Migrations/.",
         discussion: """
             Each migration runs in its own transaction under an advisory lock; a migration whose file changed after \
-            it was applied stops the run.
+            it was applied stops the run. migrate holds the rating lock alone, so it never runs across a rate or \
+            rerate: it waits for them at most --lock-wait seconds, then exits 75. 'down' reverts in one transaction; \
+            one that would drop billed data (rated calls, usage, the file ledger, the cost history) is refused \
+            without --force, and production (--env, CDR_RATER_ENV, or the database's billing_settings 'environment') \
+            refuses 'down --all'.
 
             Examples:
               cdr-rater migrate
               cdr-rater migrate status
+              cdr-rater migrate --lock-wait 600
               cdr-rater migrate down --steps 1
 
             \(HelpText.environment)
@@ -30,14 +35,19 @@ struct MigrateCommand: ParsableCommand {
     @Flag(help: "With down: revert every applied migration.")
     var all = false
 
+    @Option(help: "development or production (default $CDR_RATER_ENV, else the database's own setting).")
+    var env: String?
+
+    @OptionGroup var safety: SafetyOptions
+
     @OptionGroup var database: DatabaseOptions
 
     func validate() throws {
         if action == .down {
             guard (steps != nil) != all else { throw ValidationError("migrate down needs exactly one of --steps N or --all") }
             if let steps, steps < 1 { throw ValidationError("--steps must be 1 or more") }
-        } else if steps != nil || all {
-            throw ValidationError("--steps and --all go with 'migrate down' only")
+        } else if steps != nil || all || safety.force {
+            throw ValidationError("--steps, --all and --force go with 'migrate down' only")
         }
     }
 
@@ -47,10 +57,12 @@ struct MigrateCommand: ParsableCommand {
         let migrator = try Migrator(db: db, folder: folder)
         switch action {
         case .up:
-            let applied = try migrator.up(logger: OperatorLogHandler.logger())
+            let applied = try migrator.up(lockWait: safety.lockWait, logger: OperatorLogHandler.logger())
             note(applied.isEmpty ? "migrate: nothing to apply, the schema is up to date" : "migrate: applied \(applied.count) migration(s)")
         case .down:
-            let reverted = try migrator.down(steps: all ? nil : steps, logger: OperatorLogHandler.logger())
+            let reverted = try migrator.down(steps: all ? nil : steps, force: safety.force, confirm: safety.confirmation(db),
+                                             environment: DeploymentEnvironment.named(env), lockWait: safety.lockWait,
+                                             logger: OperatorLogHandler.logger())
             note("migrate: reverted \(reverted.count) migration(s)")
         case .status:
             for s in try migrator.status() {

@@ -8,7 +8,10 @@ struct SeedCommand: ParsableCommand {
         abstract: "Loads the initial data in Seeds/ (admin users, rate plans, demo customers), or removes it with 'seed undo'.",
         discussion: """
             Seeding twice adds nothing the second time. Demo customers never load in production \
-            (--env, else CDR_RATER_ENV, else development).
+            (--env, else CDR_RATER_ENV, else development); 'seed --env production' marks the database as production \
+            (billing_settings 'environment'). 'seed undo' holds the rating lock alone (waiting at most --lock-wait \
+            seconds, then exit 75), is refused in production, and needs --force when it would drop billed data or \
+            detach rated calls from their subscriptions.
 
             Examples:
               cdr-rater seed
@@ -31,11 +34,17 @@ struct SeedCommand: ParsableCommand {
     @Option(help: "Load only this seed (admin-users, rate-plans, demo-customers).")
     var only: String?
 
+    @OptionGroup var safety: SafetyOptions
+
     @OptionGroup var database: DatabaseOptions
+
+    func validate() throws {
+        if action != .undo && safety.force { throw ValidationError("--force goes with 'seed undo' only") }
+    }
 
     var environment: Seeder.Environment {
         get throws {
-            let name = env ?? ProcessInfo.processInfo.environment["CDR_RATER_ENV"] ?? "development"
+            let name = DeploymentEnvironment.named(env) ?? "development"
             guard let e = Seeder.Environment(rawValue: name) else {
                 throw BillingError.usage("unknown environment '\(name)': use development or production")
             }
@@ -46,11 +55,14 @@ struct SeedCommand: ParsableCommand {
     func run() throws {
         let folder = try ProjectFiles.folder("Seeds")
         let selected = try Seeder(db: nil, folder: folder).select(environment: try environment, only: only)
-        let seeder = try Seeder(db: try database.connect(), folder: folder)
+        let db = try database.connect()
+        let seeder = try Seeder(db: db, folder: folder)
         if action == .undo {
-            try seeder.undo(selected, logger: OperatorLogHandler.logger())
+            try seeder.undo(selected, force: safety.force, confirm: safety.confirmation(db), environment: DeploymentEnvironment.named(env),
+                            lockWait: safety.lockWait, logger: OperatorLogHandler.logger())
         } else {
             try seeder.load(selected, logger: OperatorLogHandler.logger())
+            if try environment == .production { try DeploymentEnvironment.markProduction(db) }
         }
     }
 }
