@@ -238,6 +238,10 @@ public final class RatingRun {
                 outcome.status = .already_rated
                 outcome.message = "a file with the same content (sha256 \(digest.prefix(12))) is already rated"
                 return outcome
+            case let accepted? where accepted.hasPrefix("accepted by "):
+                outcome.status = .already_rated
+                outcome.message = "it ends early, and was \(accepted) as final (files accept): the lines before the damage are stored"
+                return outcome
             case "partial"?:
                 outcome.status = .incomplete
                 outcome.message = "this file was rated before and ends early (truncated or corrupt): the lines before "
@@ -760,8 +764,14 @@ public final class RatingRun {
     }
 
     /// The ledger's status of a file with this content, nil when it has none.
+    /// The ledger's word on a file's content: rated, partial or failed, or
+    /// `accepted by WHO at WHEN` for a partial file an operator accepted as final.
     private func ledgerStatus(_ digest: String) throws -> String? {
-        try db.query("SELECT status FROM cdr_files WHERE sha256 = $1", [digest]).scalar
+        try db.query("""
+            SELECT CASE WHEN accepted_at IS NULL THEN status
+                        ELSE 'accepted by ' || accepted_by || ' at ' || to_char(accepted_at, 'YYYY-MM-DD HH24:MI:SS TZ') END
+            FROM cdr_files WHERE sha256 = $1
+            """, [digest]).scalar
     }
 
     /// The second pass: rates every call of the file's call log that is not

@@ -181,4 +181,46 @@ final class SafetyTests: XCTestCase {
         try CLI.expect(0, ["check"], db: db)
         try db.assertMoneyEqualities()
     }
+
+    /// A partial file whose complete version no longer exists failed every night forever.
+    func testAPartialFileAcceptedAsFinalLetsTheNightGoGreen() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try scratchFolder(self)
+        let inbox = dir.appendingPathComponent("inbox"), archive = dir.appendingPathComponent("archive")
+        try FileManager.default.createDirectory(at: inbox, withIntermediateDirectories: true)
+        let lines = (1 ... 400).map { i in
+            CorrectOverTimeTests.line("accept-\(i)", start: "2024-10-05 10:00:00", billsec: 30)
+        }.joined(separator: "\n") + "\n"
+        let complete = try gzip(lines)
+        let file = inbox.appendingPathComponent("night.csv.gz")
+        try complete.prefix(complete.count * 2 / 3).write(to: file)
+        let nightly = ["rate", "--quiet", "--rejects-dir", dir.path, "--archive-dir", archive.path, inbox.path]
+        try CLI.expect(1, nightly, db: db)
+        try CLI.expect(1, nightly, db: db)
+        let stored = try db.scalar("SELECT stored FROM cdr_files WHERE file_name = 'night.csv.gz'") ?? ""
+        XCTAssertNotEqual(stored, "0")
+        // Only a partial file can be accepted, and only a known one.
+        try CLI.expect(1, ["files", "accept", dir.appendingPathComponent("nowhere.csv.gz").path], db: db)
+        let accepted = try CLI.expect(0, ["files", "accept", file.path], db: db)
+        XCTAssertTrue(accepted.stdout.contains("accepted night.csv.gz as final (\(stored) calls stored), by "), accepted.stdout)
+        XCTAssertEqual(try db.scalar("SELECT accepted_by LIKE '%@' || $$\(ProcessInfo.processInfo.hostName)$$ AND accepted_at IS NOT NULL FROM cdr_files"), "t")
+        let again = try CLI.expect(0, ["files", "accept", "night.csv.gz"], db: db)
+        XCTAssertTrue(again.stdout.contains("was accepted as final already, by "), again.stdout)
+        // The next night is green, and the file goes to the archive.
+        let green = try CLI.expect(0, nightly, db: db)
+        XCTAssertEqual(green.stderr, "")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: inbox.path), [])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: archive.path), ["night.csv.gz"])
+        XCTAssertEqual(try db.scalar("SELECT count(*)::text FROM cdrs"), stored, "nothing stored again")
+        let listed = try CLI.expect(0, ["files", "--status", "partial", "--format", "json"], db: db)
+        XCTAssertTrue(listed.stdout.contains("\"accepted\" : \"") && listed.stdout.contains(ProcessInfo.processInfo.hostName), listed.stdout)
+        // A file rated in full has nothing to accept.
+        let full = inbox.appendingPathComponent("full.csv")
+        try CorrectOverTimeTests.line("full-1", start: "2024-10-05 11:00:00", billsec: 30).write(to: full, atomically: true, encoding: .utf8)
+        try CLI.expect(0, ["rate", "--rejects-dir", dir.path, full.path], db: db)
+        let refused = try CLI.expect(1, ["files", "accept", full.path], db: db)
+        XCTAssertTrue(refused.stderr.contains("full.csv is rated in full: there is nothing to accept"), refused.stderr)
+    }
 }
+
