@@ -873,8 +873,9 @@ public final class RatingRun {
         case .incomplete: return "\(o.path): STILL INCOMPLETE: \(o.message ?? "")"
         case .failed: return "\(o.path): FAILED: \(o.message ?? "")"
         case .rated, .partial:
-            var s = "\(o.path): lines \(o.lines) = stored \(o.stored) (unmatched \(o.unmatched)) + duplicates \(o.duplicates) + rejected \(o.rejected)"
-            if o.repriced > 0 { s += "; earlier than stored calls: \(o.repriced) stored call(s) re-priced, cost \(o.repricedCost.signed)" }
+            let (stored, repriced) = options.dryRun ? ("would be stored", "would be re-priced") : ("stored", "re-priced")
+            var s = "\(o.path): lines \(o.lines) = \(stored) \(o.stored) (unmatched \(o.unmatched)) + duplicates \(o.duplicates) + rejected \(o.rejected)"
+            if o.repriced > 0 { s += "; earlier than stored calls: \(o.repriced) stored call(s) \(repriced), cost \(o.repricedCost.signed)" }
             if options.dryRun { s += " (dry run, nothing written)" }
             if let m = o.message { s += "; PARTIAL: \(m)" }
             return s

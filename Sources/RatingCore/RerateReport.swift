@@ -89,7 +89,8 @@ public struct RerateReport: Sendable {
             if whatIf { title += " (new_cost: under the proposed plans)" }
             var out = [title] + all.map(line)
             out.append("")
-            out.append("calls examined: \(callsExamined); matched anew: \(callsRematched); re-priced: \(callsRepriced)")
+            out.append(dryRun ? "calls examined: \(callsExamined); would be matched anew: \(callsRematched); would be re-priced: \(callsRepriced)"
+                : "calls examined: \(callsExamined); matched anew: \(callsRematched); re-priced: \(callsRepriced)")
             if callsKept > 0 {
                 out.append("kept their subscription: \(callsKept) (no subscription matches them now, or rated before the account code was kept)")
             }

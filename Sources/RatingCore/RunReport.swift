@@ -163,17 +163,21 @@ public struct RunReport: Sendable {
         var out = [title, line(header)]
         out += body.map(line)
         out.append("")
-        out.append("files: \(files.count) (\(count(.rated)) rated, \(count(.partial)) partial, \(count(.already_rated)) already rated, \(count(.failed)) failed"
+        // A dry run stored nothing: it says what a run would do.
+        let (rated, storedWord) = dryRun ? ("would be rated", "would be stored") : ("rated", "stored")
+        out.append("files: \(files.count) (\(count(.rated)) \(rated), \(count(.partial)) partial, \(count(.already_rated)) already rated, \(count(.failed)) failed"
             + (count(.incomplete) > 0 ? ", \(count(.incomplete)) still incomplete" : "")
             + (count(.busy) > 0 ? ", \(count(.busy)) left to another run rating them" : "") + ")")
-        out.append("lines: \(lines) = \(stored) stored + \(duplicates) duplicates + \(rejected) rejected")
-        out.append("unmatched: \(unmatched) of the stored calls matched no subscription (processing_status 'failed', cost 0)")
+        out.append("lines: \(lines) = \(stored) \(storedWord) + \(duplicates) duplicates + \(rejected) rejected")
+        out.append("unmatched: \(unmatched) of the calls \(storedWord) \(dryRun ? "would match" : "matched") no subscription (processing_status 'failed', cost 0)")
         if stored > 0 && unmatched == stored {
             out.append("WARNING: every call matched no subscription: is the catalog (subscriptions, DIDs, account numbers) loaded? "
                 + "Once it is, 'cdr-rater rerate --unmatched --from ... --to ...' prices them")
         }
         if repriced > 0 {
-            out.append("re-priced: \(repriced) stored call(s) lost included minutes to earlier calls, cost \(repricedCost.signed) (see cdr_cost_history)")
+            out.append(dryRun
+                ? "would re-price: \(repriced) stored call(s) would lose included minutes to earlier calls, cost \(repricedCost.signed)"
+                : "re-priced: \(repriced) stored call(s) lost included minutes to earlier calls, cost \(repricedCost.signed) (see cdr_cost_history)")
         }
         for f in files where f.status != .rated {
             out.append("  \(f.path): \(f.status.rawValue)" + (f.message.map { ": \($0)" } ?? ""))

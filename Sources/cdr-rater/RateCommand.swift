@@ -164,7 +164,7 @@ struct RateCommand: ParsableCommand {
         let rate = report.seconds > 0 ? Int(Double(report.lines) / report.seconds) : 0
         let wait = report.lockWaitSeconds > 0 ? String(format: " (and %.1f s waiting for the rating lock)", report.lockWaitSeconds) : ""
         return """
-            summary: files \(report.files.count), lines \(report.lines) = stored \(report.stored) (unmatched \(report.unmatched)) \
+            summary: files \(report.files.count), lines \(report.lines) = \(dryRun ? "would be stored" : "stored") \(report.stored) (unmatched \(report.unmatched)) \
             + duplicates \(report.duplicates) + rejected \(report.rejected); minutes \(t.includedMinutes + t.overageMinutes) \
             (included \(t.includedMinutes), overage \(t.overageMinutes)), cost \(t.cost); \
             \(String(format: "%.2f", report.seconds)) s, \(rate) CDRs/s\(wait)\(dryRun ? " (dry run, nothing written)" : "")

@@ -14,7 +14,8 @@ struct RerateCommand: ParsableCommand {
             period they were or now are in is priced again as a whole, so its included minutes go to its calls in \
             (start_time, uuid) order. Only what changed is written, in one transaction: calls, usage rows, prepaid balances \
             by the difference, one cdr_cost_history row per call whose cost or subscription changed, and one rerate_runs \
-            row. Running it again with nothing changed changes nothing. It waits for a running 'rate' to finish.
+            row. Running it again with nothing changed changes nothing. It never runs beside a 'rate': with --lock-wait S it \
+            waits up to S seconds for running rates to finish, and by default (0) exits 75 at once.
 
             Examples:
               cdr-rater rerate --from 2024-10-01 --to 2024-11-01 --plan Starter --dry-run
@@ -91,7 +92,8 @@ struct RerateCommand: ParsableCommand {
         let report = try RerateRun(db: db, options: options, logger: OperatorLogHandler.logger()).run()
         print(report.render(format), terminator: "")
         note("""
-            summary: calls examined \(report.callsExamined), matched anew \(report.callsRematched), re-priced \(report.callsRepriced), \
+            summary: calls examined \(report.callsExamined), \(dryRun ? "would be matched anew" : "matched anew") \(report.callsRematched), \
+            \(dryRun ? "would be re-priced" : "re-priced") \(report.callsRepriced), \
             kept their subscription \(report.callsKept), \
             periods \(report.periods.count), cost \(report.oldCost) -> \(report.newCost) (\((report.newCost - report.oldCost).signed)); \
             \(String(format: "%.2f", report.seconds)) s\(dryRun ? " (dry run, nothing written)" : "")

@@ -139,6 +139,11 @@ final class RatingTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), [])
         let table = try CLI.expect(0, ["rate", "--dry-run", samples.path], db: db, cwd: dir)
         XCTAssertTrue(table.stdout.contains("DRY RUN"), table.stdout)
+        // It says what a run would do, never that it did.
+        XCTAssertTrue(table.stdout.contains("files: 2 (2 would be rated,"), table.stdout)
+        XCTAssertTrue(table.stdout.contains("lines: 19 = 16 would be stored + 1 duplicates + 2 rejected"), table.stdout)
+        XCTAssertTrue(table.stderr.contains("lines 19 = would be stored 16"), table.stderr)
+        XCTAssertFalse(table.stdout.contains("cdr_cost_history") || table.stdout.contains(" rated,\n"), table.stdout)
     }
 
     func testKilledRunLeavesNoTraceAndRerunMatchesCleanRun() throws {
