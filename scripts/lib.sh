@@ -39,7 +39,8 @@ free_port() {
 # the postgres user under .pg/NAME (or /tmp when postgres cannot reach the
 # project folder), creates role cdr_rater (password, CREATEDB) and database
 # telecom_billing_dev, exports DATABASE_URL and PG_ADMIN_URL, and stops and
-# removes the server when the calling script exits.
+# removes the server when the calling script exits (unless PG_KEEP=1: then
+# stop_postgres is the caller's to call, with PG_DIR and PG_BIN set).
 start_postgres() {
   local name="$1"; shift
   local base="$ROOT/.pg/$name"
@@ -62,7 +63,7 @@ start_postgres() {
   runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$base/data" -l "$base/server.log" -w -t 60 \
       -o "-p $PG_PORT -k $base/run -c listen_addresses=127.0.0.1 $*" start >/dev/null \
     || { cat "$base/server.log" >&2; return 1; }
-  trap stop_postgres EXIT
+  [ "${PG_KEEP:-0}" = 1 ] || trap stop_postgres EXIT
   psql -q -h "$base/run" -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 \
     -c "CREATE ROLE cdr_rater LOGIN CREATEDB PASSWORD '$password'" \
     -c "CREATE DATABASE telecom_billing_dev OWNER cdr_rater" >/dev/null

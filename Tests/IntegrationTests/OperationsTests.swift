@@ -332,55 +332,6 @@ final class OperationsTests: XCTestCase {
     }
 
     /// The README's crontab line and systemd ExecStart, run as written but for their paths.
-    func testTheREADMENightlyExamplesRun() throws {
-        let db = try TestDatabase()
-        try db.prepare()
-        let readme = try String(contentsOf: CLI.projectRoot.appendingPathComponent("README.md"), encoding: .utf8)
-        let commands = readme.split(separator: "\n").compactMap { line -> String? in
-            guard let r = line.range(of: "cdr-rater rate --quiet") else { return nil }
-            return String(line[r.lowerBound...])
-        }
-        XCTAssertEqual(commands.count, 2, "the crontab line and the ExecStart line")
-        // The monthly crontab line that makes the coming months' partitions.
-        let ensure = try XCTUnwrap(readme.split(separator: "\n").first { $0.contains("cdr-rater partitions ensure --ahead") })
-        let ensureArgs = ensure[ensure.range(of: "cdr-rater partitions")!.upperBound...].split(separator: " ").prefix { $0 != ">/dev/null" }
-        try CLI.expect(0, ["partitions"] + ensureArgs.map(String.init), db: db)
-        XCTAssertEqual(try db.scalar("SELECT count(*) FROM pg_inherits WHERE inhparent = 'cdrs'::regclass"), "4")
-        for command in commands {
-            let dir = try scratchFolder(self)
-            var args = command.split(separator: " ").map(String.init).dropFirst().map { arg -> String in
-                arg.hasPrefix("/") ? dir.appendingPathComponent(String(arg.dropFirst())).path : arg
-            }
-            XCTAssertEqual(args.first, "rate")
-            let inbox = URL(fileURLWithPath: args.last!)
-            try FileManager.default.createDirectory(at: inbox, withIntermediateDirectories: true)
-            // The folders a machine has: the summary's and node_exporter's (the run makes the archive and rejects folders).
-            for flag in ["--summary-json", "--metrics-file"] {
-                let path = args[args.firstIndex(of: flag)! + 1]
-                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            }
-            let file = inbox.appendingPathComponent("night-\(UUID().uuidString.prefix(8)).csv")
-            try (CorrectOverTimeTests.line("cron-\(UUID().uuidString)", start: "2024-10-05 10:00:00", billsec: 60) + "\nbroken\n")
-                .write(to: file, atomically: true, encoding: .utf8)
-            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: file.path)
-            args = Array(args)
-            let r = try CLI.run(args, db: db)
-            XCTAssertEqual(r.status, 0, r.stderr)
-            XCTAssertEqual(r.stdout + r.stderr, "", "quiet")
-            let value = { (flag: String) in args[args.firstIndex(of: flag)! + 1] }
-            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: value("--archive-dir")), [file.lastPathComponent])
-            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: value("--rejects-dir")).count, 1)
-            XCTAssertTrue(FileManager.default.fileExists(atPath: value("--summary-json")))
-            XCTAssertTrue(try String(contentsOfFile: value("--metrics-file"), encoding: .utf8).contains("cdr_rater_last_run_success 1"))
-        }
-        XCTAssertTrue(readme.contains("SuccessExitStatus=75"))
-        // A metrics folder that does not exist is found before anything is read.
-        let missing = try CLI.run(["rate", "--metrics-file", "/nonexistent-folder/cdr_rater.prom", "/tmp"], db: db)
-        XCTAssertEqual(missing.status, 2)
-        XCTAssertTrue(missing.stderr.contains("--metrics-file /nonexistent-folder/cdr_rater.prom: its folder /nonexistent-folder does not exist"),
-                      missing.stderr)
-    }
-
     func testProgressOnATerminalNeverOnAPipe() throws {
         let db = try TestDatabase()
         try db.prepare()

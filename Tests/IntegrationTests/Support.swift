@@ -130,6 +130,11 @@ enum CLI {
     @discardableResult
     static func run(_ args: [String], db: TestDatabase?, environment: [String: String] = [:], cwd: URL? = nil) throws -> CLIResult {
         let (p, out, err) = try start(args, db: db, environment: environment, cwd: cwd)
+        return finish(p, out, err)
+    }
+
+    /// Reads a started process's output to its end and waits for it.
+    static func finish(_ p: Process, _ out: Pipe, _ err: Pipe) -> CLIResult {
         // Read both pipes before waiting so a chatty child never blocks.
         final class Box: @unchecked Sendable { var data = Data() }
         let errData = Box()
