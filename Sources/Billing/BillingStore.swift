@@ -109,17 +109,15 @@ final class PostgresBillingStore: BillingStore {
     init(db: Connection) { self.db = db }
 
     func usageRow(_ key: UsageKey) throws -> UsageRow? {
+        let figures = UsageMetadata.figures("") + UsageMetadata.imported("")
         guard let r = try db.query("""
-            SELECT minutes_included, minutes_used, local_calls, std_calls, isd_calls, mobile_calls,
-                   coalesce((metadata->>'toll_free_calls')::int, 0), (metadata->>'imported_minutes')::int,
-                   metadata->>'call_cost', overage_cost
+            SELECT minutes_included, \(figures.joined(separator: ", ")), \(UsageMetadata.keptCallCost("")), overage_cost
             FROM subscription_usage WHERE subscription_id = $1 AND billing_period_start = to_timestamp($2)
             """, [key.subscriptionId, String(key.periodStart)]).rows.first else { return nil }
-        let v = r[0 ..< 7].map { Int($0 ?? "0") ?? 0 }
-        let totals = UsageTotals(minutesUsed: v[1], localCalls: v[2], stdCalls: v[3], isdCalls: v[4], mobileCalls: v[5], tollFreeCalls: v[6])
-        // A row no rating wrote (usage imported from an earlier system): all its minutes are imported.
-        return UsageRow(minutesIncluded: v[0], importedMinutes: r[7].flatMap { Int($0) } ?? v[1], totals: totals,
-                        callCost: r[8].flatMap { Money($0) } ?? .zero, overageCost: Money(r[9]!)!)
+        let v = r[0 ... 12].map { Int($0!)! }
+        return UsageRow(minutesIncluded: v[0], imported: UsageMetadata.totals(Array(v[7 ... 12])),
+                        totals: UsageMetadata.totals(Array(v[1 ... 6])),
+                        callCost: r[13].flatMap { Money($0) } ?? .zero, overageCost: Money(r[14]!)!)
     }
 
     func heldCalls(subscriptionId: String, period: UsagePeriod, earliest: Int?) throws -> [HeldCall] {
@@ -148,7 +146,7 @@ final class PostgresBillingStore: BillingStore {
         try db.query("""
             INSERT INTO subscription_usage (subscription_id, billing_period_start, billing_period_end, minutes_included, metadata)
             SELECT k.s, to_timestamp(k.p), to_timestamp(k.e), k.i,
-                   jsonb_build_object('toll_free_calls', 0, 'imported_minutes', 0, 'call_cost', '0')
+                   \(UsageMetadata.empty)
             FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::int[]) AS k(s, p, e, i)
             ORDER BY k.s, k.p
             ON CONFLICT (subscription_id, billing_period_start) DO NOTHING
@@ -273,8 +271,7 @@ final class PostgresBillingStore: BillingStore {
             try db.query("""
                 INSERT INTO subscription_usage (subscription_id, billing_period_start, billing_period_end, minutes_included,
                     minutes_used, minutes_overage, overage_cost, local_calls, std_calls, isd_calls, mobile_calls, metadata)
-                VALUES ($1, to_timestamp($2), to_timestamp($3), $4, $5, $6, $7, $8, $9, $10, $11,
-                        jsonb_build_object('toll_free_calls', $12::int, 'imported_minutes', $13::int, 'call_cost', $14::text))
+                VALUES ($1, to_timestamp($2), to_timestamp($3), $4, $5, $6, $7, $8, $9, $10, $11, \(UsageMetadata.object(parameters: 12)))
                 ON CONFLICT (subscription_id, billing_period_start) DO UPDATE SET
                     minutes_included = EXCLUDED.minutes_included, minutes_used = EXCLUDED.minutes_used,
                     minutes_overage = EXCLUDED.minutes_overage, overage_cost = EXCLUDED.overage_cost,
@@ -284,8 +281,8 @@ final class PostgresBillingStore: BillingStore {
                     updated_at = now()
                 """, [w.subscription.id, String(w.key.periodStart), String(w.periodEnd), String(a.minutesIncluded),
                       String(a.totals.minutesUsed), String(a.minutesOverage), a.overageCost.formatted(decimals: 2),
-                      String(a.totals.localCalls), String(a.totals.stdCalls), String(a.totals.isdCalls), String(a.totals.mobileCalls),
-                      String(a.totals.tollFreeCalls), String(a.importedMinutes), a.callCost.description])
+                      String(a.totals.localCalls), String(a.totals.stdCalls), String(a.totals.isdCalls), String(a.totals.mobileCalls)]
+                      + UsageMetadata.values(a))
             debits[w.subscription.accountId, default: .zero] += w.debit
         }
         for (account, amount) in debits.sorted(by: { $0.key < $1.key }) where amount != .zero {

@@ -144,7 +144,7 @@ public final class RerateRun {
             guard let sub = catalog.subscription(id: key.subscriptionId) else { continue }
             let period = UsagePeriod.containing(key.periodStart, anchor: sub.start, zone: zone)
             let before = try store.usageRow(key)
-            var pricer = PeriodPricer(plan: sub.plan, imported: before?.importedMinutes ?? 0)
+            var pricer = PeriodPricer(plan: sub.plan, imported: before?.imported ?? UsageTotals())
             var line = RerateReport.Period(subscription: sub.number, periodStart: zone.local(of: period.start).text)
             let arriving = (movedIn[key] ?? []).sorted { charge($0.call).precedes(charge($1.call)) }
             var next = 0

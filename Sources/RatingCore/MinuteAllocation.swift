@@ -306,16 +306,18 @@ public enum MinuteAllocator {
 public struct PeriodPricer: Sendable {
     private var minutes: IncludedMinutes
     private let plan: RatePlan
-    private let importedMinutes: Int
+    private let imported: UsageTotals
     public private(set) var totals: UsageTotals
     public private(set) var callCost = Money.zero
 
-    /// A period of a subscription on `plan` (as the catalog has it now), with `imported` minutes no call accounts for.
-    public init(plan: RatePlan, imported: Int) {
+    /// A period of a subscription on `plan` (as the catalog has it now), with
+    /// `imported` usage no call accounts for: its minutes are used before every
+    /// call, and its minutes and answered calls stay in the totals as they are.
+    public init(plan: RatePlan, imported: UsageTotals) {
         self.plan = plan
-        importedMinutes = imported
-        minutes = IncludedMinutes(included: plan.includedMinutes, imported: imported)
-        totals = UsageTotals(minutesUsed: imported)
+        self.imported = imported
+        minutes = IncludedMinutes(included: plan.includedMinutes, imported: imported.minutesUsed)
+        totals = imported
     }
 
     /// The next call: its included and overage minutes and its cost now.
@@ -329,7 +331,7 @@ public struct PeriodPricer: Sendable {
 
     /// The usage row once every call of the period was priced.
     public var row: UsageRow {
-        UsageRow(minutesIncluded: plan.includedMinutes, importedMinutes: importedMinutes, totals: totals, callCost: callCost)
+        UsageRow(minutesIncluded: plan.includedMinutes, imported: imported, totals: totals, callCost: callCost)
     }
 }
 
@@ -339,30 +341,34 @@ public struct PeriodPricer: Sendable {
 public struct UsageRow: Sendable, Equatable {
     /// `minutes_included`: the plan's included minutes when the row was priced.
     public var minutesIncluded: Int
-    /// Minutes recorded beyond what the stored calls account for (imported usage).
-    public var importedMinutes: Int
-    /// Counters; `minutesUsed` counts the imported minutes too.
+    /// Usage recorded beyond what the stored calls account for (imported from
+    /// an earlier system): minutes and answered calls by type, kept apart.
+    public var imported: UsageTotals
+    /// Counters; they count the imported usage too.
     public var totals: UsageTotals
     /// The exact sum of the period's call costs.
     public var callCost: Money
     /// `overage_cost` as stored.
     public var overageCost: Money
 
-    public init(minutesIncluded: Int, importedMinutes: Int = 0, totals: UsageTotals = UsageTotals(),
+    public init(minutesIncluded: Int, imported: UsageTotals = UsageTotals(), totals: UsageTotals = UsageTotals(),
                 callCost: Money = .zero, overageCost: Money? = nil) {
         self.minutesIncluded = minutesIncluded
-        self.importedMinutes = importedMinutes
+        self.imported = imported
         self.totals = totals
         self.callCost = callCost
         self.overageCost = overageCost ?? callCost.roundedToPaise
     }
+
+    /// Imported minutes: used before every call of the period.
+    public var importedMinutes: Int { imported.minutesUsed }
 
     /// `minutes_overage`: max(0, used - included).
     public var minutesOverage: Int { max(0, totals.minutesUsed - minutesIncluded) }
 
     /// The row after its calls' usage and costs changed by these.
     public func adding(_ usage: UsageTotals, cost: Money) -> UsageRow {
-        UsageRow(minutesIncluded: minutesIncluded, importedMinutes: importedMinutes, totals: totals + usage,
+        UsageRow(minutesIncluded: minutesIncluded, imported: imported, totals: totals + usage,
                  callCost: callCost + cost)
     }
 

@@ -158,14 +158,14 @@ final class ChronologicalAllocationTests: XCTestCase {
         // d inbound local answered (0 charged), e busy (0).
         let calls: [(Int, CallStatus, CallType)] = [(498, .answered, .isd), (3, .answered, .mobile), (1, .answered, .toll_free),
                                                     (0, .answered, .local), (0, .busy, .mobile)]
-        var before = PeriodPricer(plan: TS.starter, imported: 0)
+        var before = PeriodPricer(plan: TS.starter, imported: UsageTotals())
         let old = calls.map { before.price(chargedMinutes: $0.0, status: $0.1, type: $0.2) }
         // a 498 included; b 2 included + 1 overage = 0.50; c 1 overage = 0.50.
         XCTAssertEqual(old.map(\.cost), [.zero, Money("0.50")!, Money("0.50")!, .zero, .zero])
         XCTAssertEqual(before.row.overageCost, Money("1.00")!)
         // The plan becomes 499 included at 0.75: a 498 included; b 1 included + 2 overage = 1.50; c 0.75.
         let changed = RatePlan(id: "plan-starter", name: "Starter", includedMinutes: 499, overageRatePerMinute: Money("0.75")!)
-        var after = PeriodPricer(plan: changed, imported: 0)
+        var after = PeriodPricer(plan: changed, imported: UsageTotals())
         let new = calls.map { after.price(chargedMinutes: $0.0, status: $0.1, type: $0.2) }
         XCTAssertEqual(new.map(\.included), [498, 1, 0, 0, 0])
         XCTAssertEqual(new.map(\.cost), [.zero, Money("1.50")!, Money("0.75")!, .zero, .zero])
@@ -177,15 +177,27 @@ final class ChronologicalAllocationTests: XCTestCase {
         // The prepaid account pays the difference: 2.25 - 1.00.
         XCTAssertEqual(UsageRow.prepaidDebit(from: before.row, to: row), Money("1.25")!)
         // Pricing again at the same tariff changes nothing.
-        var again = PeriodPricer(plan: changed, imported: 0)
+        var again = PeriodPricer(plan: changed, imported: UsageTotals())
         XCTAssertEqual(calls.map { again.price(chargedMinutes: $0.0, status: $0.1, type: $0.2).cost }, new.map(\.cost))
         XCTAssertEqual(again.row, row)
     }
 
     func testRerateKeepsImportedMinutesFirst() {
-        var p = PeriodPricer(plan: TS.starter, imported: 498)
+        var p = PeriodPricer(plan: TS.starter, imported: UsageTotals(minutesUsed: 498))
         XCTAssertTrue(p.price(chargedMinutes: 3, status: .answered, type: .mobile) == (2, 1, Money("0.50")!))
         XCTAssertEqual(p.row.totals.minutesUsed, 501)
         XCTAssertEqual(p.row.importedMinutes, 498)
+    }
+
+    func testRerateKeepsImportedCallsAsTheyAre() {
+        // 120 minutes and 2 local, 3 std, 1 isd, 4 mobile, 1 toll-free answered calls imported;
+        // then a mobile call, an inbound local one and a busy one.
+        let imported = UsageTotals(minutesUsed: 120, localCalls: 2, stdCalls: 3, isdCalls: 1, mobileCalls: 4, tollFreeCalls: 1)
+        var p = PeriodPricer(plan: TS.starter, imported: imported)
+        _ = p.price(chargedMinutes: 3, status: .answered, type: .mobile)
+        _ = p.price(chargedMinutes: 0, status: .answered, type: .local)
+        _ = p.price(chargedMinutes: 0, status: .busy, type: .mobile)
+        XCTAssertEqual(p.row.totals, UsageTotals(minutesUsed: 123, localCalls: 3, stdCalls: 3, isdCalls: 1, mobileCalls: 5, tollFreeCalls: 1))
+        XCTAssertEqual(p.row.imported, imported)
     }
 }

@@ -58,12 +58,12 @@ final class MinuteAllocatorTests: XCTestCase {
         XCTAssertEqual(added[key], UsageTotals(minutesUsed: 4, localCalls: 1, mobileCalls: 1, tollFreeCalls: 1))
 
         let costs = rated.reduce(Money.zero) { $0 + $1.cost }
-        let row = UsageRow(minutesIncluded: 500, importedMinutes: 498, totals: UsageTotals(minutesUsed: 498))
+        let row = UsageRow(minutesIncluded: 500, imported: UsageTotals(minutesUsed: 498), totals: UsageTotals(minutesUsed: 498))
             .adding(added[key]!, cost: costs)
         XCTAssertEqual(row.totals.minutesUsed, 502)
         XCTAssertEqual(row.minutesOverage, 2)
         XCTAssertEqual(row.overageCost.formatted(decimals: 2), "1.00")
-        XCTAssertEqual(UsageRow.prepaidDebit(from: UsageRow(minutesIncluded: 500, importedMinutes: 498), to: row), Money("1.00")!)
+        XCTAssertEqual(UsageRow.prepaidDebit(from: UsageRow(minutesIncluded: 500, imported: UsageTotals(minutesUsed: 498)), to: row), Money("1.00")!)
 
         // sum of cdrs.cost over the period = minutes_overage x rate; prepaid balance 500.00 -> 499.00
         XCTAssertEqual(costs, TS.starter.overageRatePerMinute.times(2))
