@@ -10,7 +10,8 @@ struct CheckCommand: ParsableCommand {
             For every subscription_usage row: overage_cost = the period's call costs rounded half-up to paise; \
             minutes_used = imported minutes + the calls' charged minutes; minutes_overage = max(0, used - included); \
             the calls hold min(charged, included - imported) included minutes, in (start_time, uuid) order; \
-            answered calls by type match the counters. It does not check balances: the database keeps no \
+            the counters of answered calls by type = the calls' + the imported ones (metadata.imported_*). \
+            It does not check balances: the database keeps no \
             starting balance. Rating moves a prepaid balance by exactly the growth of overage_cost, so, payments \
             aside, balance = starting balance - the sum of the account's overage_cost.
 
