@@ -1,0 +1,4 @@
+-- Leaves the imported_*_calls keys of the usage rows in place: earlier
+-- versions neither read nor change them, so nothing needs undoing, and going
+-- down and up again loses nothing (the up migration works them out again from
+-- the stored calls of every row rating has written).
