@@ -14,8 +14,9 @@ final class RejectsFile {
     /// Written out, waiting for the commit to be put in place.
     private var closed = false
 
-    init(directory: String, cdrPath: String, digest: String) {
-        let name = (cdrPath as NSString).lastPathComponent + "." + digest.prefix(8) + ".rejects.csv"
+    /// `cdrName`: the CDR file's name, as shown (escaped).
+    init(directory: String, cdrName: String, digest: String) {
+        let name = cdrName + "." + digest.prefix(8) + ".rejects.csv"
         target = (directory as NSString).appendingPathComponent(name)
     }
 

@@ -2,7 +2,8 @@ import Billing
 import Foundation
 import XCTest
 
-/// Which files a run rates, in which order (no database needed).
+/// Which files a run rates, in which order, and what it leaves alone (SPEC
+/// section 6, the inbox).
 final class InputFilesTests: XCTestCase {
     func testOrderDoesNotDependOnHowPathsAreWritten() throws {
         let dir = try scratchFolder(self)
@@ -20,5 +21,142 @@ final class InputFilesTests: XCTestCase {
         XCTAssertEqual(try RatingRun.inputFiles(["b.csv", "a.csv", "b.csv"]), expected)
         XCTAssertEqual(try RatingRun.inputFiles(["."]), expected, "a folder: its regular files, not hidden ones, not subfolders")
         XCTAssertThrowsError(try RatingRun.inputFiles(["missing.csv"]))
+    }
+
+    /// A Latin-1 name is rated like any other; it and a name with control
+    /// characters are shown escaped everywhere, so neither can forge a line.
+    func testNamesThatAreNotUTF8OrHoldControlCharactersAreRatedAndShownEscaped() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try scratchFolder(self)
+        let inbox = dir.appendingPathComponent("inbox"), archive = dir.appendingPathComponent("archive")
+        try FileManager.default.createDirectory(at: inbox, withIntermediateDirectories: true)
+        let names: [[UInt8]] = [Array("caf".utf8) + [0xE9] + Array(".csv".utf8), Array("\u{1B}[31mred.csv".utf8),
+                                Array("two\nFAKE: all is well.csv".utf8)]
+        for (i, name) in names.enumerated() {
+            try writeFile(named: name, in: inbox, CorrectOverTimeTests.line("name-\(i)", start: "2024-10-05 10:00:00", billsec: 60) + "\n")
+        }
+        let summary = dir.appendingPathComponent("run.json")
+        let r = try CLI.expect(0, ["rate", "--archive-dir", archive.path, "--rejects-dir", dir.appendingPathComponent("rejects").path,
+                                   "--summary-json", summary.path, inbox.path], db: db)
+        XCTAssertTrue(r.stdout.contains("files: 3 (3 rated"), r.stdout)
+        XCTAssertTrue(r.stderr.contains("/caf\\xe9.csv: lines 1 = stored 1"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("/\\x1b[31mred.csv: lines 1 = stored 1"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("/two\\x0aFAKE: all is well.csv: lines 1 = stored 1"), r.stderr)
+        let shown = ["caf\\xe9.csv", "two\\x0aFAKE: all is well.csv", "\\x1b[31mred.csv"]
+        XCTAssertEqual(try db.dump("SELECT file_name FROM cdr_files ORDER BY 1"), shown.sorted().joined(separator: "\n"))
+        XCTAssertEqual(try db.dump("SELECT DISTINCT metadata->>'source' FROM cdrs ORDER BY 1"), shown.sorted().joined(separator: "\n"))
+        let listing = try CLI.expect(0, ["files"], db: db)
+        let json = try String(contentsOf: summary, encoding: .utf8)
+        for output in [r.stdout, r.stderr, listing.stdout, json] {
+            XCTAssertFalse(output.contains("\u{1B}") || output.contains("\u{FFFD}"), output)
+            XCTAssertFalse(output.split(separator: "\n").contains { $0.hasPrefix("FAKE") }, output)
+        }
+        for name in shown { XCTAssertTrue(listing.stdout.contains(name), listing.stdout) }
+        XCTAssertTrue(json.contains("caf\\\\xe9.csv"), json)
+        // The archive keeps each file's real name.
+        XCTAssertEqual(try rawNames(in: archive), names.sorted { $0.lexicographicallyPrecedes($1) })
+        XCTAssertEqual(try rawNames(in: inbox), [])
+    }
+
+    /// A FIFO, a device, a socket, a dangling link and a link to a folder
+    /// are named with a warning (also under --quiet) and never read; the
+    /// regular file beside them is rated.
+    func testOnlyRegularFilesAreReadTheRestIsNamedAndSkipped() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try scratchFolder(self)
+        let inbox = dir.appendingPathComponent("inbox"), elsewhere = dir.appendingPathComponent("elsewhere")
+        for folder in [inbox, elsewhere, inbox.appendingPathComponent("subfolder")] {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        }
+        try (CorrectOverTimeTests.line("regular-1", start: "2024-10-05 10:00:00", billsec: 60) + "\n")
+            .write(to: inbox.appendingPathComponent("good.csv"), atomically: true, encoding: .utf8)
+        try (CorrectOverTimeTests.line("elsewhere-1", start: "2024-10-05 10:00:00", billsec: 60) + "\n")
+            .write(to: elsewhere.appendingPathComponent("other.csv"), atomically: true, encoding: .utf8)
+        let fifo = inbox.appendingPathComponent("fifo.csv"), named = dir.appendingPathComponent("named-fifo.csv")
+        XCTAssertEqual(mkfifo(fifo.path, 0o644), 0)
+        XCTAssertEqual(mkfifo(named.path, 0o644), 0)
+        try FileManager.default.createSymbolicLink(atPath: inbox.appendingPathComponent("zero.csv").path, withDestinationPath: "/dev/null")
+        try FileManager.default.createSymbolicLink(atPath: inbox.appendingPathComponent("dangling.csv").path, withDestinationPath: "../gone.csv")
+        try FileManager.default.createSymbolicLink(atPath: inbox.appendingPathComponent("linked-folder").path, withDestinationPath: elsewhere.path)
+        let socket = try listeningSocket(at: inbox.appendingPathComponent("socket.csv"))
+        defer { close(socket) }
+        // A rater that opened a FIFO for reading would wait for a writer for ever: one knocks, so that such a rater fails
+        // this test instead of hanging it.
+        let knocking = knock(on: [fifo, named])
+        defer { knocking() }
+
+        let summary = dir.appendingPathComponent("run.json")
+        let r = try CLI.expect(0, ["rate", "--quiet", "--rejects-dir", dir.appendingPathComponent("rejects").path,
+                                   "--summary-json", summary.path, inbox.path, named.path], db: db)
+        for (name, says) in [("fifo.csv", "a FIFO (named pipe), not a regular file: skipped, never read"),
+                             ("named-fifo.csv", "a FIFO (named pipe), not a regular file: skipped, never read"),
+                             ("zero.csv", "a symbolic link to a character device, not a regular file: skipped, never read"),
+                             ("socket.csv", "a socket, not a regular file: skipped, never read"),
+                             ("dangling.csv", "a symbolic link to ../gone.csv that does not exist (dangling): skipped"),
+                             ("linked-folder", "a symbolic link to a folder: folders inside a folder are not rated")] {
+            XCTAssertTrue(r.stderr.contains("/\(name): \(says)"), "\(name)\n\(r.stderr)")
+        }
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 6, "one warning each, nothing else under --quiet\n\(r.stderr)")
+        XCTAssertEqual(try db.dump("SELECT file_name, status, stored FROM cdr_files"), "good.csv|rated|1")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: summary)) as! [String: Any]
+        XCTAssertEqual((json["files_by_status"] as! [String: Int])["skipped"], 6)
+        XCTAssertEqual((json["files_by_status"] as! [String: Int])["rated"], 1)
+    }
+}
+
+/// Writes a file whose name is `name`'s bytes (which need not be UTF-8).
+func writeFile(named name: [UInt8], in folder: URL, _ text: String) throws {
+    let path = Array(folder.path.utf8) + [UInt8(ascii: "/")] + name + [0]
+    let fd = path.withUnsafeBufferPointer { p in p.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_WRONLY | O_CREAT | O_EXCL, 0o644) } }
+    guard fd >= 0 else { throw CocoaError(.fileWriteUnknown) }
+    defer { close(fd) }
+    let bytes = Array(text.utf8)
+    XCTAssertEqual(write(fd, bytes, bytes.count), bytes.count)
+}
+
+/// The names in a folder as the file system has them (FileManager may mangle names that are not UTF-8).
+func rawNames(in folder: URL) throws -> [[UInt8]] {
+    guard let dir = opendir(folder.path) else { throw CocoaError(.fileReadNoSuchFile) }
+    defer { closedir(dir) }
+    var names: [[UInt8]] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+        if name != Array(".".utf8) && name != Array("..".utf8) { names.append(name) }
+    }
+    return names.sorted { $0.lexicographicallyPrecedes($1) }
+}
+
+/// A Unix socket listening at `url`; its descriptor.
+func listeningSocket(at url: URL) throws -> Int32 {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    let path = Array(url.path.utf8)
+    withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: path.prefix($0.count - 1)) }
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    guard fd >= 0, bound == 0, listen(fd, 1) == 0 else { throw CocoaError(.fileWriteUnknown) }
+    return fd
+}
+
+/// Opens and closes each FIFO for writing, without waiting, every
+/// millisecond until stopped: a reader blocked in open(2) gets in and reads
+/// an end of file at once. Returns the stop, which waits for the knocking to end.
+func knock(on fifos: [URL]) -> () -> Void {
+    let stop = DispatchSemaphore(value: 0), done = DispatchGroup()
+    DispatchQueue.global().async(group: done) {
+        while stop.wait(timeout: .now() + .milliseconds(1)) == .timedOut {
+            for fifo in fifos {
+                let fd = open(fifo.path, O_WRONLY | O_NONBLOCK)
+                if fd >= 0 { close(fd) }
+            }
+        }
+    }
+    return {
+        stop.signal()
+        done.wait()
     }
 }
