@@ -29,7 +29,8 @@ public struct FileLedger {
             sql += " AND f.finished_at >= ($\(params.count)::timestamp AT TIME ZONE z.zone)"
         }
         sql += " ORDER BY f.finished_at DESC, f.file_name"
-        rows = try db.query(sql, params).rows.map { $0.map { $0 ?? "" } }
+        // Names (and errors naming them) as shown: a row written before names were escaped is escaped here.
+        rows = try db.query(sql, params).rows.map { $0.map { escapedName(($0 ?? "").utf8) } }
     }
 
     public func render(_ format: RunReport.Format) -> String {

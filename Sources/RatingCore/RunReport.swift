@@ -183,7 +183,7 @@ public struct RunReport: Sendable {
             out.append("re-priced: \(repriced) stored call(s) lost included minutes to earlier calls, cost \(repricedCost.signed) (see cdr_cost_history)")
         }
         for f in files where f.status != .rated {
-            out.append("  \(f.path): \(f.status.rawValue)" + (f.message.map { ": \($0)" } ?? ""))
+            out.append(escapedName(("  \(f.path): \(f.status.rawValue)" + (f.message.map { ": \($0)" } ?? "")).utf8))
         }
         return out.joined(separator: "\n") + "\n"
     }

@@ -46,7 +46,10 @@ final class InputFilesTests: XCTestCase {
         let shown = ["caf\\xe9.csv", "two\\x0aFAKE: all is well.csv", "\\x1b[31mred.csv"]
         XCTAssertEqual(try db.dump("SELECT file_name FROM cdr_files ORDER BY 1"), shown.sorted().joined(separator: "\n"))
         XCTAssertEqual(try db.dump("SELECT DISTINCT metadata->>'source' FROM cdrs ORDER BY 1"), shown.sorted().joined(separator: "\n"))
+        // A ledger row written before names were escaped is shown escaped too.
+        try db.connect().execute(script: "UPDATE cdr_files SET error = E'old \\033[2J\\nFAKE' WHERE file_name = 'caf\\xe9.csv'")
         let listing = try CLI.expect(0, ["files"], db: db)
+        XCTAssertTrue(listing.stdout.contains("old \\x1b[2J\\x0aFAKE"), listing.stdout)
         let json = try String(contentsOf: summary, encoding: .utf8)
         for output in [r.stdout, r.stderr, listing.stdout, json] {
             XCTAssertFalse(output.contains("\u{1B}") || output.contains("\u{FFFD}"), output)
