@@ -4,9 +4,15 @@ import RatingCore
 /// `--archive-dir`: where a file goes once its rating committed (or once it
 /// is found already rated). Files are moved by their names' bytes, so a name
 /// that is not UTF-8 keeps its name in the archive.
+///
+/// A symbolic link in the inbox: the data is archived, not the link. Its
+/// target (every link followed) is moved into the archive under the link's
+/// name (the name the ledger has), then the link is removed, which would
+/// otherwise dangle.
 enum Archive {
-    /// Moves `path` into `directory` under its own name, or a numbered name
-    /// beside one already there (`name.1`, `name.2`, ...); returns where it went.
+    /// Moves `path` (a link's target) into `directory` under `path`'s name, or a
+    /// numbered name beside one already there (`name.1`, `name.2`, ...), and
+    /// removes the link; returns where the data went.
     static func move(_ path: RawPath, into directory: String) throws -> RawPath {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -19,8 +25,22 @@ enum Archive {
             target = folder.appending(path.nameBytes + Array(".\(n)".utf8))
             n += 1
         }
-        try moveFile(path, to: target)
+        var info = stat()
+        let isLink = path.withCString { lstat($0, &info) } == 0 && info.st_mode & S_IFMT == S_IFLNK
+        try moveFile(isLink ? try resolved(path) : path, to: target)
+        if isLink, path.withCString({ unlink($0) }) != 0 {
+            throw BillingError("archived its target as \(target), but cannot remove the link: \(String(cString: strerror(errno)))")
+        }
         return target
+    }
+
+    /// The file a symbolic link names, every link followed (realpath).
+    private static func resolved(_ path: RawPath) throws -> RawPath {
+        guard let real = path.withCString({ realpath($0, nil) }) else {
+            throw BillingError("cannot follow it to its file: \(String(cString: strerror(errno)))")
+        }
+        defer { free(real) }
+        return RawPath(bytes: Array(UnsafeBufferPointer(start: UnsafeRawPointer(real).assumingMemoryBound(to: UInt8.self), count: strlen(real))))
     }
 
     private static func exists(_ path: RawPath) -> Bool {

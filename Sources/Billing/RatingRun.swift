@@ -129,6 +129,11 @@ public final class RatingRun {
         }
         for path in eligible {
             try options.stop?.check(file: nil)
+            var info = stat()
+            guard path.withCString({ lstat($0, &info) }) == 0 else {
+                logger.info("\(path): no longer there: moved since this run listed it (archived by another run, or as the target of a link archived before it); nothing to do")
+                continue
+            }
             let fileStarted = Date()
             options.progress?.startFile(path.name)
             var outcome = rateFile(path, parser: parser, report: &report)

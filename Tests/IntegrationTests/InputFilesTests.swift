@@ -107,6 +107,39 @@ final class InputFilesTests: XCTestCase {
         XCTAssertEqual((json["files_by_status"] as! [String: Int])["skipped"], 6)
         XCTAssertEqual((json["files_by_status"] as! [String: Int])["rated"], 1)
     }
+
+    /// --archive-dir archives a link's data (its target, under the link's
+    /// name) and removes the link; a target that was itself in the inbox is
+    /// gone by its turn, which is no failure.
+    func testTheArchiveGetsALinksDataAndTheLinkGoes() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try scratchFolder(self)
+        let inbox = dir.appendingPathComponent("inbox"), data = dir.appendingPathComponent("switch"),
+            archive = dir.appendingPathComponent("archive")
+        for folder in [inbox, data] { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        let outside = CorrectOverTimeTests.line("link-1", start: "2024-10-05 10:00:00", billsec: 60) + "\n"
+        let inside = CorrectOverTimeTests.line("link-2", start: "2024-10-05 11:00:00", billsec: 60) + "\n"
+        try outside.write(to: data.appendingPathComponent("Master.csv.1"), atomically: true, encoding: .utf8)
+        try inside.write(to: inbox.appendingPathComponent("b-real.csv"), atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: inbox.appendingPathComponent("night.csv").path,
+                                                   withDestinationPath: "../switch/Master.csv.1")
+        try FileManager.default.createSymbolicLink(atPath: inbox.appendingPathComponent("a-link.csv").path, withDestinationPath: "b-real.csv")
+
+        let r = try CLI.expect(0, ["rate", "--archive-dir", archive.path, "--rejects-dir", dir.appendingPathComponent("rejects").path,
+                                   inbox.path], db: db)
+        XCTAssertTrue(r.stderr.contains("b-real.csv: no longer there"), r.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: inbox.path), [], "the links went with their data")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: data.path), [], "the data was archived, not the link")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: archive.path).sorted(), ["a-link.csv", "night.csv"])
+        for (name, text) in [("night.csv", outside), ("a-link.csv", inside)] {
+            let archived = archive.appendingPathComponent(name).path
+            XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: archived)[.type] as? FileAttributeType, .typeRegular, name)
+            XCTAssertEqual(try String(contentsOfFile: archived, encoding: .utf8), text)
+        }
+        XCTAssertEqual(try db.dump("SELECT file_name, status FROM cdr_files ORDER BY 1"), "a-link.csv|rated\nnight.csv|rated")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs"), "2")
+    }
 }
 
 /// Writes a file whose name is `name`'s bytes (which need not be UTF-8).
