@@ -206,6 +206,13 @@ public final class RatingRun {
             let (digest, size) = try CDRFileReader.sha256(path: path) { try options.stop?.check(file: nil) }
             fileDigest = digest
             outcome.sha256 = digest
+            // A switch may have made the file and not written it yet: it stays, and is never a ledger entry
+            // (else every later empty file would be "already rated", and archived before it is written).
+            guard size > 0 else {
+                outcome.status = .empty
+                outcome.message = "empty (0 bytes), left for a later run"
+                return outcome
+            }
             if !options.dryRun {
                 guard try FileClaim.take(db, sha256: digest) else {
                     outcome.status = .busy

@@ -140,6 +140,39 @@ final class InputFilesTests: XCTestCase {
         XCTAssertEqual(try db.dump("SELECT file_name, status FROM cdr_files ORDER BY 1"), "a-link.csv|rated\nnight.csv|rated")
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs"), "2")
     }
+
+    /// A 0-byte file stays in the inbox and out of the ledger, however many
+    /// there are; once written, it is rated.
+    func testAnEmptyFileIsLeftForALaterRunAndNeverInTheLedger() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try scratchFolder(self)
+        let inbox = dir.appendingPathComponent("inbox"), archive = dir.appendingPathComponent("archive")
+        try FileManager.default.createDirectory(at: inbox, withIntermediateDirectories: true)
+        let rate = ["rate", "--archive-dir", archive.path, "--rejects-dir", dir.appendingPathComponent("rejects").path, inbox.path]
+        let tonight = inbox.appendingPathComponent("tonight.csv")
+        XCTAssertTrue(FileManager.default.createFile(atPath: tonight.path, contents: Data()))
+        try (CorrectOverTimeTests.line("empty-1", start: "2024-10-05 10:00:00", billsec: 60) + "\n")
+            .write(to: inbox.appendingPathComponent("yesterday.csv"), atomically: true, encoding: .utf8)
+        let first = try CLI.expect(0, rate, db: db)
+        XCTAssertTrue(first.stderr.contains("tonight.csv: empty (0 bytes), left for a later run"), first.stderr)
+        XCTAssertTrue(first.stdout.contains("files: 2 (1 rated, 0 partial, 0 already rated, 0 failed, 1 empty, left for a later run)"), first.stdout)
+        XCTAssertEqual(try db.dump("SELECT file_name FROM cdr_files"), "yesterday.csv")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: inbox.path), ["tonight.csv"])
+
+        // The next night another switch has made its empty file too: neither is "already rated", neither is archived.
+        XCTAssertTrue(FileManager.default.createFile(atPath: inbox.appendingPathComponent("other.csv").path, contents: Data()))
+        let second = try CLI.expect(0, rate, db: db)
+        XCTAssertFalse(second.stderr.contains("already rated"), second.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: inbox.path).sorted(), ["other.csv", "tonight.csv"])
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdr_files"), "1")
+
+        // Once the switch wrote it, it is rated and archived.
+        try (CorrectOverTimeTests.line("empty-2", start: "2024-10-05 11:00:00", billsec: 60) + "\n").write(to: tonight, atomically: false, encoding: .utf8)
+        try CLI.expect(0, rate, db: db)
+        XCTAssertEqual(try db.dump("SELECT file_name, stored FROM cdr_files ORDER BY 1"), "tonight.csv|1\nyesterday.csv|1")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: inbox.path), ["other.csv"])
+    }
 }
 
 /// Writes a file whose name is `name`'s bytes (which need not be UTF-8).
