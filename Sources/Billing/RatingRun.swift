@@ -33,6 +33,9 @@ public struct RatingOptions {
     public var minAge: Double = 0
     /// Kept up to date for a live progress line.
     public var progress: RunProgress?
+    /// Percent of a file's lines that may be rejected before it fails as "mostly not CDRs"
+    /// (from `RatingRun.rejectShareMinLines` lines on).
+    public var maxRejectShare: Double = 50
 
     public init(paths: [String], switchZone: ZoneRules) {
         self.paths = paths
@@ -275,6 +278,7 @@ public final class RatingRun {
             outcome = FileOutcome(path: path.shown, status: .failed)
             outcome.sha256 = fileDigest
             outcome.message = "\(error); nothing from this file was stored"
+            outcome.rejectsPath = (error as? MostlyNotCDRs)?.rejectsPath
             // A stopped run or a lost connection is not the file's failure.
             if !options.dryRun, options.stop?.signal == nil, db.isConnected, let digest = fileDigest {
                 recordFailure(outcome, path: path, digest: digest, started: Date())
@@ -492,12 +496,13 @@ public final class RatingRun {
     private func recordFailure(_ o: FileOutcome, path: RawPath, digest: String, started: Date) {
         _ = try? db.query("""
             INSERT INTO cdr_files (file_name, path, size_bytes, sha256, status, lines, stored, unmatched, duplicates, rejected,
-                charged_minutes, cost, error, started_at, finished_at)
-            VALUES ($1, $2, $3, $4, 'failed', 0, 0, 0, 0, 0, 0, 0, $5, to_timestamp($6), clock_timestamp())
+                charged_minutes, cost, rejects_path, error, started_at, finished_at)
+            VALUES ($1, $2, $3, $4, 'failed', 0, 0, 0, 0, 0, 0, 0, $5, $6, to_timestamp($7), clock_timestamp())
             ON CONFLICT (sha256) DO UPDATE SET file_name = EXCLUDED.file_name, path = EXCLUDED.path, error = EXCLUDED.error,
-                started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at, updated_at = now()
+                rejects_path = EXCLUDED.rejects_path, started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at,
+                updated_at = now()
             WHERE cdr_files.status = 'failed'
-            """, [path.name, path.shown, String(fileSize(path)), digest, o.message, String(started.timeIntervalSince1970)])
+            """, [path.name, path.shown, String(fileSize(path)), digest, o.rejectsPath, o.message, String(started.timeIntervalSince1970)])
     }
 
     private lazy var step = StepTimer(logger: logger)
@@ -587,12 +592,39 @@ public final class RatingRun {
             throw BillingError("not a CDR file: none of its \(end.lineCount) line(s) is a \(options.layout.map { $0.rawValue + " record" } ?? "FreeSWITCH or Asterisk record") "
                 + "that could be read; it was left as it is")
         }
+        if end.lineCount >= RatingRun.rejectShareMinLines,
+           Double(scan.rejected) * 100 > options.maxRejectShare * Double(end.lineCount) {
+            // Nothing of it is stored; its rejects stay for a person to see what it is.
+            throw MostlyNotCDRs(rejected: scan.rejected, lines: end.lineCount, share: options.maxRejectShare,
+                                rejectsPath: try rejects?.keep())
+        }
         if let error = end.streamError {
             outcome.status = .partial
             outcome.message = "\(error); the \(end.lineCount) whole lines before it were read"
         }
 
         return FileRead(path: path, digest: digest, size: size, layout: end.layout, scan: scan, calls: calls)
+    }
+
+    /// A file of fewer lines is judged by "not a CDR file" alone (no line is a
+    /// record), not by its share of rejects: two bad lines of three are a
+    /// damaged small file, not a file that is something else.
+    public static let rejectShareMinLines = 100
+
+    /// More of a file's lines were rejected than `--max-reject-share` allows:
+    /// it is something else (an export, a log), not CDRs with a few bad lines.
+    struct MostlyNotCDRs: Error, CustomStringConvertible {
+        let rejected: Int, lines: Int
+        let share: Double
+        /// Where its rejected lines were kept (nil in a dry run).
+        let rejectsPath: String?
+
+        var description: String {
+            let percent = String(format: "%.1f", Double(rejected) * 100 / Double(lines))
+            return "mostly not CDRs: \(rejected) of its \(lines) lines (\(percent)%) were rejected, more than --max-reject-share "
+                + "\(share == share.rounded() ? String(Int(share)) : String(share))%" + (rejectsPath.map { "; they are in \(escapedName($0.utf8))" } ?? "")
+                + "; if it is a CDR file after all, rate it with a higher --max-reject-share"
+        }
     }
 
     /// Minute allocation of a file's calls against its usage rows as the book has them.

@@ -46,6 +46,14 @@ final class RejectsFile {
         return target
     }
 
+    /// Puts the file in place although nothing of its CDR file is stored (a
+    /// file that failed as "mostly not CDRs"), for a person to look at; its path.
+    func keep() throws -> String? {
+        guard let path = try close() else { return nil }
+        try putInPlace()
+        return path
+    }
+
     /// Puts the file in place, once the file's transaction committed.
     func putInPlace() throws {
         guard closed else { return }

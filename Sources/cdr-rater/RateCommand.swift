@@ -80,8 +80,11 @@ struct RateCommand: ParsableCommand {
     @Option(help: "CSV layout: auto (from the first record), freeswitch or asterisk.")
     var cdrFormat: LayoutChoice = .auto
 
-    @Option(help: "Folder for rejects files.")
+    @Option(help: "Folder for rejects files (made 0700 if missing; the files are 0600: they hold raw lines, phone numbers and names).")
     var rejectsDir: String = "rejects"
+
+    @Option(help: ArgumentHelp("A file of \(RatingRun.rejectShareMinLines) lines or more whose rejected lines are more than this percentage fails as \"mostly not CDRs\", nothing of it stored (0 to 100).", valueName: "percent"))
+    var maxRejectShare: Double = 50
 
     @Argument(help: "CDR files or folders of CDR files.")
     var paths: [String] = []
@@ -106,6 +109,7 @@ struct RateCommand: ParsableCommand {
         if paths.isEmpty { throw ValidationError("name at least one CDR file or folder") }
         if workers < 1 || workers > 64 { throw ValidationError("--workers must be between 1 and 64") }
         if chunkLines < 1 { throw ValidationError("--chunk-lines must be 1 or more") }
+        if !(0 ... 100).contains(maxRejectShare) { throw ValidationError("--max-reject-share must be a percentage from 0 to 100") }
         if plansFile != nil && !dryRun { throw ValidationError("--plans is a what-if: use it with --dry-run") }
         if ZoneRules(identifier: timezone) == nil { throw ValidationError("unknown time zone '\(timezone)': use an IANA name such as Asia/Kolkata or Europe/London (abbreviations such as IST or BST mean more than one zone)") }
     }
@@ -126,6 +130,7 @@ struct RateCommand: ParsableCommand {
         options.stop = stopOnSignals()
         options.archiveDirectory = archiveDir
         options.minAge = minAge
+        options.maxRejectShare = maxRejectShare
         let started = Date()
         var report: RunReport?
         var run: RatingRun?

@@ -173,6 +173,43 @@ final class InputFilesTests: XCTestCase {
         XCTAssertEqual(try db.dump("SELECT file_name, stored FROM cdr_files ORDER BY 1"), "tonight.csv|1\nyesterday.csv|1")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: inbox.path), ["other.csv"])
     }
+
+    /// A file most of whose lines are rejected fails as "mostly not CDRs":
+    /// nothing of it stored, exit 1, the warning even under --quiet, its
+    /// rejects kept. A file under 100 lines is judged by "not a CDR file" alone.
+    func testAFileOfMostlyRejectedLinesFailsEvenUnderQuiet() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try scratchFolder(self)
+        let rejects = dir.appendingPathComponent("rejects")
+        func cdrs(_ n: Int, _ prefix: String) -> [String] {
+            (0 ..< n).map { CorrectOverTimeTests.line("\(prefix)-\($0)", start: "2024-10-05 10:00:00", billsec: 60) }
+        }
+        let export = dir.appendingPathComponent("export.csv")
+        try ((cdrs(40, "share") + (0 ..< 60).map { "Customer \($0),report,page 1" }).joined(separator: "\n") + "\n")
+            .write(to: export, atomically: true, encoding: .utf8)
+        let r = try CLI.expect(1, ["rate", "--quiet", "--rejects-dir", rejects.path, export.path], db: db)
+        XCTAssertEqual(r.stdout, "")
+        XCTAssertTrue(r.stderr.contains("export.csv: FAILED: mostly not CDRs: 60 of its 100 lines (60.0%) were rejected, "
+            + "more than --max-reject-share 50%; they are in \(rejects.path)/export.csv."), r.stderr)
+        XCTAssertTrue(r.stderr.contains("nothing from this file was stored"), r.stderr)
+        XCTAssertEqual(try db.dump("SELECT (SELECT count(*) FROM cdrs), (SELECT count(*) FROM subscription_usage)"), "0|0")
+        let kept = try XCTUnwrap(try db.scalar("SELECT rejects_path FROM cdr_files WHERE status = 'failed'"))
+        XCTAssertEqual(try String(contentsOfFile: kept, encoding: .utf8).split(separator: "\n").count, 61, "header + 60 rejected lines")
+
+        // The operator finds it is CDRs after all.
+        try CLI.expect(0, ["rate", "--max-reject-share", "60", "--rejects-dir", rejects.path, export.path], db: db)
+        XCTAssertEqual(try db.dump("SELECT status, stored, rejected FROM cdr_files"), "rated|40|60")
+
+        // 99 lines, 98 of them rejected: a small damaged file, rated.
+        let small = dir.appendingPathComponent("small.csv")
+        try ((cdrs(1, "small") + (0 ..< 98).map { "garbage \($0)" }).joined(separator: "\n") + "\n").write(to: small, atomically: true, encoding: .utf8)
+        try CLI.expect(0, ["rate", "--quiet", "--rejects-dir", rejects.path, small.path], db: db)
+        XCTAssertEqual(try db.scalar("SELECT status FROM cdr_files WHERE file_name = 'small.csv'"), "rated")
+
+        let bad = try CLI.expect(2, ["rate", "--max-reject-share", "101", small.path], db: db)
+        XCTAssertTrue(bad.stderr.contains("--max-reject-share must be a percentage from 0 to 100"), bad.stderr)
+    }
 }
 
 /// Writes a file whose name is `name`'s bytes (which need not be UTF-8).
