@@ -580,7 +580,9 @@ public final class RatingRun {
         try along?.parsed()
         try scan.finish(seen: options.dryRun ? runUUIDs : nil)
         if scan.rejected > 10 {
-            logger.info("\(path): \(scan.rejected - 10) more rejected lines\(options.dryRun ? "" : ", all in the rejects file")")
+            let kept = rejects.map { $0.leftOut == 0 ? ", all in the rejects file"
+                : ", the first \($0.count - $0.leftOut) in the rejects file (it stops at \(RejectsFile.maxBytes >> 20) MiB)" } ?? ""
+            logger.info("\(path): \(scan.rejected - 10) more rejected lines\(kept)")
         }
         step("first reading: parse, classify, duplicates, usage")
         outcome.lines = end.lineCount
@@ -620,7 +622,8 @@ public final class RatingRun {
         let rejectsPath: String?
 
         var description: String {
-            let percent = String(format: "%.1f", Double(rejected) * 100 / Double(lines))
+            // Rounded down: a file not wholly rejected never reads 100.0%.
+            let percent = String(format: "%.1f", (Double(rejected) * 1000 / Double(lines)).rounded(.down) / 10)
             return "mostly not CDRs: \(rejected) of its \(lines) lines (\(percent)%) were rejected, more than --max-reject-share "
                 + "\(share == share.rounded() ? String(Int(share)) : String(share))%" + (rejectsPath.map { "; they are in \(escapedName($0.utf8))" } ?? "")
                 + "; if it is a CDR file after all, rate it with a higher --max-reject-share"

@@ -17,6 +17,16 @@ final class RejectsFile {
     private(set) var count = 0
     /// Written out, waiting for the commit to be put in place.
     private var closed = false
+    /// Bytes written out so far (the buffer not included).
+    private var written = 0
+    /// Rejected lines past `maxBytes`: counted, not written.
+    private(set) var leftOut = 0
+
+    /// A rejects file stops at about this size (a small gzip of junk can
+    /// expand to many times it): later rejected lines are counted (the
+    /// ledger and the report have them all) and a last line says how many
+    /// were left out.
+    static let maxBytes = 10 << 20
 
     /// `cdrName`: the CDR file's name, as shown (escaped).
     init(directory: String, cdrName: String, digest: String) {
@@ -29,11 +39,17 @@ final class RejectsFile {
     func append(_ r: RejectedLine) throws {
         if handle == nil { try create() }
         count += 1
+        guard leftOut == 0 else { leftOut += 1; return }
+        let start = buffer.count
         buffer += Array("\(r.lineNumber),".utf8)
         quote(Array(r.reason.utf8))
         buffer.append(UInt8(ascii: ","))
         quote(r.raw.filter { $0 != 0x0A && $0 != 0x0D })
         buffer.append(0x0A)
+        if written + buffer.count > RejectsFile.maxBytes {
+            buffer.removeSubrange(start...)
+            leftOut = 1
+        }
         if buffer.count > 1 << 20 { try flush() }
     }
 
@@ -41,6 +57,11 @@ final class RejectsFile {
     /// there was nothing to reject). The ledger records that path.
     func close() throws -> String? {
         guard handle != nil else { return nil }
+        guard !closed else { return target }
+        if leftOut > 0 {
+            let note = "\(leftOut) more rejected line(s) left out: a rejects file stops at \(RejectsFile.maxBytes >> 20) MiB; the ledger counts them all"
+            buffer += Array(",\"\(note)\",\"\"\n".utf8)
+        }
         try flush()
         closed = true
         return target
@@ -147,6 +168,7 @@ final class RejectsFile {
     }
 
     private func flush() throws {
+        written += buffer.count
         do { try handle?.write(contentsOf: buffer) } catch {
             throw BillingError("cannot write the rejects file \(escapedName(temporary.utf8)): \(error.localizedDescription)")
         }

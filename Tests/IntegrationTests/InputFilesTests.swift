@@ -210,6 +210,34 @@ final class InputFilesTests: XCTestCase {
         let bad = try CLI.expect(2, ["rate", "--max-reject-share", "101", small.path], db: db)
         XCTAssertTrue(bad.stderr.contains("--max-reject-share must be a percentage from 0 to 100"), bad.stderr)
     }
+
+    /// The issue's file: a small gzip of junk that expands to 12 MB. It
+    /// fails as mostly not CDRs, and its rejects file stops at 10 MiB with a
+    /// last line that says how many were left out.
+    func testARejectsFileIsBounded() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try scratchFolder(self)
+        let rejects = dir.appendingPathComponent("rejects")
+        let junk = String(repeating: "\u{1}\u{2}\u{3}garbage", count: 100)
+        let file = dir.appendingPathComponent("switch.csv.gz")
+        let text = CorrectOverTimeTests.line("bomb-1", start: "2024-10-05 10:00:00", billsec: 60) + "\n"
+            + String(repeating: junk + "\n", count: 12_000)
+        try gzip(text).write(to: file)
+        XCTAssertLessThan(try FileManager.default.attributesOfItem(atPath: file.path)[.size] as! Int, 100_000)
+
+        let r = try CLI.expect(1, ["rate", "--quiet", "--rejects-dir", rejects.path, file.path], db: db)
+        XCTAssertTrue(r.stderr.contains("switch.csv.gz: FAILED: mostly not CDRs: 12000 of its 12001 lines (99.9%) were rejected"), r.stderr)
+        let kept = try XCTUnwrap(try db.scalar("SELECT rejects_path FROM cdr_files"))
+        let size = try FileManager.default.attributesOfItem(atPath: kept)[.size] as! Int
+        XCTAssertLessThanOrEqual(size, 10 << 20 + 200, "10 MiB and its last line")
+        let lines = try String(contentsOfFile: kept, encoding: .utf8).split(separator: "\n")
+        let last = String(lines.last ?? "")
+        XCTAssertTrue(last.hasPrefix(",\"") && last.contains(" more rejected line(s) left out: a rejects file stops at 10 MiB"), last)
+        let leftOut = Int(last.dropFirst(2).prefix { $0.isNumber })
+        XCTAssertEqual((lines.count - 2) + (leftOut ?? 0), 12_000, "header, written, last line: every rejected line is counted")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs"), "0")
+    }
 }
 
 /// Writes a file whose name is `name`'s bytes (which need not be UTF-8).
