@@ -38,6 +38,25 @@ final class OperationsTests: XCTestCase {
         }
     }
 
+    /// Tuning and operations options have bounds, and a usage error (exit 2) names them
+    /// (--chunk-lines 100000000000 crashed with an allocation failure).
+    func testOptionValuesAreBounded() throws {
+        let samples = CLI.projectRoot.appendingPathComponent("samples").path
+        for (args, says) in [(["--chunk-lines", "100000000000"], "--chunk-lines must be between 1 and 100000"),
+                             (["--chunk-lines", "0"], "--chunk-lines must be between 1 and 100000"),
+                             (["--sort-run-calls", "0"], "--sort-run-calls must be between 1 and 1048576"),
+                             (["--sort-run-calls", "4000000000"], "--sort-run-calls must be between 1 and 1048576"),
+                             (["--workers", "65"], "--workers must be between 1 and 64"),
+                             (["--max-reject-share", "100.5"], "--max-reject-share must be a percentage from 0 to 100"),
+                             (["--max-reject-share=-1"], "--max-reject-share must be a percentage from 0 to 100"),
+                             (["--max-reject-share", "nan"], "--max-reject-share must be a percentage from 0 to 100"),
+                             (["--min-age", "inf"], "--min-age must be between 0 and 2592000 seconds"),
+                             (["--lock-wait", "1e300"], "--lock-wait must be between 0 and 86400 seconds")] {
+            let r = try CLI.expect(2, ["rate"] + args + [samples], db: nil)
+            XCTAssertTrue(r.stderr.contains("cdr-rater: error: \(says)"), "\(args): \(r.stderr)")
+        }
+    }
+
     // MARK: the ledger
 
     func testTruncatedGzipStaysPendingUntilTheCompleteFileIsRated() throws {
