@@ -355,6 +355,7 @@ public final class RatingRun {
     /// runs COPY at the same time), then `lockAndPlan` and `finish`.
     private func inTwoPasses(_ path: RawPath, digest: String, size: Int64, parser: FileParser, lookup: Lookup, rejects: RejectsFile,
                              outcome: inout FileOutcome, started: Date) throws -> (FileRead, FilePlan) {
+        try checkTemporaryRoom(path)
         let read = try self.read(path, digest: digest, size: size, parser: parser, lookup: lookup, rejects: rejects, outcome: &outcome)
         outcome.rejectsPath = try rejects.close()
         let bulkMonth = try Partitions.prepare(db, months: read.scan.months, bulk: options.bulkLoad)
@@ -371,6 +372,23 @@ public final class RatingRun {
             return plan
         }
         return (read, plan)
+    }
+
+    /// Fails a file in two passes before anything is read when the temporary
+    /// folder (TMPDIR) has less room than its call log takes: about 200
+    /// bytes a call (`CallLog`), about its lines' size decompressed
+    /// (`CDRFileReader.expandedSize`), and a quarter more for the sorted runs
+    /// of a large file (`CallSorter`, 48 bytes a call).
+    private func checkTemporaryRoom(_ path: RawPath) throws {
+        let folder = FileManager.default.temporaryDirectory.path
+        var disk = statvfs()
+        guard let expanded = CDRFileReader.expandedSize(path: path), statvfs(folder, &disk) == 0 else { return }
+        let needed = expanded + expanded / 4, free = Int64(disk.f_bavail) * Int64(disk.f_frsize)
+        guard needed > free else { return }
+        func mb(_ bytes: Int64) -> String { String(format: "%.1f MB", Double(bytes) / 1e6) }
+        throw BillingError("not enough room in the temporary folder \(escapedName(folder.utf8)) (TMPDIR) for this file's call log: "
+            + "it needs about \(mb(needed)) (its lines are \(mb(expanded)) decompressed) and \(mb(free)) is free; nothing of it was read. "
+            + "Free room there or point TMPDIR at a larger disk, then run again")
     }
 
     /// The file in one pass, for a file whose months all have partitions:

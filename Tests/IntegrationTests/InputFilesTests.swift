@@ -238,6 +238,47 @@ final class InputFilesTests: XCTestCase {
         XCTAssertEqual((lines.count - 2) + (leftOut ?? 0), 12_000, "header, written, last line: every rejected line is counted")
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs"), "0")
     }
+
+    /// A file in two passes whose call log would not fit in TMPDIR (a real
+    /// 1 MiB tmpfs) fails before anything is read, naming TMPDIR and the sizes.
+    func testTooLittleTemporaryRoomFailsTheFileBeforeItIsRead() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try scratchFolder(self)
+        let tmp = try smallFileSystem(self, size: "1m")
+        let file = dir.appendingPathComponent("big.csv")
+        try syntheticFreeSWITCH(lines: 10_000, prefix: "tmp").write(to: file, atomically: true, encoding: .utf8)
+        let rate = ["rate", "--rejects-dir", dir.appendingPathComponent("rejects").path, file.path]
+        let r = try CLI.expect(1, rate, db: db, environment: ["TMPDIR": tmp.path])
+        XCTAssertTrue(r.stderr.contains("big.csv: FAILED: not enough room in the temporary folder \(tmp.path) (TMPDIR) for this file's call log: "
+            + "it needs about 2.3 MB (its lines are 1.9 MB decompressed) and 1.0 MB is free; nothing of it was read. "
+            + "Free room there or point TMPDIR at a larger disk"), r.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: tmp.path), [], "nothing was written to TMPDIR")
+        XCTAssertEqual(try db.dump("SELECT status, (SELECT count(*) FROM cdrs) FROM cdr_files"), "failed|0")
+        try CLI.expect(0, rate, db: db)
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs"), "10000")
+    }
+}
+
+/// A tmpfs of `size` (mount's size=, e.g. "1m") at a new folder, unmounted
+/// when the test ends; skips the test where mounting is not allowed (not root).
+func smallFileSystem(_ test: XCTestCase, size: String) throws -> URL {
+    let folder = try scratchFolder(test).appendingPathComponent("small")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    func run(_ args: [String]) throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = args
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
+    guard try run(["mount", "-t", "tmpfs", "-o", "size=\(size),mode=0755", "tmpfs", folder.path]) == 0 else {
+        throw XCTSkip("cannot mount a small tmpfs here (it takes root)")
+    }
+    test.addTeardownBlock { _ = try? run(["umount", folder.path]) }
+    return folder
 }
 
 /// Writes a file whose name is `name`'s bytes (which need not be UTF-8).
