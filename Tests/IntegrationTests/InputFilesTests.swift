@@ -258,6 +258,22 @@ final class InputFilesTests: XCTestCase {
         try CLI.expect(0, rate, db: db)
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs"), "10000")
     }
+
+    /// An archive on another file system gets a copy (rename(2) cannot), and the inbox's file goes.
+    func testAnArchiveOnAnotherFileSystemGetsTheFile() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try scratchFolder(self)
+        let archive = try smallFileSystem(self, size: "4m").appendingPathComponent("archive")
+        let inbox = dir.appendingPathComponent("inbox")
+        try FileManager.default.createDirectory(at: inbox, withIntermediateDirectories: true)
+        let text = CorrectOverTimeTests.line("moved-1", start: "2024-10-05 10:00:00", billsec: 60) + "\n"
+        try text.write(to: inbox.appendingPathComponent("night.csv"), atomically: true, encoding: .utf8)
+        try CLI.expect(0, ["rate", "--archive-dir", archive.path, "--rejects-dir", dir.appendingPathComponent("rejects").path, inbox.path], db: db)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: inbox.path), [])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: archive.path), ["night.csv"], "no partial copy left")
+        XCTAssertEqual(try String(contentsOf: archive.appendingPathComponent("night.csv"), encoding: .utf8), text)
+    }
 }
 
 /// A tmpfs of `size` (mount's size=, e.g. "1m") at a new folder, unmounted
