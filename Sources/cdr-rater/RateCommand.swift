@@ -10,7 +10,11 @@ struct RateCommand: ParsableCommand {
         discussion: """
             Each file commits on its own: its cdrs rows, usage, balances and ledger entry together or not at all. \
             A file already rated (same SHA-256) is skipped, a CDR uuid already stored is counted as a duplicate. \
-            Malformed lines go to <rejects-dir>/<file>.<sha>.rejects.csv. The report goes to standard output, \
+            Malformed lines go to <rejects-dir>/<file>.<sha>.rejects.csv (mode 0600, at most 10 MiB). \
+            A file of 100 lines or more rejected past --max-reject-share fails as "mostly not CDRs". \
+            Only regular files are read: a FIFO, device, socket, dangling link or a link to a folder inside a folder \
+            is named in a warning and skipped; a 0-byte file is left for a later run. Names are shown with control \
+            characters and bytes that are not UTF-8 escaped (\\xNN). The report goes to standard output, \
             the run summary and diagnostics to standard error.
 
             Examples:
