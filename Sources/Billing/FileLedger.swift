@@ -30,7 +30,8 @@ public struct FileLedger {
             sql += " AND f.finished_at >= ($\(params.count)::timestamp AT TIME ZONE z.zone)"
         }
         sql += " ORDER BY f.finished_at DESC, f.file_name"
-        rows = try db.query(sql, params).rows.map { $0.map { $0 ?? "" } }
+        // Names (and errors naming them) as shown: a row written before names were escaped is escaped here.
+        rows = try db.query(sql, params).rows.map { $0.map { escapedName(($0 ?? "").utf8) } }
     }
 
     public func render(_ format: RunReport.Format) -> String {
@@ -73,7 +74,7 @@ extension FileLedger {
     public static func accept(_ db: Connection, file: String, by: String) throws -> Acceptance {
         let key: (column: String, value: String)
         if FileManager.default.fileExists(atPath: file) {
-            key = ("sha256", try CDRFileReader.sha256(path: file).hex)
+            key = ("sha256", try CDRFileReader.sha256(path: RawPath(file)).hex)
         } else {
             key = (file.contains("/") ? "path" : "file_name", file)
         }

@@ -33,6 +33,9 @@ public struct RatingOptions {
     public var minAge: Double = 0
     /// Kept up to date for a live progress line.
     public var progress: RunProgress?
+    /// Percent of a file's lines that may be rejected before it fails as "mostly not CDRs"
+    /// (from `RatingRun.rejectShareMinLines` lines on).
+    public var maxRejectShare: Double = 50
 
     public init(paths: [String], switchZone: ZoneRules) {
         self.paths = paths
@@ -75,37 +78,17 @@ public final class RatingRun {
         store = PostgresBillingStore(db: db)
     }
 
-    /// Expands directories into their regular files (not hidden ones, not
-    /// subfolders), sorted, each once.
+    /// The files a run rates (`Inbox`), as shown: absolute (so that
+    /// `./b.csv a.csv` and `b.csv a.csv` rate in the same order), sorted, each once.
     public static func inputFiles(_ paths: [String]) throws -> [String] {
-        var files = Set<String>()
-        for path in paths {
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-                throw BillingError.usage("no such file or directory: \(path)")
-            }
-            if isDir.boolValue {
-                let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-                for name in names where !name.hasPrefix(".") {
-                    let full = (path as NSString).appendingPathComponent(name)
-                    var sub: ObjCBool = false
-                    if FileManager.default.fileExists(atPath: full, isDirectory: &sub), !sub.boolValue {
-                        files.insert(full)
-                    }
-                }
-            } else {
-                files.insert(path)
-            }
-        }
-        // Absolute paths, so that `./b.csv a.csv` and `b.csv a.csv` rate in the same order.
-        return Set(files.map { URL(fileURLWithPath: $0).standardizedFileURL.path }).sorted()
+        try Inbox(paths).files.map(\.shown)
     }
 
     public func run() throws -> RunReport {
         let started = Date()
         var report = RunReport(dryRun: options.dryRun)
         defer { self.report = report }
-        let files = try RatingRun.inputFiles(options.paths)
+        let inbox = try Inbox(options.paths)
         if options.dryRun {
             try db.execute(script: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         } else {
@@ -126,12 +109,18 @@ public final class RatingRun {
         let parser = FileParser(layout: options.layout, switchZone: options.switchZone, classifier: classifier,
                                 workers: options.workers, chunkLines: options.chunkLines)
         options.stop?.watch(db)
-        let eligible = files.filter { path in
+        let eligible = inbox.files.filter { path in
             guard options.minAge > 0, let modified = modificationAge(path), modified < options.minAge else { return true }
             logger.info("\(path): modified \(Int(modified)) s ago, less than --min-age \(Int(options.minAge)) s: left for a later run")
             return false
         }
         options.progress?.begin(files: eligible, dryRun: options.dryRun)
+        for (path, reason) in inbox.skipped {
+            var outcome = FileOutcome(path: path.shown, status: .skipped)
+            outcome.message = reason
+            report.files.append(outcome)
+            logger.warning("\(summaryLine(outcome))")
+        }
         if !options.dryRun {
             try RejectsFile.checkWritable(options.rejectsDirectory)
             // By file name (it holds the CDR file's name and sha256 prefix), whichever spelling of the folder the run used.
@@ -143,14 +132,19 @@ public final class RatingRun {
         }
         for path in eligible {
             try options.stop?.check(file: nil)
+            var info = stat()
+            guard path.withCString({ lstat($0, &info) }) == 0 else {
+                logger.info("\(path): no longer there: moved since this run listed it (archived by another run, or as the target of a link archived before it); nothing to do")
+                continue
+            }
             let fileStarted = Date()
-            options.progress?.startFile(path)
+            options.progress?.startFile(path.name)
             var outcome = rateFile(path, parser: parser, report: &report)
             options.progress?.finishFile(size: fileSize(path))
             if options.stop?.signal != nil {
                 let committed = outcome.status == .rated || outcome.status == .partial
                 if committed || outcome.status == .already_rated { report.files.append(outcome) }
-                try options.stop?.check(file: committed ? nil : path)
+                try options.stop?.check(file: committed ? nil : path.shown)
             }
             if !db.isConnected {
                 throw BillingError("lost the connection to the database while rating \(path): \(outcome.message ?? "")"
@@ -165,8 +159,8 @@ public final class RatingRun {
             report.files.append(outcome)
             // A file that needs a person is a warning (--quiet still prints it); the rest is information.
             switch outcome.status {
-            case .failed, .partial, .incomplete: logger.warning("\(summaryLine(outcome))")
-            case .rated, .already_rated, .busy: logger.info("\(summaryLine(outcome))")
+            case .failed, .partial, .incomplete, .skipped: logger.warning("\(summaryLine(outcome))")
+            case .rated, .already_rated, .busy, .empty: logger.info("\(summaryLine(outcome))")
             }
         }
         report.seconds = Date().timeIntervalSince(started) - report.lockWaitSeconds
@@ -175,7 +169,7 @@ public final class RatingRun {
 
     /// What the first reading of a file found.
     private struct FileRead {
-        let path: String
+        let path: RawPath
         let digest: String
         let size: Int64
         let layout: CDRLayout?
@@ -208,13 +202,20 @@ public final class RatingRun {
     /// is left to it. If some of its calls turn out stored (by another run
     /// meanwhile, or missed by the sampled lookup) or the database broke a
     /// deadlock, the file rolls back and is rated again from the start.
-    private func rateFile(_ path: String, parser: FileParser, report: inout RunReport) -> FileOutcome {
-        var outcome = FileOutcome(path: path, status: .rated)
+    private func rateFile(_ path: RawPath, parser: FileParser, report: inout RunReport) -> FileOutcome {
+        var outcome = FileOutcome(path: path.shown, status: .rated)
         var fileDigest: String?
         do {
-            let (digest, size) = try CDRFileReader.sha256(path: path)
+            let (digest, size) = try CDRFileReader.sha256(path: path) { try options.stop?.check(file: nil) }
             fileDigest = digest
             outcome.sha256 = digest
+            // A switch may have made the file and not written it yet: it stays, and is never a ledger entry
+            // (else every later empty file would be "already rated", and archived before it is written).
+            guard size > 0 else {
+                outcome.status = .empty
+                outcome.message = "empty (0 bytes), left for a later run"
+                return outcome
+            }
             if !options.dryRun {
                 guard try claim(path, digest) else {
                     let holders = try FileClaim.holders(db, sha256: digest)
@@ -283,10 +284,15 @@ public final class RatingRun {
                 }
             }
             fatalError("unreachable: the last attempt returns or throws")
+        } catch let error as NotARegularFile {
+            // Swapped in after the listing (`Inbox`): left alone as the listing would have.
+            outcome = FileOutcome(path: path.shown, status: .skipped)
+            outcome.message = "\(error.kind), not a regular file: skipped, never read"
         } catch {
-            outcome = FileOutcome(path: path, status: .failed)
+            outcome = FileOutcome(path: path.shown, status: .failed)
             outcome.sha256 = fileDigest
             outcome.message = "\(error); nothing from this file was stored"
+            outcome.rejectsPath = (error as? MostlyNotCDRs)?.rejectsPath
             // A stopped run or a lost connection is not the file's failure.
             if !options.dryRun, options.stop?.signal == nil, db.isConnected, let digest = fileDigest {
                 recordFailure(outcome, path: path, digest: digest, started: Date())
@@ -297,9 +303,9 @@ public final class RatingRun {
 
     /// Claims the file; a claim left by a run that is gone is taken over
     /// (its session ended), within --lock-wait or at least a few seconds.
-    private func claim(_ path: String, _ digest: String) throws -> Bool {
+    private func claim(_ path: RawPath, _ digest: String) throws -> Bool {
         if try FileClaim.take(db, sha256: digest) { return true }
-        guard LockHolder.endOrphans(db, try FileClaim.holders(db, sha256: digest), what: "\(path)", logger: logger) else { return false }
+        guard LockHolder.endOrphans(db, try FileClaim.holders(db, sha256: digest), what: path.shown, logger: logger) else { return false }
         let deadline = Date().addingTimeInterval(max(options.lockWait, 5))
         repeat {
             if try FileClaim.take(db, sha256: digest) { return true }
@@ -334,12 +340,12 @@ public final class RatingRun {
     /// One attempt at a file: read, planned, and in a full run stored in
     /// one transaction, in one pass when `side` is given (`inOnePass`), else
     /// in two (`inTwoPasses`).
-    private func rateOnce(_ path: String, digest: String, size: Int64, parser: FileParser, lookup: Lookup, side: Connection?,
+    private func rateOnce(_ path: RawPath, digest: String, size: Int64, parser: FileParser, lookup: Lookup, side: Connection?,
                           report: inout RunReport) throws -> FileOutcome {
         let started = Date()
-        var outcome = FileOutcome(path: path, status: .rated)
+        var outcome = FileOutcome(path: path.shown, status: .rated)
         outcome.sha256 = digest
-        let rejects = options.dryRun ? nil : RejectsFile(directory: options.rejectsDirectory, cdrPath: path, digest: digest)
+        let rejects = options.dryRun ? nil : RejectsFile(directory: options.rejectsDirectory, cdrName: path.name, digest: digest)
         var committed = false
         // A rejects file of a file that did not commit goes; one whose commit may have happened (put in
         // place failed, or the connection went during COMMIT) stays for the next run's repair.
@@ -375,8 +381,9 @@ public final class RatingRun {
     /// The first reading, then the file's transaction: the rows go in priced
     /// by a provisional plan, against the usage rows as committed now (other
     /// runs COPY at the same time), then `lockAndPlan` and `finish`.
-    private func inTwoPasses(_ path: String, digest: String, size: Int64, parser: FileParser, lookup: Lookup, rejects: RejectsFile,
+    private func inTwoPasses(_ path: RawPath, digest: String, size: Int64, parser: FileParser, lookup: Lookup, rejects: RejectsFile,
                              outcome: inout FileOutcome, started: Date) throws -> (FileRead, FilePlan) {
+        try checkTemporaryRoom(path)
         let read = try self.read(path, digest: digest, size: size, parser: parser, lookup: lookup, rejects: rejects, outcome: &outcome)
         outcome.rejectsPath = try rejects.close()
         let bulkMonth = try Partitions.prepare(db, months: read.scan.months, bulk: options.bulkLoad)
@@ -395,6 +402,23 @@ public final class RatingRun {
         return (read, plan)
     }
 
+    /// Fails a file in two passes before anything is read when the temporary
+    /// folder (TMPDIR) has less room than its call log takes: about 200
+    /// bytes a call (`CallLog`), about its lines' size decompressed
+    /// (`CDRFileReader.expandedSize`), and a quarter more for the sorted runs
+    /// of a large file (`CallSorter`, 48 bytes a call).
+    private func checkTemporaryRoom(_ path: RawPath) throws {
+        let folder = FileManager.default.temporaryDirectory.path
+        var disk = statvfs()
+        guard let expanded = CDRFileReader.expandedSize(path: path), statvfs(folder, &disk) == 0 else { return }
+        let needed = expanded + expanded / 4, free = Int64(disk.f_bavail) * Int64(disk.f_frsize)
+        guard needed > free else { return }
+        func mb(_ bytes: Int64) -> String { String(format: "%.1f MB", Double(bytes) / 1e6) }
+        throw BillingError("not enough room in the temporary folder \(escapedName(folder.utf8)) (TMPDIR) for this file's call log: "
+            + "it needs about \(mb(needed)) (its lines are \(mb(expanded)) decompressed) and \(mb(free)) is free; nothing of it was read. "
+            + "Free room there or point TMPDIR at a larger disk, then run again")
+    }
+
     /// The file in one pass, for a file whose months all have partitions:
     /// in its transaction, the first reading runs on a second thread and its
     /// calls go to COPY as they are read, priced provisionally
@@ -405,7 +429,7 @@ public final class RatingRun {
     /// Whatever one pass does not handle (a month without a partition, a very
     /// large file, two uuids of one hash, its lookups failing) throws
     /// `TwoPasses` before anything commits.
-    private func inOnePass(_ path: String, digest: String, size: Int64, parser: FileParser, side: Connection, rejects: RejectsFile,
+    private func inOnePass(_ path: RawPath, digest: String, size: Int64, parser: FileParser, side: Connection, rejects: RejectsFile,
                            outcome: inout FileOutcome, started: Date) throws -> (FileRead, FilePlan) {
         let lookups = PostgresBillingStore(db: side)
         let book = UsageBook(store: lookups, catalog: catalog, businessZone: businessZone)
@@ -497,42 +521,34 @@ public final class RatingRun {
     }
 
     /// Seconds since the file was last modified.
-    private func modificationAge(_ path: String) -> Double? {
-        guard let date = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date else { return nil }
-        return Date().timeIntervalSince(date)
+    private func modificationAge(_ path: RawPath) -> Double? {
+        var info = stat()
+        guard path.withCString({ stat($0, &info) }) == 0 else { return nil }
+        return Date().timeIntervalSince1970 - (Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
     }
 
     /// Moves a committed (or already rated) file into the archive folder; a
     /// file of the same name already there gets a numbered name beside it.
-    private func archiveFile(_ path: String, into directory: String) throws -> String {
+    private func archiveFile(_ path: RawPath, into directory: String) throws -> String {
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let name = (path as NSString).lastPathComponent
-            var target = (directory as NSString).appendingPathComponent(name)
-            var n = 1
-            while FileManager.default.fileExists(atPath: target) {
-                target = (directory as NSString).appendingPathComponent("\(name).\(n)")
-                n += 1
-            }
-            try FileManager.default.moveItem(atPath: path, toPath: target)
-            return target
+            return try Archive.move(path, into: directory).shown
         } catch {
-            throw BillingError("cannot move it into the archive folder \(directory): \(error.localizedDescription); "
-                + "it stays in the inbox and the next run moves it")
+            throw BillingError("\(error); it stays in the inbox and the next run moves it")
         }
     }
 
     /// Keeps a failed file in the ledger, so that `files` and later runs know
     /// of it; a ledger that cannot be written (the database is gone) is left be.
-    private func recordFailure(_ o: FileOutcome, path: String, digest: String, started: Date) {
+    private func recordFailure(_ o: FileOutcome, path: RawPath, digest: String, started: Date) {
         _ = try? db.query("""
             INSERT INTO cdr_files (file_name, path, size_bytes, sha256, status, lines, stored, unmatched, duplicates, rejected,
-                charged_minutes, cost, error, started_at, finished_at)
-            VALUES ($1, $2, $3, $4, 'failed', 0, 0, 0, 0, 0, 0, 0, $5, to_timestamp($6), clock_timestamp())
+                charged_minutes, cost, rejects_path, error, started_at, finished_at)
+            VALUES ($1, $2, $3, $4, 'failed', 0, 0, 0, 0, 0, 0, 0, $5, $6, to_timestamp($7), clock_timestamp())
             ON CONFLICT (sha256) DO UPDATE SET file_name = EXCLUDED.file_name, path = EXCLUDED.path, error = EXCLUDED.error,
-                started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at, updated_at = now()
+                rejects_path = EXCLUDED.rejects_path, started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at,
+                updated_at = now()
             WHERE cdr_files.status = 'failed'
-            """, [(path as NSString).lastPathComponent, path, String(fileSize(path)), digest, o.message, String(started.timeIntervalSince1970)])
+            """, [path.name, path.shown, String(fileSize(path)), digest, o.rejectsPath, o.message, String(started.timeIntervalSince1970)])
     }
 
     private lazy var step = StepTimer(logger: logger)
@@ -572,7 +588,7 @@ public final class RatingRun {
     /// The first reading: duplicates, usage, the charged calls that can hold
     /// included minutes; and the call log for the second pass, unless the
     /// calls go to COPY as they are read (`along`).
-    private func read(_ path: String, digest: String, size: Int64, parser: FileParser, lookup: Lookup, rejects: RejectsFile?,
+    private func read(_ path: RawPath, digest: String, size: Int64, parser: FileParser, lookup: Lookup, rejects: RejectsFile?,
                       along: AlongTheReading? = nil, outcome: inout FileOutcome) throws -> FileRead {
         step.restart()
         let lookups = along?.store ?? store
@@ -582,7 +598,7 @@ public final class RatingRun {
         })
         let calls = options.dryRun || along != nil ? nil : try CallLog()
         let end = try parser.parse(path: path) { chunk in
-            try options.stop?.check(file: path)
+            try options.stop?.check(file: path.shown)
             if along != nil {
                 options.progress?.readInOnePass(bytes: chunk.bytesRead, lines: chunk.lineCount)
             } else {
@@ -610,7 +626,9 @@ public final class RatingRun {
         try along?.parsed()
         try scan.finish(seen: options.dryRun ? runUUIDs : nil)
         if scan.rejected > 10 {
-            logger.info("\(path): \(scan.rejected - 10) more rejected lines\(options.dryRun ? "" : ", all in the rejects file")")
+            let kept = rejects.map { $0.leftOut == 0 ? ", all in the rejects file"
+                : ", the first \($0.count - $0.leftOut) in the rejects file (it stops at \(RejectsFile.maxBytes >> 20) MiB)" } ?? ""
+            logger.info("\(path): \(scan.rejected - 10) more rejected lines\(kept)")
         }
         step("first reading: parse, classify, duplicates, usage")
         outcome.lines = end.lineCount
@@ -622,12 +640,40 @@ public final class RatingRun {
             throw BillingError("not a CDR file: none of its \(end.lineCount) line(s) is a \(options.layout.map { $0.rawValue + " record" } ?? "FreeSWITCH or Asterisk record") "
                 + "that could be read; it was left as it is")
         }
+        if end.lineCount >= RatingRun.rejectShareMinLines,
+           Double(scan.rejected) * 100 > options.maxRejectShare * Double(end.lineCount) {
+            // Nothing of it is stored; its rejects stay for a person to see what it is.
+            throw MostlyNotCDRs(rejected: scan.rejected, lines: end.lineCount, share: options.maxRejectShare,
+                                rejectsPath: try rejects?.keep())
+        }
         if let error = end.streamError {
             outcome.status = .partial
             outcome.message = "\(error); the \(end.lineCount) whole lines before it were read"
         }
 
         return FileRead(path: path, digest: digest, size: size, layout: end.layout, scan: scan, calls: calls)
+    }
+
+    /// A file of fewer lines is judged by "not a CDR file" alone (no line is a
+    /// record), not by its share of rejects: two bad lines of three are a
+    /// damaged small file, not a file that is something else.
+    public static let rejectShareMinLines = 100
+
+    /// More of a file's lines were rejected than `--max-reject-share` allows:
+    /// it is something else (an export, a log), not CDRs with a few bad lines.
+    struct MostlyNotCDRs: Error, CustomStringConvertible {
+        let rejected: Int, lines: Int
+        let share: Double
+        /// Where its rejected lines were kept (nil in a dry run).
+        let rejectsPath: String?
+
+        var description: String {
+            // Rounded down: a file not wholly rejected never reads 100.0%.
+            let percent = String(format: "%.1f", (Double(rejected) * 1000 / Double(lines)).rounded(.down) / 10)
+            return "mostly not CDRs: \(rejected) of its \(lines) lines (\(percent)%) were rejected, more than --max-reject-share "
+                + "\(share == share.rounded() ? String(Int(share)) : String(share))%" + (rejectsPath.map { "; they are in \(escapedName($0.utf8))" } ?? "")
+                + "; if it is a CDR file after all, rate it with a higher --max-reject-share"
+        }
     }
 
     /// Minute allocation of a file's calls against its usage rows as the book has them.
@@ -721,7 +767,7 @@ public final class RatingRun {
         step("\(plan.repriced.count) stored call(s) re-priced")
         try store.write(plan.usage)
         try FailPoint.fail("rate:before-commit")
-        try options.stop?.check(file: read.path) // a stop that came between statements still rolls the file back
+        try options.stop?.check(file: read.path.shown) // a stop that came between statements still rolls the file back
         // The ledger's finished_at: the end of the file's work, not the start of its transaction.
         try db.query("UPDATE cdr_files SET finished_at = clock_timestamp() WHERE id = $1", [fileId])
     }
@@ -742,7 +788,7 @@ public final class RatingRun {
     }
 
     /// Records the file in the ledger; returns its id, which the cost history refers to.
-    private func recordInLedger(_ o: FileOutcome, path: String, size: Int64, digest: String, layout: CDRLayout?,
+    private func recordInLedger(_ o: FileOutcome, path: RawPath, size: Int64, digest: String, layout: CDRLayout?,
                                 rejectsPath: String?, started: Date) throws -> String {
         let id = try db.query("""
             INSERT INTO cdr_files (file_name, path, size_bytes, sha256, layout, status, lines, stored, unmatched,
@@ -755,7 +801,7 @@ public final class RatingRun {
                 started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at, updated_at = now()
             WHERE cdr_files.status = 'failed'
             RETURNING id
-            """, [(path as NSString).lastPathComponent, path, String(size), digest, layout?.rawValue,
+            """, [path.name, path.shown, String(size), digest, layout?.rawValue,
                   o.status.rawValue, String(o.lines), String(o.stored), String(o.unmatched),
                   String(o.duplicates), String(o.rejected), String(o.chargedMinutes), o.cost.description,
                   rejectsPath, o.message, String(started.timeIntervalSince1970)]).scalar
@@ -796,7 +842,7 @@ public final class RatingRun {
     /// so the uuid indexes fill page by page rather than at random. An error
     /// of `produce` before its last call aborts the COPY; one after it, once
     /// the COPY ended.
-    private func copyRows(of path: String, into table: String,
+    private func copyRows(of path: RawPath, into table: String,
                           produce: @escaping (_ emit: (RatedCall) throws -> Void, _ flush: () throws -> Void) throws -> Void) throws {
         let batches = HandOff<(calls: [RatedCall], order: [Int])>(capacity: 1)
         let producer = DispatchGroup()
@@ -842,7 +888,7 @@ public final class RatingRun {
             producer.wait()
         }
         try db.copyIn(CDRRowEncoder.copyStatement(into: table)) { sink in
-            var encoder = CDRRowEncoder(fileName: (path as NSString).lastPathComponent)
+            var encoder = CDRRowEncoder(fileName: path.name)
             var row = BinaryCopyEncoder(capacity: 256 * 1024)
             row.append(BinaryCopyEncoder.header)
             while let batch = batches.take() {
@@ -870,6 +916,7 @@ public final class RatingRun {
         switch o.status {
         case .already_rated: return "\(o.path): already rated, skipped: \(o.message ?? "")"
         case .busy: return "\(o.path): left to another run: \(o.message ?? "")"
+        case .empty, .skipped: return "\(o.path): \(o.message ?? "")"
         case .incomplete: return "\(o.path): STILL INCOMPLETE: \(o.message ?? "")"
         case .failed: return "\(o.path): FAILED: \(o.message ?? "")"
         case .rated, .partial:

@@ -1,4 +1,5 @@
 import Foundation
+import RatingCore
 
 /// How far a run is, for the live progress line: files, lines, compressed
 /// bytes read of the total, CDRs/s, ETA. Updated by the rating threads, read
@@ -17,7 +18,7 @@ public final class RunProgress: @unchecked Sendable {
 
     public init() {}
 
-    func begin(files: [String], dryRun: Bool) {
+    func begin(files: [RawPath], dryRun: Bool) {
         let sizes = files.map(fileSize)
         lock.lock(); defer { lock.unlock() }
         filesTotal = files.count
@@ -26,9 +27,10 @@ public final class RunProgress: @unchecked Sendable {
         started = Date()
     }
 
-    func startFile(_ path: String) {
+    /// `name`: the file's name, as shown.
+    func startFile(_ name: String) {
         lock.lock(); defer { lock.unlock() }
-        currentFile = (path as NSString).lastPathComponent
+        currentFile = name
         firstReading = 0
         secondReading = 0
     }

@@ -23,6 +23,48 @@ public struct FileReadError: Error, CustomStringConvertible {
     public var description: String { message }
 }
 
+/// The path names something other than a regular file (a FIFO, a device,
+/// a socket, a folder): it is never read, so it can never block the run.
+public struct NotARegularFile: Error, CustomStringConvertible {
+    public let path: RawPath
+    /// What it is, e.g. "a FIFO (named pipe)".
+    public let kind: String
+    public var description: String { "\(path): \(kind), not a regular file: skipped, never read" }
+
+    /// What a file of mode `mode` (stat's st_mode) is, for the operator.
+    public static func kind(of mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFIFO: return "a FIFO (named pipe)"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFSOCK: return "a socket"
+        case S_IFDIR: return "a folder"
+        case S_IFLNK: return "a symbolic link"
+        default: return "not a file"
+        }
+    }
+}
+
+/// Opens `path` for reading without ever waiting: non-blocking (a FIFO
+/// opens at once instead of waiting for a writer), then the opened
+/// descriptor itself must be a regular file, so that nothing swapped in
+/// between a listing and the open can block the run. Returns a handle that
+/// closes the descriptor when released.
+public func openRegularFile(_ path: RawPath) throws -> FileHandle {
+    let fd = path.withCString { open($0, O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
+    guard fd >= 0 else {
+        throw FileReadError(message: "\(path): cannot open the file for reading: \(String(cString: strerror(errno)))")
+    }
+    var info = stat()
+    guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+        let mode = info.st_mode
+        close(fd)
+        throw NotARegularFile(path: path, kind: NotARegularFile.kind(of: mode))
+    }
+    _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+    return FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+}
+
 /// Reads a CDR file as a stream of lines, gzip (one or several members) or
 /// plain text, told apart by the first bytes. Memory stays at a few fixed
 /// buffers whatever the file's size.
@@ -32,7 +74,7 @@ public struct FileReadError: Error, CustomStringConvertible {
 /// hands it over to its reader thread, which alone uses it from then on.
 public final class CDRFileReader: @unchecked Sendable {
     public static let maxLineLength = 64 * 1024
-    public let path: String
+    public let path: RawPath
     public private(set) var isGzip = false
     /// Set when the stream ended early (a truncated or corrupt gzip file):
     /// the lines returned before it are whole lines of the file.
@@ -56,12 +98,9 @@ public final class CDRFileReader: @unchecked Sendable {
     private var sawBOMCheck = false
     private var finished = false
 
-    public init(path: String) throws {
+    public init(path: RawPath) throws {
         self.path = path
-        guard let h = FileHandle(forReadingAtPath: path) else {
-            throw FileReadError(message: "\(path): cannot open the file for reading")
-        }
-        handle = h
+        handle = try openRegularFile(path)
         rawBuffer = [UInt8](repeating: 0, count: 256 * 1024)
         try fillRaw()
         if rawEnd - rawStart >= 2, rawBuffer[rawStart] == 0x1f, rawBuffer[rawStart + 1] == 0x8b {
@@ -213,8 +252,8 @@ public final class CDRFileReader: @unchecked Sendable {
     /// gzip, what its last member records (ISIZE, modulo 4 GiB: a file of
     /// several members or past 4 GiB says less), else the file's size; nil
     /// when it cannot be read.
-    public static func expandedSize(path: String) -> Int64? {
-        guard let h = FileHandle(forReadingAtPath: path) else { return nil }
+    public static func expandedSize(path: RawPath) -> Int64? {
+        guard let h = try? openRegularFile(path) else { return nil }
         defer { try? h.close() }
         guard let size = try? h.seekToEnd() else { return nil }
         try? h.seek(toOffset: 0)
@@ -226,15 +265,15 @@ public final class CDRFileReader: @unchecked Sendable {
         return isize.reversed().reduce(Int64(0)) { $0 << 8 | Int64($1) }
     }
 
-    /// SHA-256 of the file's bytes as stored (compressed when gzip), in hex.
-    public static func sha256(path: String) throws -> (hex: String, size: Int64) {
-        guard let h = FileHandle(forReadingAtPath: path) else {
-            throw FileReadError(message: "\(path): cannot open the file for reading")
-        }
+    /// SHA-256 of the file's bytes as stored (compressed when gzip), in hex;
+    /// `checkpoint` runs before each MiB (a stop request throws there).
+    public static func sha256(path: RawPath, checkpoint: () throws -> Void = {}) throws -> (hex: String, size: Int64) {
+        let h = try openRegularFile(path)
         defer { try? h.close() }
         let digest = SHA256Digest()
         var size: Int64 = 0
         while true {
+            try checkpoint()
             let data = h.readData(ofLength: 1 << 20)
             if data.isEmpty { break }
             size += Int64(data.count)

@@ -50,7 +50,7 @@ public struct FileParser: Sendable {
     }
 
     /// Parses the whole file into memory (for tests and small files).
-    public func parse(path: String) throws -> ParsedFile {
+    public func parse(path: RawPath) throws -> ParsedFile {
         var result = ParsedFile()
         let end = try parse(path: path) { chunk in
             result.calls.append(contentsOf: chunk.calls)
@@ -77,7 +77,7 @@ public struct FileParser: Sendable {
     /// the next chunks and up to `workers` of them are parsed at once. At most
     /// `2 x workers + 2` chunks are read but not yet taken by `each`
     /// (back-pressure), so memory stays flat whatever the file's size.
-    public func parse(path: String, each: (ParsedChunk) throws -> Void) throws -> FileEnd {
+    public func parse(path: RawPath, each: (ParsedChunk) throws -> Void) throws -> FileEnd {
         let reader = try CDRFileReader(path: path)
         let results = ChunkResults(capacity: 2 * workers + 2)
         let running = DispatchSemaphore(value: workers)

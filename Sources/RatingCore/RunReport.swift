@@ -56,6 +56,11 @@ public struct FileOutcome: Sendable {
         case incomplete
         /// Skipped: another run is rating this very file now (it claimed it); not an error.
         case busy
+        /// Left in place: 0 bytes (a switch may not have written it yet); never in the ledger; not an error.
+        case empty
+        /// Not read: not a regular file (a FIFO, a device, a socket), a dangling symbolic link, a link to
+        /// a folder inside a folder; a warning, not an error.
+        case skipped
     }
 
     public var path: String
@@ -167,7 +172,9 @@ public struct RunReport: Sendable {
         let (rated, storedWord) = dryRun ? ("would be rated", "would be stored") : ("rated", "stored")
         out.append("files: \(files.count) (\(count(.rated)) \(rated), \(count(.partial)) partial, \(count(.already_rated)) already rated, \(count(.failed)) failed"
             + (count(.incomplete) > 0 ? ", \(count(.incomplete)) still incomplete" : "")
-            + (count(.busy) > 0 ? ", \(count(.busy)) left to another run rating them" : "") + ")")
+            + (count(.busy) > 0 ? ", \(count(.busy)) left to another run rating them" : "")
+            + (count(.empty) > 0 ? ", \(count(.empty)) empty, left for a later run" : "")
+            + (count(.skipped) > 0 ? ", \(count(.skipped)) skipped, not regular files" : "") + ")")
         out.append("lines: \(lines) = \(stored) \(storedWord) + \(duplicates) duplicates + \(rejected) rejected")
         out.append("unmatched: \(unmatched) of the calls \(storedWord) \(dryRun ? "would match" : "matched") no subscription (processing_status 'failed', cost 0)")
         if stored > 0 && unmatched == stored {
@@ -180,7 +187,7 @@ public struct RunReport: Sendable {
                 : "re-priced: \(repriced) stored call(s) lost included minutes to earlier calls, cost \(repricedCost.signed) (see cdr_cost_history)")
         }
         for f in files where f.status != .rated {
-            out.append("  \(f.path): \(f.status.rawValue)" + (f.message.map { ": \($0)" } ?? ""))
+            out.append(escapedName(("  \(f.path): \(f.status.rawValue)" + (f.message.map { ": \($0)" } ?? "")).utf8))
         }
         return out.joined(separator: "\n") + "\n"
     }

@@ -84,7 +84,8 @@ struct OperatorLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(event: LogEvent) { note(event.message.description) }
+    /// One line whatever the message holds: control characters are shown escaped (`escapedName`).
+    func log(event: LogEvent) { note(escapedName(event.message.description.utf8)) }
 
     /// The logger the commands hand to the billing side.
     static func logger(quiet: Bool = false) -> Logger {

@@ -10,7 +10,11 @@ struct RateCommand: ParsableCommand {
         discussion: """
             Each file commits on its own: its cdrs rows, usage, balances and ledger entry together or not at all. \
             A file already rated (same SHA-256) is skipped, a CDR uuid already stored is counted as a duplicate. \
-            Malformed lines go to <rejects-dir>/<file>.<sha>.rejects.csv. The report goes to standard output, \
+            Malformed lines go to <rejects-dir>/<file>.<sha>.rejects.csv (mode 0600, at most 10 MiB). \
+            A file of 100 lines or more rejected past --max-reject-share fails as "mostly not CDRs". \
+            Only regular files are read: a FIFO, device, socket, dangling link or a link to a folder inside a folder \
+            is named in a warning and skipped; a 0-byte file is left for a later run. Names are shown with control \
+            characters and bytes that are not UTF-8 escaped (\\xNN). The report goes to standard output, \
             the run summary and diagnostics to standard error.
 
             Examples:
@@ -60,7 +64,7 @@ struct RateCommand: ParsableCommand {
     @Option(help: "Parse workers (Dispatch); the result is the same for any value.")
     var workers: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: "Lines per work chunk (tuning only; the result is the same for any value).")
+    @Option(help: "Lines per work chunk, 1 to 100000 (tuning only; the result is the same for any value; memory grows with it).")
     var chunkLines: Int = 8192
 
     @Flag(inversion: .prefixedNo,
@@ -80,8 +84,11 @@ struct RateCommand: ParsableCommand {
     @Option(help: "CSV layout: auto (from the first record), freeswitch or asterisk.")
     var cdrFormat: LayoutChoice = .auto
 
-    @Option(help: "Folder for rejects files.")
+    @Option(help: "Folder for rejects files (made 0700 if missing; the files are 0600: they hold raw lines, phone numbers and names).")
     var rejectsDir: String = "rejects"
+
+    @Option(help: ArgumentHelp("A file of \(RatingRun.rejectShareMinLines) lines or more whose rejected lines are more than this percentage fails as \"mostly not CDRs\", nothing of it stored (0 to 100).", valueName: "percent"))
+    var maxRejectShare: Double = 50
 
     @Argument(help: "CDR files or folders of CDR files.")
     var paths: [String] = []
@@ -93,9 +100,14 @@ struct RateCommand: ParsableCommand {
 
     enum LayoutChoice: String, ExpressibleByArgument, CaseIterable { case auto, freeswitch, asterisk }
 
+    /// Bounds of the tuning options: past them a value only costs memory (or overflows), it never helps.
+    static let chunkLinesBound = 1 ... 100_000, sortRunCallsBound = 1 ... 1 << 20
+    /// Seconds: a day of waiting for the lock, 30 days of --min-age.
+    static let lockWaitBound = 0.0 ... 86_400, minAgeBound = 0.0 ... 2_592_000
+
     func validate() throws {
-        if lockWait < 0 { throw ValidationError("--lock-wait must be 0 or more seconds") }
-        if minAge < 0 { throw ValidationError("--min-age must be 0 or more seconds") }
+        if !RateCommand.lockWaitBound.contains(lockWait) { throw ValidationError("--lock-wait must be between 0 and 86400 seconds (a day)") }
+        if !RateCommand.minAgeBound.contains(minAge) { throw ValidationError("--min-age must be between 0 and 2592000 seconds (30 days)") }
         for (flag, path) in [("--summary-json", summaryJson), ("--metrics-file", metricsFile)] {
             if let path, let problem = FileWriteError.problem(writing: path) {
                 throw ValidationError("\(flag) \(path): \(problem)")
@@ -105,7 +117,11 @@ struct RateCommand: ParsableCommand {
         if metricsFile != nil && dryRun { throw ValidationError("--metrics-file is the nightly run's: a dry run would overwrite it, leave it out") }
         if paths.isEmpty { throw ValidationError("name at least one CDR file or folder") }
         if workers < 1 || workers > 64 { throw ValidationError("--workers must be between 1 and 64") }
-        if chunkLines < 1 { throw ValidationError("--chunk-lines must be 1 or more") }
+        for (flag, value, bound) in [("--chunk-lines", chunkLines, RateCommand.chunkLinesBound),
+                                     ("--sort-run-calls", sortRunCalls, RateCommand.sortRunCallsBound)] where !bound.contains(value) {
+            throw ValidationError("\(flag) must be between \(bound.lowerBound) and \(bound.upperBound)")
+        }
+        if !(0 ... 100).contains(maxRejectShare) { throw ValidationError("--max-reject-share must be a percentage from 0 to 100") }
         if plansFile != nil && !dryRun { throw ValidationError("--plans is a what-if: use it with --dry-run") }
         if ZoneRules(identifier: timezone) == nil { throw ValidationError("unknown time zone '\(timezone)': use an IANA name such as Asia/Kolkata or Europe/London (abbreviations such as IST or BST mean more than one zone)") }
     }
@@ -115,7 +131,7 @@ struct RateCommand: ParsableCommand {
         options.dryRun = dryRun
         options.workers = workers
         options.chunkLines = chunkLines
-        options.sortRunCalls = max(1, sortRunCalls)
+        options.sortRunCalls = sortRunCalls
         options.bulkLoad = bulkLoad
         options.singlePass = singlePass
         options.connect = { [database] in try database.connect() }
@@ -126,6 +142,7 @@ struct RateCommand: ParsableCommand {
         options.stop = stopOnSignals()
         options.archiveDirectory = archiveDir
         options.minAge = minAge
+        options.maxRejectShare = maxRejectShare
         let started = Date()
         var report: RunReport?
         var run: RatingRun?

@@ -38,6 +38,25 @@ final class OperationsTests: XCTestCase {
         }
     }
 
+    /// Tuning and operations options have bounds, and a usage error (exit 2) names them
+    /// (--chunk-lines 100000000000 crashed with an allocation failure).
+    func testOptionValuesAreBounded() throws {
+        let samples = CLI.projectRoot.appendingPathComponent("samples").path
+        for (args, says) in [(["--chunk-lines", "100000000000"], "--chunk-lines must be between 1 and 100000"),
+                             (["--chunk-lines", "0"], "--chunk-lines must be between 1 and 100000"),
+                             (["--sort-run-calls", "0"], "--sort-run-calls must be between 1 and 1048576"),
+                             (["--sort-run-calls", "4000000000"], "--sort-run-calls must be between 1 and 1048576"),
+                             (["--workers", "65"], "--workers must be between 1 and 64"),
+                             (["--max-reject-share", "100.5"], "--max-reject-share must be a percentage from 0 to 100"),
+                             (["--max-reject-share=-1"], "--max-reject-share must be a percentage from 0 to 100"),
+                             (["--max-reject-share", "nan"], "--max-reject-share must be a percentage from 0 to 100"),
+                             (["--min-age", "inf"], "--min-age must be between 0 and 2592000 seconds"),
+                             (["--lock-wait", "1e300"], "--lock-wait must be between 0 and 86400 seconds")] {
+            let r = try CLI.expect(2, ["rate"] + args + [samples], db: nil)
+            XCTAssertTrue(r.stderr.contains("cdr-rater: error: \(says)"), "\(args): \(r.stderr)")
+        }
+    }
+
     // MARK: the ledger
 
     func testTruncatedGzipStaysPendingUntilTheCompleteFileIsRated() throws {
@@ -295,6 +314,38 @@ final class OperationsTests: XCTestCase {
         try CLI.expect(0, ["rate", "--rejects-dir", link.path, samples], db: db)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: rejects.path), [String(left[0].dropLast(4))])
         XCTAssertEqual(try db.scalar("SELECT rejects_path FROM cdr_files"), rejects.appendingPathComponent(String(left[0].dropLast(4))).path)
+    }
+
+    /// Rejected lines are personal data: the files (the temporary one too)
+    /// are 0600, a folder the run makes is 0700, a folder that exists keeps its mode.
+    func testRejectsFilesArePrivate() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try scratchFolder(self)
+        let rejects = dir.appendingPathComponent("billing/rejects")
+        let freeswitch = CLI.projectRoot.appendingPathComponent("samples/2024-10-03-freeswitch.csv.gz").path
+        func mode(_ url: URL) -> mode_t {
+            var info = stat()
+            XCTAssertEqual(stat(url.path, &info), 0, url.path)
+            return info.st_mode & 0o777
+        }
+        let killed = try CLI.run(["rate", "--rejects-dir", rejects.path, freeswitch], db: db, environment: ["CDR_RATER_FAIL_POINT": "rate:committed"])
+        XCTAssertEqual(killed.status, SIGKILL)
+        let temporary = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: rejects.path).first)
+        XCTAssertTrue(temporary.hasSuffix(".rejects.csv.tmp"), temporary)
+        XCTAssertEqual(mode(rejects.appendingPathComponent(temporary)), 0o600, "the temporary file")
+        XCTAssertEqual(mode(rejects), 0o700, "a folder the run made")
+        try CLI.expect(0, ["rate", "--rejects-dir", rejects.path, freeswitch], db: db)
+        XCTAssertEqual(mode(rejects.appendingPathComponent(String(temporary.dropLast(4)))), 0o600, "put in place")
+
+        let shared = dir.appendingPathComponent("shared")
+        try FileManager.default.createDirectory(at: shared, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+        let asterisk = CLI.projectRoot.appendingPathComponent("samples/2024-10-04-asterisk-Master.csv.gz").path
+        try CLI.expect(0, ["rate", "--rejects-dir", shared.path, asterisk], db: db)
+        XCTAssertEqual(mode(shared), 0o750, "an existing folder keeps its mode")
+        let written = try FileManager.default.contentsOfDirectory(atPath: shared.path)
+        XCTAssertEqual(written.count, 1)
+        XCTAssertEqual(mode(shared.appendingPathComponent(written[0])), 0o600)
     }
 
     // MARK: the inbox

@@ -108,6 +108,29 @@ final class CDRFileReaderTests: ScratchFolderTestCase {
         XCTAssertThrowsError(try CDRFileReader(path: dir.appendingPathComponent("nope.csv").path))
     }
 
+    /// A FIFO with no writer opens at once (non-blocking) and is refused as
+    /// not a regular file, by the reader and by the hash alike; so is a device.
+    func testAFIFOOrADeviceIsRefusedNeverWaitedOn() throws {
+        let fifo = dir.appendingPathComponent("swapped-in.csv")
+        XCTAssertEqual(mkfifo(fifo.path, 0o644), 0)
+        // A reader that waited in open(2) for a writer gets one (and an end of file): it fails here instead of hanging.
+        let writer = DispatchSemaphore(value: 0), knocked = DispatchGroup()
+        DispatchQueue.global().async(group: knocked) {
+            while writer.wait(timeout: .now() + .milliseconds(1)) == .timedOut {
+                let fd = open(fifo.path, O_WRONLY | O_NONBLOCK)
+                if fd >= 0 { close(fd) }
+            }
+        }
+        defer { writer.signal(); knocked.wait() }
+        for attempt in [{ _ = try CDRFileReader(path: fifo.path) }, { _ = try CDRFileReader.sha256(path: fifo.path) }] {
+            XCTAssertThrowsError(try attempt()) { error in
+                XCTAssertEqual((error as? NotARegularFile)?.kind, "a FIFO (named pipe)", "\(error)")
+            }
+        }
+        XCTAssertThrowsError(try CDRFileReader(path: "/dev/zero")) { XCTAssertEqual(($0 as? NotARegularFile)?.kind, "a character device") }
+        XCTAssertNil(CDRFileReader.expandedSize(path: fifo.path))
+    }
+
     func testLargePlainFileSpanningBuffers() throws {
         let lines = sampleLines(6000)   // ~1.3 MB, several 256 KiB reads
         let (r, _) = try readAll(file("big.csv", lines.joined(separator: "\n") + "\n"), maxLines: 777)

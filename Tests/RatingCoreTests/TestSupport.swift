@@ -93,3 +93,15 @@ class ScratchFolderTestCase: XCTestCase {
         super.tearDown()
     }
 }
+
+/// The tests name their files by String paths; the readers take the file system's bytes (`RawPath`).
+extension FileParser {
+    func parse(path: String) throws -> ParsedFile { try parse(path: RawPath(path)) }
+    func parse(path: String, each: (ParsedChunk) throws -> Void) throws -> FileEnd { try parse(path: RawPath(path), each: each) }
+}
+
+extension CDRFileReader {
+    convenience init(path: String) throws { try self.init(path: RawPath(path)) }
+    static func expandedSize(path: String) -> Int64? { expandedSize(path: RawPath(path)) }
+    static func sha256(path: String) throws -> (hex: String, size: Int64) { try sha256(path: RawPath(path)) }
+}

@@ -1,0 +1,102 @@
+import Foundation
+
+/// A file's path as the file system spells it: bytes, not necessarily
+/// UTF-8 (a switch may write Latin-1 names). Files are opened by these
+/// bytes; the operator sees the path escaped (`escapedName`), which is
+/// also what the ledger and the reports record.
+public struct RawPath: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The path's bytes, without a terminating NUL.
+    public let bytes: [UInt8]
+
+    public init(bytes: [UInt8]) { self.bytes = bytes }
+    public init(_ path: String) { bytes = Array(path.utf8) }
+
+    /// The path as shown to a person: `escapedName` of its bytes.
+    public var shown: String { escapedName(bytes) }
+    public var description: String { shown }
+
+    /// The last component's bytes (the file's name).
+    public var nameBytes: [UInt8] {
+        guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return bytes }
+        return Array(bytes[(slash + 1)...])
+    }
+
+    /// The file's name, as shown.
+    public var name: String { escapedName(nameBytes) }
+
+    /// This path with `name` (a component's bytes) appended.
+    public func appending(_ name: [UInt8]) -> RawPath {
+        RawPath(bytes: bytes.last == UInt8(ascii: "/") ? bytes + name : bytes + [UInt8(ascii: "/")] + name)
+    }
+
+    /// Absolute (from the working directory) and without `.`, `..` or
+    /// repeated slashes, so that two spellings of one path compare equal;
+    /// symbolic links are not resolved.
+    public var standardized: RawPath {
+        var base: [UInt8] = []
+        if bytes.first != UInt8(ascii: "/"), let cwd = getcwd(nil, 0) {
+            base = Array(UnsafeBufferPointer(start: UnsafeRawPointer(cwd).assumingMemoryBound(to: UInt8.self), count: strlen(cwd)))
+            free(cwd)
+        }
+        var parts: [ArraySlice<UInt8>] = []
+        for part in (base + [UInt8(ascii: "/")] + bytes).split(separator: UInt8(ascii: "/")) {
+            if part.elementsEqual(".".utf8) { continue }
+            if part.elementsEqual("..".utf8) { _ = parts.popLast(); continue }
+            parts.append(part)
+        }
+        return RawPath(bytes: parts.isEmpty ? [UInt8(ascii: "/")] : parts.flatMap { [UInt8(ascii: "/")] + $0 })
+    }
+
+    /// Calls `body` with the path as a C string, for the system calls.
+    public func withCString<R>(_ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {
+        try (bytes + [0]).withUnsafeBufferPointer { buffer in
+            try buffer.withMemoryRebound(to: CChar.self) { try body($0.baseAddress!) }
+        }
+    }
+
+    /// Byte order: what `ls` shows in the C locale.
+    public static func < (a: RawPath, b: RawPath) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }
+}
+
+/// A file name or path as it may be shown in a log line, report or
+/// listing: bytes that are not UTF-8, control characters (C0, DEL, C1)
+/// and the characters that reorder or break lines (bidi controls, line
+/// and paragraph separators) become `\xNN` / `\u{NNNN}`, so that a name
+/// can never forge a log line nor recolour a terminal. Escaping an
+/// escaped name changes nothing (a backslash is left as it is), so it
+/// is safe to apply wherever a name is shown. The one escaping function.
+public func escapedName<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+    var out = ""
+    var rest = Array(bytes)[...]
+    while !rest.isEmpty {
+        // The longest valid UTF-8 prefix, then one byte that is not.
+        var decoder = UTF8()
+        var iterator = rest.makeIterator()
+        var consumed = 0
+        decoding: while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar):
+                out += shown(scalar)
+                consumed += UTF8.width(scalar)
+            case .emptyInput:
+                break decoding
+            case .error:
+                out += String(format: "\\x%02x", rest[rest.startIndex + consumed])
+                consumed += 1
+                break decoding
+            }
+        }
+        rest = rest.dropFirst(consumed)
+    }
+    return out
+}
+
+/// A Unicode scalar as `escapedName` shows it.
+private func shown(_ scalar: Unicode.Scalar) -> String {
+    switch scalar.value {
+    case 0x00 ..< 0x20, 0x7F: return String(format: "\\x%02x", scalar.value)
+    case 0x80 ..< 0xA0, 0x061C, 0x200E, 0x200F, 0x2028 ... 0x202E, 0x2066 ... 0x2069:
+        return String(format: "\\u{%04x}", scalar.value)
+    default: return String(Character(scalar))
+    }
+}
