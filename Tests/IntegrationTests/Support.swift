@@ -162,6 +162,12 @@ func waitUntil(seconds: Double = 12, _ condition: () throws -> Bool) rethrows ->
     return try condition()
 }
 
+/// How many migrations `name` and those after it are: `migrate down --steps` that reverts it.
+func migrationsSince(_ name: String) throws -> Int {
+    try FileManager.default.contentsOfDirectory(atPath: CLI.projectRoot.appendingPathComponent("Migrations").path)
+        .filter { $0.hasSuffix(".up.sql") && $0 >= name }.count
+}
+
 /// A scratch folder removed when the test ends.
 func scratchFolder(_ test: XCTestCase) throws -> URL {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cdr-rater-test-" + UUID().uuidString)
