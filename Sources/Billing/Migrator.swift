@@ -94,6 +94,7 @@ public struct Migrator {
                 logger.info("applied \(m.name)")
                 names.append(m.name)
             }
+            try keepGrants(logger: logger)
             return names
         }
     }
@@ -121,7 +122,17 @@ public struct Migrator {
                 logger.info("reverted \(m.name)")
                 names.append(m.name)
             }
+            try keepGrants(logger: logger)
             return names
+        }
+    }
+
+    /// Gives the nightly roles `grants --apply` recorded what they need
+    /// again: a migration that made a table anew dropped its grants.
+    func keepGrants(logger: Logger) throws {
+        do { try NightlyGrants.reapply(db, logger: logger) } catch let e as PostgresError {
+            throw BillingError("the migrations were done, but giving the nightly roles their grants again failed: \(e); "
+                + "run 'cdr-rater grants --role NAME --apply' for each role in billing_roles")
         }
     }
 

@@ -17,7 +17,7 @@ struct CDRRater: ParsableCommand {
             2 usage error, 75 another run held the rating lock longer than --lock-wait.
             """,
         version: "cdr-rater 0.3.0",
-        subcommands: [MigrateCommand.self, SeedCommand.self, RateCommand.self, RerateCommand.self, CheckCommand.self, FilesCommand.self, PartitionsCommand.self])
+        subcommands: [MigrateCommand.self, SeedCommand.self, RateCommand.self, RerateCommand.self, CheckCommand.self, FilesCommand.self, PartitionsCommand.self, GrantsCommand.self])
 }
 
 /// `--database-url`, shared by every subcommand.
@@ -137,7 +137,7 @@ enum Main {
     static func message(for error: Error) -> String {
         switch error {
         case let e as BillingError: return e.message
-        case let e as PostgresError: return "\(e)\(e.missingSchemaHint)"
+        case let e as PostgresError: return "\(e)\(e.missingSchemaHint)\(e.privilegeHint)"
         case is RunLockBusy, is RunStopped, is ProjectFiles.Missing, is FileReadError: return "\(error)"
         default: return CDRRater.message(for: error)
         }

@@ -1,0 +1,129 @@
+import Foundation
+import Postgres
+import XCTest
+
+/// SPEC section 6, privilege and safety: a nightly role that is neither
+/// owner nor superuser runs the nightly job once `grants --apply` gave it
+/// what it needs, months with no partition yet included, and keeps it
+/// across migrations.
+final class PrivilegeTests: XCTestCase {
+    /// A file of a few calls of SUB-10001 in `month` (YYYY-MM).
+    func callsFile(_ dir: URL, month: String) throws -> String {
+        let file = dir.appendingPathComponent("\(month).csv")
+        let lines = (1 ... 3).map { day in
+            CorrectOverTimeTests.line("night-\(month)-\(day)", start: "\(month)-0\(day) 10:00:00", billsec: 60 * day)
+        }
+        try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+        return file.path
+    }
+
+    func testANightlyRoleRatesNewMonthsOnceGrantedAndAfterMigrations() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let nightly = try TestRole(self, db: db)
+        let dir = try scratchFolder(self)
+        let rejects = ["--rejects-dir", dir.appendingPathComponent("rejects").path]
+        func asNightly(_ args: [String]) throws -> CLIResult {
+            try CLI.run(args, db: nil, environment: ["DATABASE_URL": nightly.url])
+        }
+        func expectNightly(_ args: [String], file: StaticString = #filePath, line: UInt = #line) throws -> CLIResult {
+            let r = try asNightly(args)
+            XCTAssertEqual(r.status, 0, "as \(nightly.name): cdr-rater \(args.joined(separator: " "))\n\(r.stderr)", file: file, line: line)
+            return r
+        }
+        let october = try callsFile(dir, month: "2024-10")
+        let job = [["rate"] + rejects + [october], ["rerate", "--from", "2024-10-01", "--to", "2024-12-01"], ["files"], ["check"],
+                   ["partitions", "ensure", "--ahead", "0"]]
+
+        // Before grants: every step of the nightly job is refused, and says why.
+        for args in job {
+            let r = try asNightly(args)
+            XCTAssertEqual(r.status, 1, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("permission denied") && r.stderr.contains("'cdr-rater grants --role NAME --apply'"), "\(args): \(r.stderr)")
+        }
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs"), "0")
+
+        let granted = try CLI.expect(0, ["grants", "--role", nightly.name, "--apply"], db: db)
+        XCTAssertTrue(granted.stdout.contains("GRANT EXECUTE ON FUNCTION public.cdrs_open_month_load(date) TO \"\(nightly.name)\""), granted.stdout)
+
+        // A month with no partition yet, by the bulk path; another by COPY into a partition the role had made.
+        let bulk = try expectNightly(["rate"] + rejects + [october])
+        XCTAssertTrue(bulk.stderr.contains("the backfill path"), bulk.stderr)
+        let plain = try expectNightly(["rate", "--no-bulk-load"] + rejects + [try callsFile(dir, month: "2024-11")])
+        XCTAssertFalse(plain.stderr.contains("the backfill path"), plain.stderr)
+        try expectNightly(["rerate", "--from", "2024-10-01", "--to", "2024-12-01"])
+        XCTAssertTrue(try expectNightly(["files"]).stdout.contains("2024-11.csv"))
+        try expectNightly(["check"])
+        try expectNightly(["partitions", "ensure", "--ahead", "0"])
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs WHERE start_time < '2024-12-01'"), "6")
+        try db.assertMoneyEqualities()
+        // The months are the owner's; the role owns nothing.
+        XCTAssertEqual(try db.scalar("""
+            SELECT string_agg(DISTINCT pg_get_userbyid(c.relowner), ',') FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = 'cdrs'::regclass
+            """), "cdr_rater")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM pg_class WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = '\(nightly.name)')"), "0")
+
+        // The functions take a month and nothing else, and refuse a month that is there.
+        let c = try Connection(connectionString: nightly.url)
+        XCTAssertThrowsError(try c.query("SELECT cdrs_open_month_load('2024-10-15')")) { XCTAssertTrue("\($0)".contains("has its table"), "\($0)") }
+        XCTAssertThrowsError(try c.query("SELECT cdrs_attach_month_load('2024-11-15')")) { XCTAssertTrue("\($0)".contains("no fresh table"), "\($0)") }
+        XCTAssertThrowsError(try c.query("SELECT cdrs_ensure_month(NULL)")) { XCTAssertTrue("\($0)".contains("years 1 to 9999"), "\($0)") }
+        XCTAssertThrowsError(try c.query("SELECT cdrs_guard_month('cdrs_2024_10')")) { XCTAssertTrue("\($0)".contains("permission denied"), "\($0)") }
+
+        // Migrations keep the grants: the latest reverted and applied again, then the partitioning one (cdrs made anew).
+        try CLI.expect(0, ["migrate", "down", "--steps", "1"], db: db)
+        try CLI.expect(0, ["migrate"], db: db)
+        XCTAssertTrue(try expectNightly(["rate"] + rejects + [try callsFile(dir, month: "2024-12")]).stderr.contains("the backfill path"))
+        try CLI.expect(0, ["migrate", "down", "--steps", String(try migrationsSince("20241201000007-partition-cdrs-by-month"))], db: db)
+        XCTAssertEqual(try db.scalar("SELECT relkind FROM pg_class WHERE relname = 'cdrs'"), "r")
+        let up = try CLI.expect(0, ["migrate"], db: db)
+        XCTAssertTrue(up.stderr.contains("grants: \(nightly.name) keeps what the nightly job needs"), up.stderr)
+        XCTAssertTrue(try expectNightly(["rate"] + rejects + [try callsFile(dir, month: "2025-01")]).stderr.contains("the backfill path"))
+        try expectNightly(["rate", "--no-bulk-load"] + rejects + [try callsFile(dir, month: "2025-02")])
+        try expectNightly(["rerate", "--from", "2024-10-01", "--to", "2025-03-01"])
+        try expectNightly(["check"])
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs"), "15")
+        try db.assertMoneyEqualities()
+    }
+
+    func testGrantsQuoteTheRoleAndGoOnlyToANightlyRole() throws {
+        let db = try TestDatabase()
+        try CLI.expect(0, ["migrate"], db: db)
+        // Printed: the name is one quoted identifier, whatever it holds; nothing is run.
+        let hostile = "x\"; DROP TABLE cdrs; --"
+        let printed = try CLI.expect(0, ["grants", "--role", hostile], db: db)
+        XCTAssertTrue(printed.stdout.contains("GRANT SELECT ON TABLE public.\"rate_plans\" TO \"x\"\"; DROP TABLE cdrs; --\";"), printed.stdout)
+        XCTAssertTrue(printed.stdout.hasPrefix("-- what the nightly role"), printed.stdout)
+        let missing = try CLI.expect(1, ["grants", "--role", hostile, "--apply"], db: db)
+        XCTAssertTrue(missing.stderr.contains("there is no role"), missing.stderr)
+        XCTAssertEqual(try db.scalar("SELECT to_regclass('cdrs') IS NOT NULL"), "t")
+        // Applied to a role of such a name: it gets exactly the grants, nothing runs besides.
+        let odd = try TestRole(self, db: db, name: "night\"ly; DROP TABLE cdrs; --")
+        try CLI.expect(0, ["grants", "--role", odd.name, "--apply"], db: db)
+        let quoted = odd.name.replacingOccurrences(of: "'", with: "''")
+        XCTAssertEqual(try db.dump("""
+            SELECT has_table_privilege('\(quoted)', 'rate_plans', 'SELECT'), has_table_privilege('\(quoted)', 'rate_plans', 'UPDATE'),
+                   has_table_privilege('\(quoted)', 'users', 'SELECT'), has_table_privilege('\(quoted)', 'cdrs', 'DELETE'),
+                   has_function_privilege('\(quoted)', 'cdrs_ensure_month(date)', 'EXECUTE'), to_regclass('cdrs') IS NOT NULL
+            """), "t|f|f|f|t|t")
+        XCTAssertEqual(try db.scalar("SELECT role_name FROM billing_roles"), odd.name)
+
+        // Neither a superuser, nor the owner, nor PostgreSQL's own roles; and only the owner gives.
+        let superuser = try CLI.expect(1, ["grants", "--role", "postgres", "--apply"], db: db)
+        XCTAssertTrue(superuser.stderr.contains("postgres is a superuser"), superuser.stderr)
+        let owner = try CLI.expect(1, ["grants", "--role", "cdr_rater", "--apply"], db: db)
+        XCTAssertTrue(owner.stderr.contains("cdr_rater owns the schema"), owner.stderr)
+        let own = try CLI.expect(2, ["grants", "--role", "pg_write_all_data"], db: db)
+        XCTAssertTrue(own.stderr.contains("PostgreSQL's own"), own.stderr)
+        let other = try TestRole(self, db: db)
+        let notOwner = try CLI.run(["grants", "--role", other.name, "--apply"], db: nil, environment: ["DATABASE_URL": odd.url])
+        XCTAssertEqual(notOwner.status, 1, notOwner.stderr)
+        XCTAssertTrue(notOwner.stderr.contains("grants --apply runs as the owner of the schema (cdr_rater"), notOwner.stderr)
+        // The month functions are no one's but the owner's and the recorded roles'.
+        XCTAssertEqual(try db.dump("""
+            SELECT has_function_privilege('\(other.name)', f, 'EXECUTE') FROM unnest(ARRAY['cdrs_ensure_month(date)',
+                'cdrs_open_month_load(date)', 'cdrs_attach_month_load(date)', 'cdrs_guard_month(regclass)', 'cdrs_share_month(regclass)']::regprocedure[]) f
+            """), "f\nf\nf\nf\nf")
+    }
+}
