@@ -40,7 +40,10 @@ enum HelpText {
                             --database-url overrides it
           PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, ...
                             libpq's own, when DATABASE_URL is not set
-          CDR_RATER_HOME    the folder holding Migrations/ and Seeds/
+          CDR_RATER_HOME    the folder holding Migrations/ and Seeds/; unset, they
+                            are looked for beside the binary (its folder, its
+                            ../share/cdr-rater, a checkout above .build/), never
+                            in the working directory
           CDR_RATER_TRACE=1 log how long each step of each file took
         """
     static let exitCodes = """

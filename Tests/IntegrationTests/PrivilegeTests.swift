@@ -127,3 +127,66 @@ final class PrivilegeTests: XCTestCase {
             """), "f\nf\nf\nf\nf")
     }
 }
+
+/// SPEC section 6: migrations and seeds come from CDR_RATER_HOME or the
+/// binary's install folder, never from the working directory or its parents.
+final class ProjectFilesTests: XCTestCase {
+    /// `folder` holding a Migrations/ and a Seeds/ that each make a table named after `mark`.
+    func plant(_ folder: URL, mark: String) throws {
+        let fm = FileManager.default
+        for sub in ["Migrations", "Seeds"] { try fm.createDirectory(at: folder.appendingPathComponent(sub), withIntermediateDirectories: true) }
+        let migration = folder.appendingPathComponent("Migrations/20991231000000-\(mark)")
+        try "CREATE TABLE \(mark)_migration (x int);\n".write(toFile: migration.path + ".up.sql", atomically: true, encoding: .utf8)
+        try "DROP TABLE \(mark)_migration;\n".write(toFile: migration.path + ".down.sql", atomically: true, encoding: .utf8)
+        try "-- environments: development, production\nCREATE TABLE \(mark)_seed (x int);\n"
+            .write(to: folder.appendingPathComponent("Seeds/00-\(mark).up.sql"), atomically: true, encoding: .utf8)
+        try "DROP TABLE \(mark)_seed;\n".write(to: folder.appendingPathComponent("Seeds/00-\(mark).down.sql"), atomically: true, encoding: .utf8)
+    }
+
+    func testPlantedFilesInTheWorkingDirectoryAndItsParentsAreNeverRun() throws {
+        let db = try TestDatabase()
+        let parent = try scratchFolder(self)
+        let cwd = parent.appendingPathComponent("inbox")
+        try plant(parent, mark: "parent")
+        try plant(cwd, mark: "cwd")
+        let unset = ["CDR_RATER_HOME": ""]
+        // The binary swift build made: the checkout above .build/.
+        try CLI.expect(0, ["migrate"], db: db, environment: unset, cwd: cwd)
+        try CLI.expect(0, ["seed"], db: db, environment: unset, cwd: cwd)
+        XCTAssertEqual(try db.dump("""
+            SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM schema_migrations),
+                   (SELECT count(*) FROM pg_class WHERE relname LIKE 'parent_%' OR relname LIKE 'cwd_%')
+            """), "5|\(try migrationsSince())|0")
+
+        // An installed binary: /usr/local/bin/cdr-rater with /usr/local/share/cdr-rater/{Migrations,Seeds}.
+        let prefix = try scratchFolder(self)
+        let fm = FileManager.default
+        try fm.createDirectory(at: prefix.appendingPathComponent("bin"), withIntermediateDirectories: true)
+        try fm.createDirectory(at: prefix.appendingPathComponent("share/cdr-rater"), withIntermediateDirectories: true)
+        let installed = prefix.appendingPathComponent("bin/cdr-rater")
+        try fm.copyItem(at: CLI.binary, to: installed)
+        for sub in ["Migrations", "Seeds"] {
+            try fm.copyItem(at: CLI.projectRoot.appendingPathComponent(sub), to: prefix.appendingPathComponent("share/cdr-rater/\(sub)"))
+        }
+        let fresh = try TestDatabase()
+        XCTAssertEqual(try CLI.run(["migrate"], db: fresh, environment: unset, cwd: cwd, binary: installed).status, 0)
+        XCTAssertEqual(try CLI.run(["seed", "--env", "production"], db: fresh, environment: unset.merging(["CDR_RATER_ADMIN_PASSWORD": "x-Admin-9", "CDR_RATER_SUPPORT_PASSWORD": "x-Support-9"]) { $1 },
+                                   cwd: cwd, binary: installed).status, 0)
+        XCTAssertEqual(try fresh.dump("SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM pg_class WHERE relname LIKE 'cwd_%')"), "2|0")
+        // Nothing there: the error names where it looked, not the working directory.
+        try fm.removeItem(at: prefix.appendingPathComponent("share"))
+        let lost = try CLI.run(["migrate", "status"], db: fresh, environment: unset, cwd: cwd, binary: installed)
+        XCTAssertEqual(lost.status, 1, lost.stderr)
+        XCTAssertTrue(lost.stderr.contains("cannot find the Migrations/ folder (looked in \(prefix.appendingPathComponent("bin/Migrations").path)"), lost.stderr)
+        XCTAssertTrue(lost.stderr.contains("set CDR_RATER_HOME"), lost.stderr)
+        XCTAssertFalse(lost.stderr.contains(cwd.path), lost.stderr)
+
+        // CDR_RATER_HOME is used, and only it.
+        try CLI.expect(0, ["seed"], db: db, environment: ["CDR_RATER_HOME": cwd.path], cwd: parent)
+        XCTAssertEqual(try db.scalar("SELECT string_agg(relname::text, ',' ORDER BY relname) FROM pg_class WHERE relname LIKE 'parent_%' OR relname LIKE 'cwd_%'"),
+                       "cwd_seed")
+        let other = try TestDatabase()
+        try CLI.expect(0, ["migrate"], db: other, environment: ["CDR_RATER_HOME": cwd.path], cwd: parent)
+        XCTAssertEqual(try other.dump("SELECT name FROM schema_migrations"), "20991231000000-cwd")
+    }
+}

@@ -150,7 +150,7 @@ enum CLI {
     }
 
     static func start(_ args: [String], db: TestDatabase?, environment: [String: String] = [:],
-                      cwd: URL? = nil) throws -> (Process, Pipe, Pipe) {
+                      cwd: URL? = nil, binary: URL = CLI.binary) throws -> (Process, Pipe, Pipe) {
         let p = Process()
         p.executableURL = binary
         p.arguments = args
@@ -169,8 +169,9 @@ enum CLI {
     }
 
     @discardableResult
-    static func run(_ args: [String], db: TestDatabase?, environment: [String: String] = [:], cwd: URL? = nil) throws -> CLIResult {
-        let (p, out, err) = try start(args, db: db, environment: environment, cwd: cwd)
+    static func run(_ args: [String], db: TestDatabase?, environment: [String: String] = [:], cwd: URL? = nil,
+                    binary: URL = CLI.binary) throws -> CLIResult {
+        let (p, out, err) = try start(args, db: db, environment: environment, cwd: cwd, binary: binary)
         // Read both pipes before waiting so a chatty child never blocks.
         final class Box: @unchecked Sendable { var data = Data() }
         let errData = Box()
@@ -203,8 +204,8 @@ func waitUntil(seconds: Double = 12, _ condition: () throws -> Bool) rethrows ->
     return try condition()
 }
 
-/// How many migrations `name` and those after it are: `migrate down --steps` that reverts it.
-func migrationsSince(_ name: String) throws -> Int {
+/// How many migrations `name` and those after it are (`migrate down --steps` that reverts it); all of them by default.
+func migrationsSince(_ name: String = "") throws -> Int {
     try FileManager.default.contentsOfDirectory(atPath: CLI.projectRoot.appendingPathComponent("Migrations").path)
         .filter { $0.hasSuffix(".up.sql") && $0 >= name }.count
 }
