@@ -10,9 +10,16 @@ struct SeedCommand: ParsableCommand {
             Seeding twice adds nothing the second time. Demo customers never load in production \
             (--env, else CDR_RATER_ENV, else development).
 
+            The admin and support users get their passwords from CDR_RATER_ADMIN_PASSWORD and \
+            CDR_RATER_SUPPORT_PASSWORD when set. Otherwise development gives them the documented \
+            Admin@123, and production generates one each (20 random letters and digits), printed \
+            once on standard output and nowhere else, and leaves password_changed_at empty: each \
+            is to be changed at the first login. Production refuses the published demo passwords.
+
             Examples:
               cdr-rater seed
-              cdr-rater seed --env production
+              cdr-rater seed --env production              passwords generated, printed once
+              CDR_RATER_ADMIN_PASSWORD=... CDR_RATER_SUPPORT_PASSWORD=... cdr-rater seed --env production
               cdr-rater seed undo
 
             \(HelpText.environment)
@@ -50,7 +57,18 @@ struct SeedCommand: ParsableCommand {
         if action == .undo {
             try seeder.undo(selected, logger: OperatorLogHandler.logger())
         } else {
-            try seeder.load(selected, logger: OperatorLogHandler.logger())
+            let environment = try environment
+            let passwords = try StaffPasswords(environment: environment, variables: ProcessInfo.processInfo.environment)
+            var shown = 0
+            try seeder.load(selected, environment: environment, passwords: passwords, reveal: { user, password in
+                // Unbuffered: shown even if a later seed fails.
+                FileHandle.standardOutput.write(Data("seed: generated password for \(user): \(password)\n".utf8))
+                shown += 1
+            }, logger: OperatorLogHandler.logger())
+            if shown > 0 {
+                note("seed: the generated password(s) above are shown this once and stored nowhere else: keep them now; "
+                    + "each must be changed at the first login")
+            }
         }
     }
 }

@@ -190,3 +190,60 @@ final class ProjectFilesTests: XCTestCase {
         XCTAssertEqual(try other.dump("SELECT name FROM schema_migrations"), "20991231000000-cwd")
     }
 }
+
+/// SPEC section 6: in production the staff users get no published password:
+/// it comes from the environment, or is generated and shown once.
+final class StaffPasswordTests: XCTestCase {
+    /// username | bcrypt cost 12 | `password` matches | Admin@123 matches | to be changed at the first login, per staff user.
+    func staff(_ db: TestDatabase, _ passwords: [String: String]) throws -> String {
+        try db.dump("""
+            SELECT username, password LIKE '$2_$12$%', password = crypt(CASE username WHEN 'admin' THEN '\(passwords["admin"]!)'
+                   ELSE '\(passwords["support"]!)' END, password), password = crypt('Admin@123', password), password_changed_at IS NULL
+            FROM users WHERE role <> 'customer' ORDER BY 1
+            """)
+    }
+
+    func testProductionStaffPasswordsComeFromTheEnvironmentOrAreGeneratedAndShownOnce() throws {
+        // From the environment: used, and shown nowhere.
+        let given = try TestDatabase()
+        try CLI.expect(0, ["migrate"], db: given)
+        let secrets = ["admin": "Night-Shift-7f2a", "support": "Support-Desk-91bc"]
+        let r = try CLI.expect(0, ["seed", "--env", "production"], db: given,
+                               environment: ["CDR_RATER_ADMIN_PASSWORD": secrets["admin"]!, "CDR_RATER_SUPPORT_PASSWORD": secrets["support"]!])
+        XCTAssertFalse((r.stdout + r.stderr).contains("Night-Shift") || (r.stdout + r.stderr).contains("Support-Desk"), r.stdout + r.stderr)
+        XCTAssertEqual(try staff(given, secrets), "admin|t|t|f|t\nsupport|t|t|f|t")
+
+        // Generated: printed once, on standard output only, and what is stored.
+        let generated = try TestDatabase()
+        try CLI.expect(0, ["migrate"], db: generated)
+        let g = try CLI.expect(0, ["seed", "--env", "production"], db: generated)
+        var shown: [String: String] = [:]
+        for line in g.stdout.split(separator: "\n") where line.hasPrefix("seed: generated password for ") {
+            let parts = line.dropFirst("seed: generated password for ".count).split(separator: ":", maxSplits: 1)
+            shown[String(parts[0])] = parts[1].trimmingCharacters(in: .whitespaces)
+        }
+        XCTAssertEqual(shown.keys.sorted(), ["admin", "support"], g.stdout)
+        for password in shown.values {
+            XCTAssertEqual(password.count, 23, password)
+            XCTAssertEqual(g.stdout.components(separatedBy: password).count - 1, 1, "shown once")
+            XCTAssertFalse(g.stderr.contains(password), g.stderr)
+        }
+        XCTAssertNotEqual(shown["admin"], shown["support"])
+        XCTAssertTrue(g.stderr.contains("shown this once"), g.stderr)
+        XCTAssertEqual(try staff(generated, shown), "admin|t|t|f|t\nsupport|t|t|f|t")
+        // Seeding again shows nothing and changes nothing.
+        let again = try CLI.expect(0, ["seed", "--env", "production"], db: generated)
+        XCTAssertFalse(again.stdout.contains("generated password"), again.stdout)
+        XCTAssertTrue(again.stderr.contains("user admin was there already"), again.stderr)
+        XCTAssertEqual(try staff(generated, shown), "admin|t|t|f|t\nsupport|t|t|f|t")
+        // A published password is refused in production.
+        let published = try CLI.expect(2, ["seed", "--env", "production"], db: try TestDatabase(), environment: ["CDR_RATER_ADMIN_PASSWORD": "Admin@123"])
+        XCTAssertTrue(published.stderr.contains("CDR_RATER_ADMIN_PASSWORD is a published demo password"), published.stderr)
+
+        // Development keeps the documented demo password, already changed as far as a login goes.
+        let development = try TestDatabase()
+        try development.prepare()
+        XCTAssertEqual(try staff(development, ["admin": "Admin@123", "support": "Admin@123"]), "admin|t|t|t|f\nsupport|t|t|t|f")
+        XCTAssertEqual(try development.scalar("SELECT count(*) FROM users"), "5")
+    }
+}
