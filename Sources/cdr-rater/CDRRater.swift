@@ -23,8 +23,16 @@ struct CDRRater: ParsableCommand {
 /// `--database-url`, shared by every subcommand.
 struct DatabaseOptions: ParsableArguments {
     @Option(name: .customLong("database-url"),
-            help: "PostgreSQL connection URI or key=value string (overrides DATABASE_URL and PG* variables).")
+            help: "PostgreSQL connection URI or key=value string (overrides DATABASE_URL and PG* variables); keep the password out of it, arguments show in ps.")
     var databaseURL: String?
+
+    /// A password on the command line shows to every user of the machine (ps, /proc): said once, before connecting.
+    func validate() throws {
+        if let databaseURL, Connection.holdsPassword(databaseURL) {
+            note("cdr-rater: warning: --database-url holds a password, which every user of this machine can read in the process list (ps); "
+                + "put the URL in DATABASE_URL instead, or the password in ~/.pgpass or the file PGPASSFILE names")
+        }
+    }
 
     func connect() throws -> Connection {
         let text = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? ""
@@ -45,6 +53,12 @@ enum HelpText {
                             ../share/cdr-rater, a checkout above .build/), never
                             in the working directory
           CDR_RATER_TRACE=1 log how long each step of each file took
+          CDR_RATER_ADMIN_PASSWORD, CDR_RATER_SUPPORT_PASSWORD
+                            seed: the staff users' passwords (production
+                            generates them when unset)
+        Secrets never go in arguments: every user of the machine sees a
+        command line (ps), so a password in --database-url is warned about.
+        Use DATABASE_URL, or libpq's password file (~/.pgpass, or PGPASSFILE).
         """
     static let exitCodes = """
         Exit codes:

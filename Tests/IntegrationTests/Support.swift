@@ -210,6 +210,11 @@ func migrationsSince(_ name: String = "") throws -> Int {
         .filter { $0.hasSuffix(".up.sql") && $0 >= name }.count
 }
 
+/// Standard error's lines but the warning that --database-url holds a password.
+func linesBesidesPasswordWarning(_ stderr: String) -> [Substring] {
+    stderr.split(separator: "\n").filter { !$0.hasPrefix("cdr-rater: warning: --database-url holds a password") }
+}
+
 /// A scratch folder removed when the test ends.
 func scratchFolder(_ test: XCTestCase) throws -> URL {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cdr-rater-test-" + UUID().uuidString)
