@@ -38,7 +38,7 @@ free_port() {
 # start_postgres NAME [extra server options]: starts a throwaway server owned by
 # the postgres user under .pg/NAME (or /tmp when postgres cannot reach the
 # project folder), creates role cdr_rater (password, CREATEDB) and database
-# telecom_billing_dev, exports DATABASE_URL and PG_ADMIN_URL, and stops and
+# telecom_billing_dev, exports DATABASE_URL, PG_ADMIN_URL and PG_SUPERUSER_URL, and stops and
 # removes the server when the calling script exits (unless PG_KEEP=1: then
 # stop_postgres is the caller's to call, with PG_DIR and PG_BIN set).
 start_postgres() {
@@ -69,6 +69,8 @@ start_postgres() {
     -c "CREATE DATABASE telecom_billing_dev OWNER cdr_rater" >/dev/null
   export DATABASE_URL="postgresql://cdr_rater:$password@127.0.0.1:$PG_PORT/telecom_billing_dev"
   export PG_ADMIN_URL="postgresql://cdr_rater:$password@127.0.0.1:$PG_PORT/postgres"
+  # The superuser, through the socket (trust): for tests that make roles of their own.
+  export PG_SUPERUSER_URL="host=$base/run port=$PG_PORT user=postgres dbname=postgres"
   say "throwaway PostgreSQL on 127.0.0.1:$PG_PORT (data in $base/data)"
 }
 

@@ -96,6 +96,7 @@ public struct Migrator {
                 logger.info("applied \(m.name)")
                 names.append(m.name)
             }
+            try keepGrants(logger: logger)
             return names
         }
     }
@@ -130,6 +131,7 @@ public struct Migrator {
                 }
             }
             for m in reverting { logger.info("reverted \(m.name)") }
+            try keepGrants(logger: logger)
             return reverting.map(\.name)
         }
     }
@@ -141,6 +143,15 @@ public struct Migrator {
             _ = try RunLock.acquire(db, .exclusive, wait: lockWait, command: "migrate", logger: logger)
             defer { RunLock.release(db, .exclusive) }
             return try body()
+        }
+    }
+
+    /// Gives the nightly roles `grants --apply` recorded what they need
+    /// again: a migration that made a table anew dropped its grants.
+    func keepGrants(logger: Logger) throws {
+        do { try NightlyGrants.reapply(db, logger: logger) } catch let e as PostgresError {
+            throw BillingError("the migrations were done, but giving the nightly roles their grants again failed: \(e); "
+                + "run 'cdr-rater grants --role NAME --apply' for each role in billing_roles")
         }
     }
 

@@ -7,7 +7,9 @@ import RatingCore
 /// (one home for names and bounds): ahead of time by `partitions ensure`, by
 /// `rate` for the months a file's calls fall in, never inside a file's
 /// transaction (making a partition locks cdrs for a moment). A month can be
-/// detached for archiving and attached back.
+/// detached for archiving and attached back (by the owner of cdrs). The
+/// functions that make months run as the owner of cdrs, so that a nightly
+/// role that owns nothing makes them too.
 public enum Partitions {
     public struct Month: Sendable {
         public let month: String
@@ -64,59 +66,24 @@ public enum Partitions {
         return false
     }
 
-    /// The bulk backfill path, in the file's transaction: a fresh table for
-    /// `month` is made; `load` COPYs the file's rows into it; then its indexes
-    /// are built (the parent's, in one pass each), its foreign keys validated
-    /// in one set-based pass each, its uuids registered in one sorted INSERT,
-    /// and it is attached as the month's partition (a CHECK of its bounds
-    /// spares ATTACH the scan). A rollback or kill -9 leaves no trace of it.
+    /// The bulk backfill path, in the file's transaction: the SQL function
+    /// `cdrs_open_month_load` makes a fresh table for `month` (as the owner of
+    /// cdrs, with its privileges); `load` COPYs the file's rows into it; then
+    /// `cdrs_attach_month_load` builds its indexes (the parent's, in one pass
+    /// each), validates its foreign keys in one set-based pass each, registers
+    /// its uuids in one sorted INSERT, and attaches it as the month's partition.
+    /// A rollback or kill -9 leaves no trace of it. The functions run as the
+    /// owner of cdrs, so a nightly role that owns nothing (`cdr-rater grants`)
+    /// takes this path too.
     static func bulkLoad(_ db: Connection, month: String, step: (String) -> Void, load: (String) throws -> Void) throws {
-        let table = try tableName(month)
-        let bounds = try db.query("""
-            SELECT to_date($1, 'YYYY-MM')::timestamp AT TIME ZONE z, (to_date($1, 'YYYY-MM') + interval '1 month')::timestamp AT TIME ZONE z
-            FROM (SELECT \(CatalogLoader.businessZoneSQL) AS z) x
-            """, [month]).rows[0]
-        try db.execute(script: "CREATE TABLE \(table) (LIKE cdrs INCLUDING DEFAULTS)")
+        _ = try tableName(month)
+        guard let table = try db.query("SELECT cdrs_open_month_load(to_date($1, 'YYYY-MM'))", [month]).scalar else {
+            throw BillingError("cdrs_open_month_load made no table for \(month)")
+        }
         try load(table)
         step("bulk load: COPY into \(table)")
-        try db.execute(script: "SET LOCAL maintenance_work_mem = '256MB'")
-        // The parent's indexes as this table's: "CREATE [UNIQUE] INDEX cdrs_x ON ONLY public.cdrs USING ..." made over.
-        let parentIndexes = try db.query("""
-            SELECT i.relname, pg_get_indexdef(i.oid), x.indisprimary
-            FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-            WHERE x.indrelid = 'cdrs'::regclass ORDER BY i.relname
-            """).rows
-        for index in parentIndexes {
-            let name = index[0]!, definition = index[1]!
-            if index[2] == "t" {
-                let columns = definition[definition.range(of: "(")!.lowerBound...]
-                try db.execute(script: "ALTER TABLE \(table) ADD CONSTRAINT \(table)_pkey PRIMARY KEY \(columns)")
-                continue
-            }
-            let own = table + "_" + name.dropFirst("cdrs_".count)
-            let made = definition.replacingOccurrences(of: "INDEX \(name) ON ONLY public.cdrs ", with: "INDEX \(own) ON public.\(table) ")
-            guard made != definition else { throw BillingError("cannot read the index \(name) of cdrs to build it on \(table): \(definition)") }
-            try db.execute(script: made)
-        }
-        step("bulk load: \(parentIndexes.count) indexes built")
-        // The parent's foreign keys, each validated in one pass; ATTACH then takes them as the partition's.
-        for fk in try db.query("""
-            SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'cdrs'::regclass AND contype = 'f' ORDER BY conname
-            """).rows {
-            try db.execute(script: "ALTER TABLE \(table) ADD CONSTRAINT \(table)_\(fk[0]!.dropFirst("cdrs_".count)) \(fk[1]!)")
-        }
-        try db.query("""
-            SELECT format('ALTER TABLE %I ADD CONSTRAINT %I CHECK (start_time >= %L AND start_time < %L)', $1::text, $1 || '_bounds', $2::timestamptz, $3::timestamptz)
-            """, [table, bounds[0], bounds[1]]).scalar.map { try db.execute(script: $0) }
-        step("bulk load: foreign keys validated")
-        try db.execute(script: "INSERT INTO cdr_uuids (uuid, start_time) SELECT uuid, start_time FROM \(table) ORDER BY uuid COLLATE \"C\"")
-        step("bulk load: uuids registered")
-        try db.query("""
-            SELECT format('ALTER TABLE cdrs ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', $1::text, $2::timestamptz, $3::timestamptz)
-            """, [table, bounds[0], bounds[1]]).scalar.map { try db.execute(script: $0) }
-        try db.execute(script: "ALTER TABLE \(table) DROP CONSTRAINT \(table)_bounds")
-        try db.query("SELECT cdrs_guard_month($1::regclass)", [table])
-        step("bulk load: attached")
+        try db.query("SELECT cdrs_attach_month_load(to_date($1, 'YYYY-MM'))", [month])
+        step("bulk load: indexes built, foreign keys validated, uuids registered, attached")
     }
 
     /// The current month (business zone) and the next `ahead`; returns the partitions made.

@@ -61,9 +61,27 @@ public struct Seeder {
         return seeds.filter { $0.environments.contains(environment) }
     }
 
-    /// Loads the seeds in order, one transaction each.
-    public func load(_ selected: [Seed], logger: Logger = Logger(label: "cdr-rater")) throws {
-        try run(selected.map { ($0.name, $0.up) }, verb: "loaded (rows already there are left as they are)", logger: logger)
+    /// Loads the seeds in order, one transaction each. The environment and
+    /// the staff users' passwords reach the SQL as settings of each seed's
+    /// transaction (`cdr_rater.environment`, `cdr_rater.admin_password`, ...);
+    /// a generated password a seed gave is handed to `reveal` once that seed
+    /// committed, and nowhere else.
+    public func load(_ selected: [Seed], environment: Environment, passwords: StaffPasswords,
+                     reveal: (_ user: String, _ password: String) -> Void, logger: Logger = Logger(label: "cdr-rater")) throws {
+        let settings = [("cdr_rater.environment", environment.rawValue)]
+            + passwords.byUser.sorted { $0.key < $1.key }.map { ("cdr_rater.\($0.key)_password", $0.value) }
+        let watched = passwords.generated.sorted()
+        var shown = Set<String>()
+        try run(selected.map { ($0.name, $0.up) }, verb: "loaded (rows already there are left as they are)", logger: logger,
+                settings: settings, watching: watched) { given in
+            for user in watched where given.contains(user) && !shown.contains(user) {
+                shown.insert(user)
+                reveal(user, passwords.byUser[user]!)
+            }
+        }
+        for user in watched where !shown.contains(user) && selected.contains(where: { $0.name == "admin-users" }) {
+            logger.info("seed admin-users: user \(user) was there already; its password is left as it was")
+        }
     }
 
     /// Removes the seeded rows, last seed first, in one transaction, holding
@@ -90,18 +108,36 @@ public struct Seeder {
         }
     }
 
-    private func run(_ files: [(String, URL)], verb: String, logger: Logger) throws {
+    /// Runs each file in a transaction of its own, with `settings` set in it;
+    /// `committed` gets those of the `watched` users whose password the file set.
+    private func run(_ files: [(String, URL)], verb: String, logger: Logger, settings: [(String, String)] = [],
+                     watching watched: [String] = [], committed: (_ given: Set<String>) -> Void = { _ in }) throws {
         guard let db else { return }
         try db.withAdvisoryLock(Seeder.lockKey) {
             for (name, url) in files {
                 let sql = try ProjectFiles.read(url)
+                let given: Set<String>
                 do {
-                    try db.transaction { try db.execute(script: sql) }
+                    given = try db.transaction {
+                        for (key, value) in settings { try db.query("SELECT set_config($1, $2, true)", [key, value]) }
+                        let before = try passwordHashes(db, of: watched)
+                        try db.execute(script: sql)
+                        let after = try passwordHashes(db, of: watched)
+                        return Set(watched.filter { after[$0] != nil && after[$0] != before[$0] })
+                    }
                 } catch let e as PostgresError {
                     throw BillingError("seed \(name) failed and was rolled back: \(e)\(e.missingSchemaHint)")
                 }
                 logger.info("seed \(name): \(verb)")
+                committed(given)
             }
         }
+    }
+
+    /// The password hashes of those of `users` that exist; none when there is no users table yet.
+    private func passwordHashes(_ db: Connection, of users: [String]) throws -> [String: String] {
+        guard !users.isEmpty, try db.query("SELECT to_regclass('users') IS NOT NULL").scalar == "t" else { return [:] }
+        let rows = try db.query("SELECT username, password FROM users WHERE username = ANY($1::text[])", [postgresArrayLiteral(users)]).rows
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0[0]!, $0[1]!) })
     }
 }

@@ -36,6 +36,9 @@ public final class Connection {
 
     deinit { if let conn { PQfinish(conn) } }
 
+    /// Whether a connection string holds a password (not counting PGPASSWORD or ~/.pgpass).
+    public static func holdsPassword(_ connectionString: String) -> Bool { ConnectionInfo.holdsPassword(connectionString) }
+
     /// False once the connection is lost (the server went away or ended the session).
     public var isConnected: Bool { conn.map { PQstatus($0) == CONNECTION_OK } ?? false }
 
@@ -221,6 +224,13 @@ struct ConnectionInfo {
             secrets.append(likely)
             secrets += likely.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init).filter { $0.count >= 4 }
         }
+    }
+
+    /// Whether `text` holds a password (`user:password@` of a URI, `password=`),
+    /// which shows to every user of the machine when it is a command-line argument.
+    static func holdsPassword(_ text: String) -> Bool {
+        guard let info = try? ConnectionInfo(text) else { return !likelyPasswords(in: text).isEmpty }
+        return zip(info.keywords, info.values).contains { $0.0 == "password" && !$0.1.isEmpty }
     }
 
     static let unparsable = """

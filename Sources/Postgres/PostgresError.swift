@@ -35,6 +35,13 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         code == .undefinedTable ? "; is the database migrated? run 'cdr-rater migrate' (and 'cdr-rater seed') first" : ""
     }
 
+    /// What to do when a privilege is missing: a role other than the owner was never granted the nightly job's.
+    public var privilegeHint: String {
+        code == .insufficientPrivilege
+            ? "; a role that does not own the schema needs the nightly job's grants first: the owner runs 'cdr-rater grants --role NAME --apply'"
+            : ""
+    }
+
     /// SQLSTATE codes the product tells apart, named as PostgreSQL's
     /// errcodes appendix names them (as postgres-nio's `PostgresError.Code`).
     public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
@@ -46,6 +53,7 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         public static let checkViolation = Code(rawValue: "23514")
         public static let numericValueOutOfRange = Code(rawValue: "22003")
         public static let undefinedTable = Code(rawValue: "42P01")
+        public static let insufficientPrivilege = Code(rawValue: "42501")
         public static let queryCanceled = Code(rawValue: "57014")
         public static let adminShutdown = Code(rawValue: "57P01")
         public static let crashShutdown = Code(rawValue: "57P02")

@@ -17,14 +17,22 @@ struct CDRRater: ParsableCommand {
             2 usage error, 75 another run held the rating lock longer than --lock-wait.
             """,
         version: "cdr-rater 0.3.0",
-        subcommands: [MigrateCommand.self, SeedCommand.self, RateCommand.self, RerateCommand.self, CheckCommand.self, FilesCommand.self, PartitionsCommand.self])
+        subcommands: [MigrateCommand.self, SeedCommand.self, RateCommand.self, RerateCommand.self, CheckCommand.self, FilesCommand.self, PartitionsCommand.self, GrantsCommand.self])
 }
 
 /// `--database-url`, shared by every subcommand.
 struct DatabaseOptions: ParsableArguments {
     @Option(name: .customLong("database-url"),
-            help: "PostgreSQL connection URI or key=value string (overrides DATABASE_URL and PG* variables).")
+            help: "PostgreSQL connection URI or key=value string (overrides DATABASE_URL and PG* variables); keep the password out of it, arguments show in ps.")
     var databaseURL: String?
+
+    /// A password on the command line shows to every user of the machine (ps, /proc): said once, before connecting.
+    func validate() throws {
+        if let databaseURL, Connection.holdsPassword(databaseURL) {
+            note("cdr-rater: warning: --database-url holds a password, which every user of this machine can read in the process list (ps); "
+                + "put the URL in DATABASE_URL instead, or the password in ~/.pgpass or the file PGPASSFILE names")
+        }
+    }
 
     func connect() throws -> Connection {
         let text = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? ""
@@ -40,8 +48,17 @@ enum HelpText {
                             --database-url overrides it
           PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, ...
                             libpq's own, when DATABASE_URL is not set
-          CDR_RATER_HOME    the folder holding Migrations/ and Seeds/
+          CDR_RATER_HOME    the folder holding Migrations/ and Seeds/; unset, they
+                            are looked for beside the binary (its folder, its
+                            ../share/cdr-rater, a checkout above .build/), never
+                            in the working directory
           CDR_RATER_TRACE=1 log how long each step of each file took
+          CDR_RATER_ADMIN_PASSWORD, CDR_RATER_SUPPORT_PASSWORD
+                            seed: the staff users' passwords (production
+                            generates them when unset)
+        Secrets never go in arguments: every user of the machine sees a
+        command line (ps), so a password in --database-url is warned about.
+        Use DATABASE_URL, or libpq's password file (~/.pgpass, or PGPASSFILE).
         """
     static let exitCodes = """
         Exit codes:
@@ -138,7 +155,7 @@ enum Main {
     static func message(for error: Error) -> String {
         switch error {
         case let e as BillingError: return e.message
-        case let e as PostgresError: return "\(e)\(e.missingSchemaHint)"
+        case let e as PostgresError: return "\(e)\(e.missingSchemaHint)\(e.privilegeHint)"
         case is RunLockBusy, is RunStopped, is ProjectFiles.Missing, is FileReadError: return "\(error)"
         default: return CDRRater.message(for: error)
         }

@@ -13,9 +13,16 @@ struct SeedCommand: ParsableCommand {
             seconds, then exit 75), is refused in production, and needs --force when it would drop billed data or \
             detach rated calls from their subscriptions.
 
+            The admin and support users get their passwords from CDR_RATER_ADMIN_PASSWORD and \
+            CDR_RATER_SUPPORT_PASSWORD when set. Otherwise development gives them the documented \
+            Admin@123, and production generates one each (20 random letters and digits), printed \
+            once on standard output and nowhere else, and leaves password_changed_at empty: each \
+            is to be changed at the first login. Production refuses the published demo passwords.
+
             Examples:
               cdr-rater seed
-              cdr-rater seed --env production
+              cdr-rater seed --env production              passwords generated, printed once
+              CDR_RATER_ADMIN_PASSWORD=... CDR_RATER_SUPPORT_PASSWORD=... cdr-rater seed --env production
               cdr-rater seed undo
 
             \(HelpText.environment)
@@ -61,8 +68,19 @@ struct SeedCommand: ParsableCommand {
             try seeder.undo(selected, force: safety.force, confirm: safety.confirmation(db), environment: DeploymentEnvironment.named(env),
                             lockWait: safety.lockWait, logger: OperatorLogHandler.logger())
         } else {
-            try seeder.load(selected, logger: OperatorLogHandler.logger())
-            if try environment == .production { try DeploymentEnvironment.markProduction(db) }
+            let environment = try environment
+            let passwords = try StaffPasswords(environment: environment, variables: ProcessInfo.processInfo.environment)
+            var shown = 0
+            try seeder.load(selected, environment: environment, passwords: passwords, reveal: { user, password in
+                // Unbuffered: shown even if a later seed fails.
+                FileHandle.standardOutput.write(Data("seed: generated password for \(user): \(password)\n".utf8))
+                shown += 1
+            }, logger: OperatorLogHandler.logger())
+            if shown > 0 {
+                note("seed: the generated password(s) above are shown this once and stored nowhere else: keep them now; "
+                    + "each must be changed at the first login")
+            }
+            if environment == .production { try DeploymentEnvironment.markProduction(db) }
         }
     }
 }

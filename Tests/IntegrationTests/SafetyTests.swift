@@ -31,7 +31,7 @@ final class SafetyTests: XCTestCase {
         XCTAssertEqual(try db.scalar("SELECT relkind FROM pg_class WHERE relname = 'cdrs'"), "p", "nothing was reverted")
         // One that waits goes once the rate has committed, and keeps every call it stored:
         // back to before the partitioning migration, which moves the calls into one table.
-        let partitioning = try db.scalar("SELECT count(*) FROM schema_migrations WHERE name >= '20241201000007'") ?? ""
+        let partitioning = String(try migrationsSince("20241201000007-partition-cdrs-by-month"))
         let waited = try CLI.run(["migrate", "down", "--steps", partitioning, "--lock-wait", "600"], db: db)
         XCTAssertEqual(waited.status, 0, waited.stderr)
         XCTAssertTrue(waited.stderr.contains("waiting for the rating lock: cdr-rater rate"), waited.stderr)
@@ -61,8 +61,7 @@ final class SafetyTests: XCTestCase {
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM schema_migrations"), applied, "all or nothing")
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs"), "16")
         // The partitioning migration moves the calls back into one table: nothing lost, no --force needed.
-        let partitioning = try db.scalar("SELECT count(*) FROM schema_migrations WHERE name >= '20241201000007'") ?? ""
-        try CLI.expect(0, ["migrate", "down", "--steps", partitioning], db: db)
+        try CLI.expect(0, ["migrate", "down", "--steps", String(try migrationsSince("20241201000007-partition-cdrs-by-month"))], db: db)
         XCTAssertEqual(try db.scalar("SELECT relkind FROM pg_class WHERE relname = 'cdrs'"), "r")
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs"), "16")
         try CLI.expect(0, ["migrate"], db: db)

@@ -91,6 +91,47 @@ final class TestDatabase {
     }
 }
 
+/// A LOGIN role of the test's own, neither owner nor superuser, made
+/// through the test server's superuser and dropped when the test ends.
+struct TestRole {
+    let name: String
+    /// The test database's URL, as this role.
+    let url: String
+
+    static var superuser: String {
+        get throws {
+            let env = ProcessInfo.processInfo.environment
+            guard let url = env["CDR_RATER_TEST_SUPERUSER_URL"], !url.isEmpty else {
+                if env["CDR_RATER_TEST_REQUIRE_DB"] == "1" { XCTFail("CDR_RATER_TEST_SUPERUSER_URL is not set") }
+                throw XCTSkip("no superuser of the test PostgreSQL: run scripts/test")
+            }
+            return url
+        }
+    }
+
+    /// As the superuser, on `db` (nil: the postgres database).
+    static func superuserConnection(_ db: TestDatabase?) throws -> Connection {
+        try Connection(connectionString: try superuser + (db.map { " dbname=\($0.name)" } ?? ""))
+    }
+
+    /// A role named `name` (a fresh one when nil), with LOGIN and a password, for `db`.
+    init(_ test: XCTestCase, db: TestDatabase, name: String? = nil) throws {
+        let suffix = UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(10).lowercased()
+        self.name = name.map { $0 + suffix } ?? "cdr_nightly_" + suffix
+        let password = "pw" + UUID().uuidString.replacingOccurrences(of: "-", with: "")
+        let quoted = "\"" + self.name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        try TestRole.superuserConnection(nil).execute(script: "CREATE ROLE \(quoted) LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '\(password)'")
+        var c = URLComponents(string: db.url)!
+        c.user = self.name
+        c.password = password
+        url = c.string!
+        test.addTeardownBlock { [db] in
+            _ = try? TestRole.superuserConnection(db).execute(script: "DROP OWNED BY \(quoted)")
+            _ = try? TestRole.superuserConnection(nil).execute(script: "DROP ROLE IF EXISTS \(quoted)")
+        }
+    }
+}
+
 struct CLIResult {
     let status: Int32
     let stdout: String
@@ -109,7 +150,7 @@ enum CLI {
     }
 
     static func start(_ args: [String], db: TestDatabase?, environment: [String: String] = [:],
-                      cwd: URL? = nil) throws -> (Process, Pipe, Pipe) {
+                      cwd: URL? = nil, binary: URL = CLI.binary) throws -> (Process, Pipe, Pipe) {
         let p = Process()
         p.executableURL = binary
         p.arguments = args
@@ -128,8 +169,9 @@ enum CLI {
     }
 
     @discardableResult
-    static func run(_ args: [String], db: TestDatabase?, environment: [String: String] = [:], cwd: URL? = nil) throws -> CLIResult {
-        let (p, out, err) = try start(args, db: db, environment: environment, cwd: cwd)
+    static func run(_ args: [String], db: TestDatabase?, environment: [String: String] = [:], cwd: URL? = nil,
+                    binary: URL = CLI.binary) throws -> CLIResult {
+        let (p, out, err) = try start(args, db: db, environment: environment, cwd: cwd, binary: binary)
         return finish(p, out, err)
     }
 
@@ -165,6 +207,17 @@ func waitUntil(seconds: Double = 12, _ condition: () throws -> Bool) rethrows ->
         usleep(20_000)
     }
     return try condition()
+}
+
+/// How many migrations `name` and those after it are (`migrate down --steps` that reverts it); all of them by default.
+func migrationsSince(_ name: String = "") throws -> Int {
+    try FileManager.default.contentsOfDirectory(atPath: CLI.projectRoot.appendingPathComponent("Migrations").path)
+        .filter { $0.hasSuffix(".up.sql") && $0 >= name }.count
+}
+
+/// Standard error's lines but the warning that --database-url holds a password.
+func linesBesidesPasswordWarning(_ stderr: String) -> [Substring] {
+    stderr.split(separator: "\n").filter { !$0.hasPrefix("cdr-rater: warning: --database-url holds a password") }
 }
 
 /// A scratch folder removed when the test ends.
