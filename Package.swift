@@ -33,7 +33,7 @@ let package = Package(
         ], swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "RatingCoreTests", dependencies: ["RatingCore"],
                     swiftSettings: [.swiftLanguageMode(.v6)]),
-        .testTarget(name: "BillingTests", dependencies: ["Billing"],
+        .testTarget(name: "BillingTests", dependencies: ["Billing", "RatingCore"],
                     swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "IntegrationTests", dependencies: ["Billing", "Postgres", "RatingCore"],
                     swiftSettings: [.swiftLanguageMode(.v6)]),

@@ -1,0 +1,118 @@
+import Foundation
+import Postgres
+import RatingCore
+
+/// The COPY of a file's rated calls into cdrs: a producer thread rates the
+/// calls and hands them over in uuid-sorted batches, while this thread
+/// encodes them in PostgreSQL's binary format and sends them.
+struct CopyPipeline {
+    let session: RatingSession
+
+    /// Rows sorted together before COPY; at most three batches are held (one rated, one handed over, one sent).
+    static let batchRows = 50_000
+
+    /// In the file's transaction: the second pass, rated against `plan`,
+    /// COPYed into cdrs, or with `bulkMonth` into a fresh table of that month (the backfill path).
+    func copy(_ read: FileRead, _ plan: FilePlan, bulkMonth: String?) throws {
+        func copy(into table: String) throws {
+            try copyCalls(read, plan: plan.allocation, into: table)
+        }
+        if let month = bulkMonth {
+            session.logger.info("\(read.path): every call is of \(month), which has no partition yet: loading it into a fresh one (the backfill path)")
+            try Partitions.bulkLoad(session.db, month: month, step: { session.step($0) }, load: copy)
+        } else {
+            try copy(into: "cdrs")
+            session.step("second pass: COPY cdrs")
+        }
+    }
+
+    /// The second pass: rates every call of the file's call log that is not
+    /// a duplicate against the plan and COPYs it into `table`.
+    private func copyCalls(_ read: FileRead, plan: AllocationPlan, into table: String) throws {
+        guard let calls = read.calls else { preconditionFailure("a second pass without the first reading's call log") }
+        let (duplicates, progress) = (read.scan.duplicateLines, session.options.progress)
+        try copyRows(of: read.path, into: table) { emit, _ in
+            try calls.read { chunk in
+                progress?.read(bytes: chunk.bytesRead, lines: chunk.lineCount, second: true)
+                for c in chunk.calls where !duplicates.contains(c.record.lineNumber) {
+                    try emit(plan.rate(c))
+                }
+            }
+        }
+    }
+
+    /// COPYs the rated calls `produce` hands to `emit` into `table`.
+    /// `produce` runs on a second thread, which rates the next batch while this
+    /// one encodes and sends the last (the server is not left waiting while a
+    /// batch is read); it may call `flush` once its last call is emitted, to
+    /// send it before it does more work. Rows go in uuid order within batches,
+    /// so the uuid indexes fill page by page rather than at random. An error
+    /// of `produce` before its last call aborts the COPY; one after it, once
+    /// the COPY ended.
+    func copyRows(of path: RawPath, into table: String,
+                          produce: @escaping (_ emit: (RatedCall) throws -> Void, _ flush: () throws -> Void) throws -> Void) throws {
+        let batches = HandOff<(calls: [RatedCall], order: [Int])>(capacity: 1)
+        let producer = DispatchGroup()
+        final class Failure: @unchecked Sendable {
+            private let lock = NSLock()
+            private var first: Error?
+            var error: Error? {
+                get { lock.lock(); defer { lock.unlock() }; return first }
+                set { lock.lock(); defer { lock.unlock() }; first = first ?? newValue }
+            }
+        }
+        let failure = Failure()
+        nonisolated(unsafe) let produce = produce // runs on the one thread below, while this one waits for its batches
+        DispatchQueue.global().async(group: producer) {
+            var batch: [RatedCall] = []
+            func send() throws {
+                guard !batch.isEmpty else { return }
+                // Sorting the keys, not the rated calls: moving those costs more than rating them.
+                let keys = batch.map { CDRKey($0.call.record.uuid) }
+                guard batches.put((batch, batch.indices.sorted { keys[$0] < keys[$1] })) else { throw CancellationError() }
+                batch = []
+                batch.reserveCapacity(CopyPipeline.batchRows)
+            }
+            var flushed = false
+            do {
+                try produce({ call in
+                    precondition(!flushed, "a call emitted after the last batch was sent")
+                    batch.append(call)
+                    if batch.count >= CopyPipeline.batchRows { try send() }
+                }, {
+                    try send()
+                    flushed = true
+                    batches.finish()
+                })
+                if !flushed { try send() }
+            } catch {
+                failure.error = error
+            }
+            if !flushed { batches.finish() }
+        }
+        defer {
+            batches.cancel()
+            producer.wait()
+        }
+        try session.db.copyIn(CDRRowEncoder.copyStatement(into: table)) { sink in
+            var encoder = CDRRowEncoder(fileName: path.name)
+            var row = BinaryCopyEncoder(capacity: 256 * 1024)
+            row.append(BinaryCopyEncoder.header)
+            while let batch = batches.take() {
+                for i in batch.order {
+                    encoder.encode(batch.calls[i], into: &row)
+                    if row.buffer.count >= 256 * 1024 {
+                        try sink.write(row.buffer)
+                        row.clear()
+                    }
+                }
+            }
+            // Set before `finish` when `produce` failed before its last call.
+            if let error = failure.error { throw error }
+            row.append(BinaryCopyEncoder.trailer)
+            try sink.write(row.buffer)
+        }
+        producer.wait()
+        if let error = failure.error { throw error }
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Logging
+import RatingCore
+
+/// The first reading of a file: duplicates, usage, the charged calls that
+/// can hold included minutes, the rejected lines; and, for the second pass,
+/// the call log, unless the calls go to COPY as they are read (`along`).
+/// The three ways a file is rated compose it: two passes with a call log,
+/// one pass with `along`, a dry run with neither and no rejects file.
+struct FirstReading {
+    let session: RatingSession
+    let job: FileJob
+    let lookup: Lookup
+    let rejects: RejectsFile?
+    var along: AlongTheReading?
+
+    /// What the single pass does besides the first reading's own work: the
+    /// chunk's calls go to COPY as it is read (`each`, after the scan took
+    /// them), and the last is sent before the reading ends (`parsed`). Its
+    /// lookups go to a connection of their own (the run's is in COPY).
+    struct AlongTheReading {
+        let store: BillingStore
+        let room: (UsageKey) throws -> Int
+        let each: (ParsedChunk, FileScan) throws -> Void
+        let parsed: () throws -> Void
+    }
+
+    /// A sampled uuid is stored already: the file is read again, every uuid looked up.
+    struct StoredCallsSampled: Error {}
+
+    /// Reads the file, filling the outcome's counts.
+    func run(outcome: inout FileOutcome) throws -> FileRead {
+        let (options, path, step) = (session.options, job.path, session.step)
+        step.restart()
+        let lookups = along?.store ?? session.store
+        // A row's room for the what-if too: proposed plans may include more minutes.
+        let scan = FileScan(businessZone: session.businessZone, runLength: options.sortRunCalls,
+                            room: along?.room ?? { [usage = session.usage, whatIf = session.whatIf] key in
+            max(try usage.room(key), try whatIf?.room(key) ?? 0)
+        })
+        let calls = options.dryRun || along != nil ? nil : try CallLog()
+        let end = try session.parser.parse(path: path) { chunk in
+            try options.stop?.check(file: path.shown)
+            if along != nil {
+                options.progress?.readInOnePass(bytes: chunk.bytesRead, lines: chunk.lineCount)
+            } else {
+                options.progress?.read(bytes: chunk.bytesRead, lines: chunk.lineCount, second: false)
+            }
+            try scan.take(chunk.calls) { uuids in
+                guard lookup == .sample else { return try lookups.storedUUIDs(uuids) }
+                let sample = stride(from: 0, to: uuids.count, by: Lookup.sampleEvery).map { uuids[$0] }
+                if try !lookups.storedUUIDs(sample).isEmpty { throw StoredCallsSampled() }
+                return []
+            }
+            calls?.append(chunk)
+            try along?.each(chunk, scan)
+            // After `each`: a file the one pass gives up on at its first chunk (a backfill) logs its rejects once.
+            for r in chunk.rejects {
+                scan.rejected += 1
+                if scan.rejected <= 10 { session.logger.info("\(path):\(r.lineNumber): rejected: \(r.reason)") }
+                try rejects?.append(r)
+            }
+        }
+        guard end.sha256 == nil || end.sha256 == job.digest else {
+            throw BillingError("\(path) changed while it was being rated: rate it again once the switch has finished writing it")
+        }
+        try calls?.close()
+        try along?.parsed()
+        try scan.finish(seen: options.dryRun ? session.seen.uuids : nil)
+        if scan.rejected > 10 {
+            let kept = rejects.map { $0.leftOut == 0 ? ", all in the rejects file"
+                : ", the first \($0.count - $0.leftOut) in the rejects file (it stops at \(RejectsFile.maxBytes >> 20) MiB)" } ?? ""
+            session.logger.info("\(path): \(scan.rejected - 10) more rejected lines\(kept)")
+        }
+        step("first reading: parse, classify, duplicates, usage")
+        outcome.lines = end.lineCount
+        outcome.rejected = scan.rejected
+        outcome.duplicates = scan.duplicates
+        outcome.stored = scan.stored
+        outcome.unmatched = scan.unmatched
+        if end.lineCount > 0 && scan.stored + scan.duplicates == 0 && end.streamError == nil {
+            throw BillingError("not a CDR file: none of its \(end.lineCount) line(s) is a \(options.layout.map { $0.rawValue + " record" } ?? "FreeSWITCH or Asterisk record") "
+                + "that could be read; it was left as it is")
+        }
+        if end.lineCount >= RatingRun.rejectShareMinLines,
+           Double(scan.rejected) * 100 > options.maxRejectShare * Double(end.lineCount) {
+            // Nothing of it is stored; its rejects stay for a person to see what it is.
+            throw MostlyNotCDRs(rejected: scan.rejected, lines: end.lineCount, share: options.maxRejectShare,
+                                rejectsPath: try rejects?.keep())
+        }
+        if let error = end.streamError {
+            outcome.status = .partial
+            outcome.message = "\(error); the \(end.lineCount) whole lines before it were read"
+        }
+        return FileRead(job: job, layout: end.layout, scan: scan, calls: calls)
+    }
+}
+
+/// More of a file's lines were rejected than `--max-reject-share` allows:
+/// it is something else (an export, a log), not CDRs with a few bad lines.
+struct MostlyNotCDRs: Error, CustomStringConvertible {
+    let rejected: Int, lines: Int
+    let share: Double
+    /// Where its rejected lines were kept (nil in a dry run).
+    let rejectsPath: String?
+
+    var description: String {
+        // Rounded down: a file not wholly rejected never reads 100.0%.
+        let percent = String(format: "%.1f", (Double(rejected) * 1000 / Double(lines)).rounded(.down) / 10)
+        return "mostly not CDRs: \(rejected) of its \(lines) lines (\(percent)%) were rejected, more than --max-reject-share "
+            + "\(share == share.rounded() ? String(Int(share)) : String(share))%" + (rejectsPath.map { "; they are in \(escapedName($0.utf8))" } ?? "")
+            + "; if it is a CDR file after all, rate it with a higher --max-reject-share"
+    }
+}

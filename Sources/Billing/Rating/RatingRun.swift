@@ -1,0 +1,167 @@
+import Foundation
+import Logging
+import Postgres
+import RatingCore
+
+/// Rates CDR files into the database, one transaction per file: the file's
+/// cdrs rows (COPY), its usage rows, prepaid balances and its ledger entry
+/// commit together or not at all.
+///
+/// The run loop: the run's scope (the shared rating lock, or a dry run's
+/// read-only snapshot), its session (`RatingSession`), then each file in
+/// path order (`FileRater`), so a run's result does not depend on the
+/// order they were named in. Runs hold the rating lock together, and the
+/// database keeps them apart file by file and usage row by usage row, so
+/// several rate the same inbox at once.
+public final class RatingRun {
+    let db: Connection
+    let options: RatingOptions
+    let logger: Logger
+    /// The run's report so far: what committed before a run stopped or failed as a whole.
+    public private(set) var report: RunReport?
+
+    /// A file of fewer lines is judged by "not a CDR file" alone (no line is a
+    /// record), not by its share of rejects: two bad lines of three are a
+    /// damaged small file, not a file that is something else.
+    public static let rejectShareMinLines = 100
+
+    /// What the run did is logged at info level, what needs a person (a file
+    /// failed, cut short or incomplete) at warning, each step's time at debug.
+    public init(db: Connection, options: RatingOptions, logger: Logger) {
+        self.db = db
+        self.options = options
+        self.logger = logger
+    }
+
+    /// The files a run rates (`Inbox`), as shown: absolute (so that
+    /// `./b.csv a.csv` and `b.csv a.csv` rate in the same order), sorted, each once.
+    public static func inputFiles(_ paths: [String]) throws -> [String] {
+        try Inbox(paths).files.map(\.shown)
+    }
+
+    public func run() throws -> RunReport {
+        let started = Date()
+        var report = RunReport(dryRun: options.dryRun)
+        defer { self.report = report }
+        let inbox = try Inbox(options.paths)
+        report.lockWaitSeconds = try RunScope.enter(db, options: options, logger: logger)
+        defer { RunScope.leave(db, dryRun: options.dryRun) }
+        let session = try RatingSession(db: db, options: options, logger: logger)
+        options.stop?.watch(db)
+        let eligible = inbox.files.filter { path in
+            guard options.minAge > 0, let modified = modificationAge(path), modified < options.minAge else { return true }
+            logger.info("\(path): modified \(Int(modified)) s ago, less than --min-age \(Int(options.minAge)) s: left for a later run")
+            return false
+        }
+        options.progress?.begin(files: eligible, dryRun: options.dryRun)
+        for (path, reason) in inbox.skipped {
+            var outcome = FileOutcome(path: path.shown, status: .skipped)
+            outcome.message = reason
+            report.files.append(outcome)
+            logger.warning("\(outcome.summaryLine(dryRun: options.dryRun))")
+        }
+        if !options.dryRun {
+            try RejectsFile.checkWritable(options.rejectsDirectory)
+            try RejectsFile.repair(options.rejectsDirectory) { target in
+                try session.ledger.holdsRejects(named: (target as NSString).lastPathComponent)
+            }
+        }
+        for path in eligible {
+            try options.stop?.check(file: nil)
+            var info = stat()
+            guard path.withCString({ lstat($0, &info) }) == 0 else {
+                logger.info("\(path): no longer there: moved since this run listed it (archived by another run, or as the target of a link archived before it); nothing to do")
+                continue
+            }
+            try rate(path, session, into: &report)
+        }
+        report.seconds = Date().timeIntervalSince(started) - report.lockWaitSeconds
+        return report
+    }
+
+    /// Rates one file, stops the run if it was asked to or lost its
+    /// connection, archives what committed, and logs the file's line.
+    private func rate(_ path: RawPath, _ session: RatingSession, into report: inout RunReport) throws {
+        let fileStarted = Date()
+        options.progress?.startFile(path.name)
+        var (outcome, tallies) = FileRater(session: session).rate(path)
+        if let tallies { report.add(tallies) }
+        options.progress?.finishFile(size: fileSize(path))
+        if options.stop?.signal != nil {
+            let committed = outcome.status == .rated || outcome.status == .partial
+            if committed || outcome.status == .already_rated { report.files.append(outcome) }
+            try options.stop?.check(file: committed ? nil : path.shown)
+        }
+        if !db.isConnected {
+            throw BillingError("lost the connection to the database while rating \(path): \(outcome.message ?? "")"
+                + "; files before it are committed. Run again once the database is back")
+        }
+        outcome.seconds = Date().timeIntervalSince(fileStarted)
+        if let archive = options.archiveDirectory, !options.dryRun, outcome.status == .rated || outcome.status == .already_rated {
+            do { outcome.archivedTo = try archiveFile(path, into: archive) } catch {
+                logger.warning("\(path): rated, but \(error)")
+            }
+        }
+        report.files.append(outcome)
+        // A file that needs a person is a warning (--quiet still prints it); the rest is information.
+        switch outcome.status {
+        case .failed, .partial, .incomplete, .skipped: logger.warning("\(outcome.summaryLine(dryRun: options.dryRun))")
+        case .rated, .already_rated, .busy, .empty: logger.info("\(outcome.summaryLine(dryRun: options.dryRun))")
+        }
+    }
+
+    /// Seconds since the file was last modified.
+    private func modificationAge(_ path: RawPath) -> Double? {
+        var info = stat()
+        guard path.withCString({ stat($0, &info) }) == 0 else { return nil }
+        return Date().timeIntervalSince1970 - (Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
+    }
+
+    /// Moves a committed (or already rated) file into the archive folder; a
+    /// file of the same name already there gets a numbered name beside it.
+    private func archiveFile(_ path: RawPath, into directory: String) throws -> String {
+        do {
+            return try Archive.move(path, into: directory).shown
+        } catch {
+            throw BillingError("\(error); it stays in the inbox and the next run moves it")
+        }
+    }
+}
+
+/// The run's hold on the database, entered and left in one place: the
+/// rating lock, shared with other raters, for a full run; one read-only
+/// snapshot (REPEATABLE READ READ ONLY) for a dry run, which takes no lock.
+enum RunScope {
+    /// Enters it; the seconds spent waiting for the lock.
+    static func enter(_ db: Connection, options: RatingOptions, logger: Logger) throws -> Double {
+        if options.dryRun {
+            try db.execute(script: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            return 0
+        }
+        return try RunLock.acquire(db, .shared, wait: options.lockWait, command: "rate", logger: logger, stop: options.stop)
+    }
+
+    static func leave(_ db: Connection, dryRun: Bool) {
+        if dryRun { _ = try? db.execute(script: "ROLLBACK") } else { RunLock.release(db, .shared) }
+    }
+}
+
+extension FileOutcome {
+    /// The file's line in the operator's log.
+    func summaryLine(dryRun: Bool) -> String {
+        switch status {
+        case .already_rated: return "\(path): already rated, skipped: \(message ?? "")"
+        case .busy: return "\(path): left to another run: \(message ?? "")"
+        case .empty, .skipped: return "\(path): \(message ?? "")"
+        case .incomplete: return "\(path): STILL INCOMPLETE: \(message ?? "")"
+        case .failed: return "\(path): FAILED: \(message ?? "")"
+        case .rated, .partial:
+            let (stored, repriced) = dryRun ? ("would be stored", "would be re-priced") : ("stored", "re-priced")
+            var s = "\(path): lines \(lines) = \(stored) \(self.stored) (unmatched \(unmatched)) + duplicates \(duplicates) + rejected \(rejected)"
+            if self.repriced > 0 { s += "; earlier than stored calls: \(self.repriced) stored call(s) \(repriced), cost \(repricedCost.signed)" }
+            if dryRun { s += " (dry run, nothing written)" }
+            if let m = message { s += "; PARTIAL: \(m)" }
+            return s
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import Logging
+import Postgres
+import RatingCore
+
+/// What every file of a run shares, set up once the run holds its lock or
+/// snapshot: the connection and stores, the catalog and business zone, the
+/// usage books, the parser, and what the run remembers of its own files.
+/// Each file's rating (`FileRater`) reads it; nothing in it is set later.
+final class RatingSession {
+    let db: Connection
+    let options: RatingOptions
+    let logger: Logger
+    let store: BillingStore
+    let ledger: LedgerStore
+    let catalog: Catalog
+    let businessZone: ZoneRules
+    /// The usage rows as this run knows them: refreshed per file, recorded after its commit.
+    let usage: UsageBook
+    /// The what-if book (dry run with --plans): the proposed plans' view of the same periods.
+    let whatIf: UsageBook?
+    let parser: FileParser
+    /// The single pass's connection for lookups.
+    let lookups: LookupConnection
+    /// Fingerprints and uuids rated earlier in this run: in a dry run the
+    /// database never sees them, so duplicates across files are caught here.
+    let seen: SeenThisRun
+    let step: StepTimer
+
+    init(db: Connection, options: RatingOptions, logger: Logger) throws {
+        self.db = db
+        self.options = options
+        self.logger = logger
+        let store = PostgresBillingStore(db: db)
+        self.store = store
+        ledger = PostgresLedgerStore(db: db)
+        let context = try CatalogLoader.context(db)
+        catalog = context.catalog
+        businessZone = context.businessZone
+        usage = UsageBook(store: store, catalog: catalog, businessZone: businessZone)
+        whatIf = try options.proposedPlans.map { proposed in
+            UsageBook(store: store, catalog: try CatalogLoader.proposing(proposed, in: context.catalog),
+                      businessZone: context.businessZone, everyCall: true)
+        }
+        let classifier = CallClassifier(catalog: catalog, businessZone: businessZone)
+        parser = FileParser(layout: options.layout, switchZone: options.switchZone, classifier: classifier,
+                            workers: options.workers, chunkLines: options.chunkLines)
+        lookups = LookupConnection(connect: options.connect, logger: logger)
+        seen = SeenThisRun()
+        step = StepTimer(logger: logger)
+    }
+
+    var dryRun: Bool { options.dryRun }
+}
+
+/// What a run remembers of the files it rated (a dry run's database never sees them).
+final class SeenThisRun {
+    var digests = Set<String>()
+    lazy var uuids = SeenKeys(directory: FileManager.default.temporaryDirectory)
+}
+
+/// The single pass's connection for lookups (`OnePass`): the run's own is
+/// in COPY meanwhile. Opened at its first use and again when lost; nil when
+/// it cannot be (the file goes in two passes).
+final class LookupConnection {
+    private let connect: (() throws -> Connection)?
+    private let logger: Logger
+    private var connection: Connection?
+
+    init(connect: (() throws -> Connection)?, logger: Logger) {
+        self.connect = connect
+        self.logger = logger
+    }
+
+    func get() -> Connection? {
+        if let connection, connection.isConnected { return connection }
+        connection = nil
+        guard let connect else { return nil }
+        do {
+            let c = try connect()
+            // A lookup never waits long for a lock (one that another run's new partition queues behind this
+            // file's COPY would wait for ever), nor runs long (a stop request cancels the run's own
+            // connection, not this one): the file goes in two passes instead.
+            try c.execute(script: "SET lock_timeout = '2s'; SET statement_timeout = '30s'; SET application_name = 'cdr-rater lookups'")
+            connection = c
+        } catch {
+            logger.debug("no second connection for the single pass: \(error)")
+        }
+        return connection
+    }
+}
