@@ -38,7 +38,8 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     /// What to do when a privilege is missing: a role other than the owner was never granted the nightly job's.
     public var privilegeHint: String {
         code == .insufficientPrivilege
-            ? "; a role that does not own the schema needs the nightly job's grants first: the owner runs 'cdr-rater grants --role NAME --apply'"
+            ? "; a role that does not own the schema needs the nightly job's grants first (the owner runs 'cdr-rater grants --role NAME --apply'), "
+                + "and migrate, seed, grants and partitions detach/attach run as the owner only"
             : ""
     }
 

@@ -176,7 +176,8 @@ public struct RunReport: Sendable {
             + (count(.empty) > 0 ? ", \(count(.empty)) empty, left for a later run" : "")
             + (count(.skipped) > 0 ? ", \(count(.skipped)) skipped, not regular files" : "") + ")")
         out.append("lines: \(lines) = \(stored) \(storedWord) + \(duplicates) duplicates + \(rejected) rejected")
-        out.append("unmatched: \(unmatched) of the calls \(storedWord) \(dryRun ? "would match" : "matched") no subscription (processing_status 'failed', cost 0)")
+        out.append(dryRun ? "unmatched: \(unmatched) of the calls that would be stored would match no subscription (processing_status 'failed', cost 0)"
+            : "unmatched: \(unmatched) of the stored calls matched no subscription (processing_status 'failed', cost 0)")
         if stored > 0 && unmatched == stored {
             out.append("WARNING: every call matched no subscription: is the catalog (subscriptions, DIDs, account numbers) loaded? "
                 + "Once it is, 'cdr-rater rerate --unmatched --from ... --to ...' prices them")

@@ -14,7 +14,14 @@ struct CDRRater: ParsableCommand {
             The database comes from --database-url, else DATABASE_URL (a postgresql:// URI or \
             libpq key=value string), else the standard PG* variables.
             Exit codes: 0 success, 1 a file or the run failed (or a file named is known to be incomplete), \
-            2 usage error, 75 another run held the rating lock longer than --lock-wait.
+            2 usage error, 75 another run held the rating lock longer than --lock-wait, 130 / 143 stopped by SIGINT / SIGTERM.
+
+            Examples:
+              cdr-rater migrate && cdr-rater seed          create and seed the database
+              cdr-rater rate --dry-run samples/            what a batch would cost, writing nothing
+              cdr-rater rate /var/spool/cdr/inbox          rate an inbox
+              cdr-rater files --since 2024-10-03           did every file of last night go in?
+              cdr-rater <command> --help                   each command's options and examples
             """,
         version: "cdr-rater 0.3.0",
         subcommands: [MigrateCommand.self, SeedCommand.self, RateCommand.self, RerateCommand.self, CheckCommand.self, FilesCommand.self, PartitionsCommand.self, GrantsCommand.self])

@@ -15,6 +15,10 @@ struct CheckCommand: ParsableCommand {
             starting balance. Rating moves a prepaid balance by exactly the growth of overage_cost, so, payments \
             aside, balance = starting balance - the sum of the account's overage_cost.
 
+            Examples:
+              cdr-rater check                     after a night's run: exit 0 when every row agrees
+              cdr-rater check || cdr-rater rerate --from 2024-10-01 --to 2024-11-01 --dry-run
+
             \(HelpText.environment)
 
             \(HelpText.exitCodes)

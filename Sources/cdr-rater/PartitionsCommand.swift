@@ -29,7 +29,13 @@ struct PartitionsCommand: ParsableCommand {
         subcommands: [Ensure.self, List.self, Detach.self, Attach.self])
 
     struct Ensure: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Makes the partitions of this month and the next N; idempotent.")
+        static let configuration = CommandConfiguration(
+            abstract: "Makes the partitions of this month and the next N; idempotent.",
+            discussion: """
+                Examples:
+                  cdr-rater partitions ensure              this month and the next
+                  cdr-rater partitions ensure --ahead 3    monthly from cron, so that no night's run makes one
+                """)
         @Option(help: "Months after the current one to make.")
         var ahead = 3
         @OptionGroup var database: DatabaseOptions
@@ -45,7 +51,12 @@ struct PartitionsCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Lists the months: partition, bounds (business zone), estimated rows, archived or not.")
+        static let configuration = CommandConfiguration(
+            abstract: "Lists the months: partition, bounds (business zone), estimated rows, archived or not.",
+            discussion: """
+                Examples:
+                  cdr-rater partitions list
+                """)
         @OptionGroup var database: DatabaseOptions
 
         func run() throws {
@@ -62,7 +73,14 @@ struct PartitionsCommand: ParsableCommand {
     }
 
     struct Detach: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Detaches a month (YYYY-MM) for archiving; its table stays.")
+        static let configuration = CommandConfiguration(
+            abstract: "Detaches a month (YYYY-MM) for archiving; its table stays.",
+            discussion: """
+                Runs as the owner of cdrs. Rating and rerate refuse calls of a detached month until it is attached again.
+
+                Examples:
+                  cdr-rater partitions detach 2023-01
+                """)
         @Argument(help: "The month, YYYY-MM.")
         var month: String
         @OptionGroup var database: DatabaseOptions
@@ -75,7 +93,14 @@ struct PartitionsCommand: ParsableCommand {
     }
 
     struct Attach: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Attaches a detached month (YYYY-MM) back.")
+        static let configuration = CommandConfiguration(
+            abstract: "Attaches a detached month (YYYY-MM) back.",
+            discussion: """
+                Runs as the owner of cdrs.
+
+                Examples:
+                  cdr-rater partitions attach 2023-01
+                """)
         @Argument(help: "The month, YYYY-MM.")
         var month: String
         @OptionGroup var database: DatabaseOptions

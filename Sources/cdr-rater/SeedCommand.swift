@@ -1,6 +1,7 @@
 import ArgumentParser
 import Billing
 import Foundation
+import Postgres
 
 struct SeedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -49,9 +50,10 @@ struct SeedCommand: ParsableCommand {
         if action != .undo && safety.force { throw ValidationError("--force goes with 'seed undo' only") }
     }
 
-    var environment: Seeder.Environment {
+    /// The environment the run names: --env, else CDR_RATER_ENV; nil when neither does.
+    var namedEnvironment: Seeder.Environment? {
         get throws {
-            let name = DeploymentEnvironment.named(env) ?? "development"
+            guard let name = DeploymentEnvironment.named(env) else { return nil }
             guard let e = Seeder.Environment(rawValue: name) else {
                 throw BillingError.usage("unknown environment '\(name)': use development or production")
             }
@@ -59,16 +61,30 @@ struct SeedCommand: ParsableCommand {
         }
     }
 
+    /// The seeds' environment: the one named, else the database's own mark,
+    /// else development. A database marked production never takes the
+    /// development seeds (demo customers with published passwords).
+    func environment(_ db: Connection) throws -> Seeder.Environment {
+        let marked = try DeploymentEnvironment.isProduction(db, named: nil)
+        let named = try namedEnvironment
+        if marked && named == .development {
+            throw BillingError.usage("this database is marked production (billing_settings 'environment'): the development seeds "
+                + "(demo customers, published passwords) never load into it")
+        }
+        return named ?? (marked ? .production : .development)
+    }
+
     func run() throws {
         let folder = try ProjectFiles.folder("Seeds")
-        let selected = try Seeder(db: nil, folder: folder).select(environment: try environment, only: only)
+        _ = try Seeder(db: nil, folder: folder).select(environment: try namedEnvironment ?? .development, only: only) // usage errors before connecting
         let db = try database.connect()
+        let environment = try environment(db)
+        let selected = try Seeder(db: nil, folder: folder).select(environment: environment, only: only)
         let seeder = try Seeder(db: db, folder: folder)
         if action == .undo {
             try seeder.undo(selected, force: safety.force, confirm: safety.confirmation(db), environment: DeploymentEnvironment.named(env),
                             lockWait: safety.lockWait, logger: OperatorLogHandler.logger())
         } else {
-            let environment = try environment
             let passwords = try StaffPasswords(environment: environment, variables: ProcessInfo.processInfo.environment)
             var shown = 0
             try seeder.load(selected, environment: environment, passwords: passwords, reveal: { user, password in

@@ -104,6 +104,13 @@ final class SafetyTests: XCTestCase {
         }
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM rate_plans"), "3")
         XCTAssertNotEqual(try db.scalar("SELECT count(*) FROM schema_migrations"), "0")
+        // The mark holds for seeding too: no demo customers (published passwords) into production, however asked.
+        try CLI.expect(0, ["seed"], db: db)
+        for args in [["seed", "--only", "demo-customers"], ["seed", "--env", "development"]] {
+            let r = try CLI.expect(2, args, db: db)
+            XCTAssertTrue(r.stderr.contains("production"), r.stderr)
+        }
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM customers"), "0")
         // A revert of one step that loses nothing still works in production.
         try CLI.expect(0, ["migrate", "down", "--steps", "1"], db: db)
         try CLI.expect(0, ["migrate"], db: db)
