@@ -18,7 +18,7 @@ public struct Migrator {
         public let appliedAt: String?
     }
 
-    static let lockKey: Int64 = 0x6364_7272_0001 // "cdrr" 1
+    static let lockKey = AdvisoryLock.migrate.key
 
     let db: Connection
     public let migrations: [Migration]

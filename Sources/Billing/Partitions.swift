@@ -57,7 +57,7 @@ public enum Partitions {
     /// find its partition there); if not, its partition is made.
     static func claimBulk(_ db: Connection, month: String) throws -> Bool {
         let table = try tableName(month)
-        try db.query("SELECT pg_advisory_xact_lock(hashtext('cdr-rater bulk load ' || $1))", [month])
+        try db.query(AdvisoryLock.bulkLoadSQL, [month])
         if try db.query("SELECT to_regclass($1) IS NULL AND NOT EXISTS (SELECT 1 FROM cdr_months_archived WHERE month = to_date($2, 'YYYY-MM'))",
                         [table, month]).scalar == "t" {
             return true

@@ -17,7 +17,7 @@ public struct Seeder {
         public let environments: Set<Environment>
     }
 
-    static let lockKey: Int64 = 0x6364_7272_0002
+    static let lockKey = AdvisoryLock.seed.key
 
     let db: Connection?
     public let seeds: [Seed]

@@ -92,3 +92,13 @@ final class LedgerOutcomeTests: XCTestCase {
         XCTAssertEqual(FileRater.unclaimed(outcome, holders: []).status, .busy, "the holder let go just now: left for the next run")
     }
 }
+
+final class AdvisoryLockTests: XCTestCase {
+    func testEveryLockHasAKeyOfItsOwn() {
+        let keys = [AdvisoryLock.migrate, .seed, .rating, .fileGate].map(\.key)
+        XCTAssertEqual(Set(keys).count, keys.count)
+        XCTAssertEqual(AdvisoryLock.rating.key, 0x6364_7272_0003, "the rating lock's key is what running raters of the last release hold")
+        // A file's claim: the first 16 hex digits of its sha256 as two signed 32-bit keys.
+        XCTAssertEqual(AdvisoryLock.claimKeys("ffffffff0000000a" + String(repeating: "0", count: 48)), ["-1", "10"])
+    }
+}

@@ -10,7 +10,7 @@ import Postgres
 /// and since when, waits at most `wait` seconds, then gives up with
 /// `RunLockBusy` (exit 75).
 enum RunLock {
-    static let key: Int64 = 0x6364_7272_0003
+    static let key = AdvisoryLock.rating.key
     static let name = "rating"
 
     enum Mode {
@@ -88,50 +88,5 @@ public struct RunLockBusy: Error, CustomStringConvertible {
     public var description: String {
         "another cdr-rater run still holds the rating lock after \(String(format: "%.0f", waited)) s: \(holder). "
             + "Nothing was done; run again later, or give --lock-wait SECONDS to wait longer"
-    }
-}
-
-/// A file claimed by one run: a session advisory lock keyed by the file's
-/// content (its sha256), taken without waiting before the file is read and
-/// let go once its transaction ended. A run that dies lets go of it with its
-/// session. Two runs on one inbox thus never rate the same file at once; the
-/// second leaves it (`busy`), and the ledger tells the next run it is rated.
-enum FileClaim {
-    /// The two 32-bit keys: the first 16 hex digits of the sha256, apart from the rating lock's 64-bit key space.
-    private static func keys(_ sha256: String) -> [String?] {
-        let hex = Array(sha256.utf8.prefix(16))
-        func int32(_ s: ArraySlice<UInt8>) -> String { String(Int32(bitPattern: UInt32(String(decoding: s, as: UTF8.self), radix: 16) ?? 0)) }
-        return [int32(hex[0 ..< 8]), int32(hex[8 ..< 16])]
-    }
-
-    /// Claims the file; false when another session holds it.
-    static func take(_ db: Connection, sha256: String) throws -> Bool {
-        try db.query("SELECT pg_try_advisory_lock($1::int, $2::int)", keys(sha256)).scalar == "t"
-    }
-
-    static func release(_ db: Connection, sha256: String) {
-        _ = try? db.query("SELECT pg_advisory_unlock($1::int, $2::int)", keys(sha256))
-    }
-
-    /// The sessions holding the file's claim.
-    static func holders(_ db: Connection, sha256: String) throws -> [LockHolder] {
-        try LockHolder.holding(db, "l.classid::int = $1::int AND l.objid::int = $2::int AND l.objsubid = 2", keys(sha256))
-    }
-}
-
-/// Takes turns when raters keep storing each other's calls: each attempt at
-/// a file holds the gate shared, so raters run side by side; a file that
-/// failed twice on calls another run stored meanwhile holds it alone for its
-/// next attempt, so that no run commits between its lookup and its COPY, and
-/// it gets through. A session advisory lock, gone with a run that dies.
-enum FileGate {
-    private static let key: Int64 = 0x6364_7272_0004
-
-    static func enter(_ db: Connection, alone: Bool) throws {
-        try db.query(alone ? "SELECT pg_advisory_lock($1)" : "SELECT pg_advisory_lock_shared($1)", [String(key)])
-    }
-
-    static func leave(_ db: Connection, alone: Bool) {
-        _ = try? db.query(alone ? "SELECT pg_advisory_unlock($1)" : "SELECT pg_advisory_unlock_shared($1)", [String(key)])
     }
 }
