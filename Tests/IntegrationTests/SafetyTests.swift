@@ -71,6 +71,38 @@ final class SafetyTests: XCTestCase {
         XCTAssertEqual(try db.scalar("SELECT to_regclass('cdrs')::text"), nil)
     }
 
+    /// On a terminal, --force asks for the database's name before it drops anything.
+    func testForceOnATerminalAsksForTheDatabasesName() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try scratchFolder(self)
+        try CLI.expect(0, ["rate", "--rejects-dir", dir.path, CLI.projectRoot.appendingPathComponent("samples").path], db: db)
+        func onATerminal(typing answer: String) throws -> (Int32, String) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/script") // a pseudo-terminal for the command
+            p.arguments = ["-qec", "'\(CLI.binary.path)' migrate down --all --force", "/dev/null"]
+            var env = ProcessInfo.processInfo.environment
+            env["DATABASE_URL"] = db.url
+            env["CDR_RATER_HOME"] = CLI.projectRoot.path
+            p.environment = env
+            let input = Pipe(), out = Pipe()
+            (p.standardInput, p.standardOutput) = (input, out)
+            try p.run()
+            input.fileHandleForWriting.write(Data((answer + "\n").utf8))
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            return (p.terminationStatus, text)
+        }
+        let (refused, asked) = try onATerminal(typing: "yes")
+        XCTAssertEqual(refused, 1, asked)
+        XCTAssertTrue(asked.contains("Type the database's name (\(db.name)) to drop it"), asked)
+        XCTAssertTrue(asked.contains("not confirmed; nothing was changed"), asked)
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs"), "16")
+        let (done, text) = try onATerminal(typing: db.name)
+        XCTAssertEqual(done, 0, text)
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM schema_migrations"), "0")
+    }
+
     func testSeedUndoWithRatedCallsNeedsForce() throws {
         let db = try TestDatabase()
         try db.prepare()
