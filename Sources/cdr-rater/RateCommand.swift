@@ -127,36 +127,37 @@ struct RateCommand: ParsableCommand {
     }
 
     func run() throws {
-        var options = RatingOptions(paths: paths, switchZone: ZoneRules(identifier: timezone)!)
-        options.dryRun = dryRun
-        options.workers = workers
-        options.chunkLines = chunkLines
-        options.sortRunCalls = sortRunCalls
-        options.bulkLoad = bulkLoad
-        options.singlePass = singlePass
-        options.connect = { [database] in try database.connect() }
-        options.layout = CDRLayout(rawValue: cdrFormat.rawValue)
-        options.rejectsDirectory = URL(fileURLWithPath: rejectsDir).standardizedFileURL.path
-        options.proposedPlans = try plansFile.map(loadProposedPlans)
-        options.lockWait = lockWait
-        options.stop = stopOnSignals()
-        options.archiveDirectory = archiveDir
-        options.minAge = minAge
-        options.maxRejectShare = maxRejectShare
+        var tuning = ReadingTuning()
+        tuning.workers = workers
+        tuning.chunkLines = chunkLines
+        tuning.sortRunCalls = sortRunCalls
+        tuning.bulkLoad = bulkLoad
+        tuning.singlePass = singlePass
+        var effects = RunEffects()
+        effects.dryRun = dryRun
+        effects.rejectsDirectory = URL(fileURLWithPath: rejectsDir).standardizedFileURL.path
+        effects.archiveDirectory = archiveDir
+        effects.maxRejectShare = maxRejectShare
+        let options = RatingOptions(
+            input: InputSelection(paths: paths, switchZone: ZoneRules(identifier: timezone)!,
+                                  layout: CDRLayout(rawValue: cdrFormat.rawValue), minAge: minAge),
+            tuning: tuning, effects: effects, lock: LockPolicy(wait: lockWait),
+            whatIf: try plansFile.map { WhatIf(proposedPlans: try loadProposedPlans($0)) })
+        var environment = RunEnvironment(connect: { [database] in try database.connect() }, stop: stopOnSignals())
         let started = Date()
         var report: RunReport?
         var run: RatingRun?
         let showProgress = !quiet && (progress == .always || (progress == .auto && isatty(STDERR_FILENO) == 1))
         let line = showProgress ? ProgressLine() : nil
-        options.progress = line?.progress
+        environment.progress = line?.progress
         defer { line?.stop() }
         do {
             _ = try RatingRun.inputFiles(paths) // usage errors before connecting
             let db = try database.connect()
-            run = RatingRun(db: db, options: options, logger: OperatorLogHandler.logger(quiet: quiet))
+            run = RatingRun(db: db, options: options, environment: environment, logger: OperatorLogHandler.logger(quiet: quiet))
             report = try run!.run()
             line?.stop()
-            report!.whatIf = options.proposedPlans != nil
+            report!.whatIf = options.whatIf != nil
         } catch {
             try writeRunFiles(report: run?.report, started: started, exitCode: Main.exitStatus(for: error), error: error)
             throw error
