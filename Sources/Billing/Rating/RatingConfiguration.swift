@@ -54,6 +54,8 @@ public struct ReadingTuning: Sendable, Equatable {
     public static let defaultWorkers = ProcessInfo.processInfo.activeProcessorCount
     public static let defaultChunkLines = FileParser.defaultChunkLines
     public static let defaultSortRunCalls = FileScan.runLength
+    public static let defaultSinglePass = true
+    public static let defaultBulkLoad = true
 
     /// Parse workers (`FileParser`).
     public var workers = ReadingTuning.defaultWorkers
@@ -62,9 +64,9 @@ public struct ReadingTuning: Sendable, Equatable {
     /// Calls sorted in memory before the first reading writes a run to disk (`FileScan.runLength`).
     public var sortRunCalls = ReadingTuning.defaultSortRunCalls
     /// Rate a file in one pass where it can (`RetryPolicy.onePass`) rather than read it twice.
-    public var singlePass = true
+    public var singlePass = ReadingTuning.defaultSinglePass
     /// A file whose calls all fall in one month without a partition yet is loaded into a fresh table (`Partitions.bulkLoad`).
-    public var bulkLoad = true
+    public var bulkLoad = ReadingTuning.defaultBulkLoad
 
     public init() {}
 }
