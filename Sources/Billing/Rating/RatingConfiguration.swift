@@ -36,7 +36,7 @@ public struct InputSelection: Sendable {
     public var paths: [String]
     /// Files modified more recently than this many seconds are left for a later run.
     public var minAge: Double
-    /// The CSV layout; nil: each file's from its first record.
+    /// The CSV layout; nil: told by each file's first record.
     public var layout: CDRLayout?
     /// The switches' zone, to read their zone-less timestamps.
     public var switchZone: ZoneRules
