@@ -41,7 +41,11 @@ public struct FileParser: Sendable {
     public var workers: Int
     public var chunkLines: Int
 
-    public init(layout: CDRLayout?, switchZone: ZoneRules, classifier: CallClassifier, workers: Int, chunkLines: Int = 8192) {
+    /// Lines per work chunk unless told otherwise (`rate --chunk-lines`).
+    public static let defaultChunkLines = 8192
+
+    public init(layout: CDRLayout?, switchZone: ZoneRules, classifier: CallClassifier, workers: Int,
+                chunkLines: Int = FileParser.defaultChunkLines) {
         self.layout = layout
         self.switchZone = switchZone
         self.classifier = classifier

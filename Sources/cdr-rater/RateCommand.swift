@@ -3,7 +3,7 @@ import Billing
 import Foundation
 import RatingCore
 
-struct RateCommand: ParsableCommand {
+struct RateCommand: ParsableCommand, PlansHelp {
     static let configuration = CommandConfiguration(
         commandName: "rate",
         abstract: "Rates FreeSWITCH or Asterisk CDR files (gzip or plain) into cdrs, subscription_usage and prepaid balances.",
@@ -31,18 +31,13 @@ struct RateCommand: ParsableCommand {
             \(HelpText.exitCodes)
             """)
 
-    @Flag(help: "Read the database in a read-only transaction and write nothing anywhere; print what the run would do.")
-    var dryRun = false
+    @OptionGroup var effects: EffectsOptions
 
-    @Option(name: .customLong("plans"),
-            help: "What-if (with --dry-run): a JSON or CSV file of plan name -> included_minutes, overage_rate_per_minute; the report shows the proposed minutes and cost beside the current ones.")
-    var plansFile: String?
+    @OptionGroup var whatIf: WhatIfOptions<RateCommand>
 
-    @Option(help: "Move each file into this folder once its rating committed (and any file found already rated).")
-    var archiveDir: String?
+    @OptionGroup var input: InputOptions
 
-    @Option(help: "Leave alone files modified less than this many seconds ago (a switch may still be writing them).")
-    var minAge: Double = 0
+    @OptionGroup var lock: LockWaitOptions
 
     enum ProgressChoice: String, ExpressibleByArgument, CaseIterable { case auto, always, never }
 
@@ -58,47 +53,13 @@ struct RateCommand: ParsableCommand {
     @Option(help: "Write the run's metrics in the Prometheus text format to this file (for node_exporter's textfile collector).")
     var metricsFile: String?
 
-    @Option(help: "Report format: table, json or csv.")
-    var format: RunReport.Format = .table
+    @OptionGroup var output: ReportFormatOptions
 
-    @Option(help: "Parse workers (Dispatch); the result is the same for any value.")
-    var workers: Int = ProcessInfo.processInfo.activeProcessorCount
-
-    @Option(help: "Lines per work chunk, 1 to 100000 (tuning only; the result is the same for any value; memory grows with it).")
-    var chunkLines: Int = 8192
-
-    @Flag(inversion: .prefixedNo,
-          help: "Load a file whose calls all fall in one month that has no partition yet (a backfill) into a fresh partition, indexed after the load.")
-    var bulkLoad = true
-
-    @Flag(inversion: .prefixedNo,
-          help: ArgumentHelp("Rate a file in one pass (its calls go to COPY as it is read) when its months have partitions (tuning and tests only).", visibility: .hidden))
-    var singlePass = true
-
-    @Option(help: ArgumentHelp("Calls the first reading sorts in memory before it writes a sorted run to the temporary folder (tuning and tests only).", visibility: .hidden))
-    var sortRunCalls: Int = FileScan.runLength
-
-    @Option(help: "The switches' time zone, to read their zone-less timestamps (usage periods are always in the business zone, billing_settings.business_zone).")
-    var timezone: String = "Asia/Kolkata"
-
-    @Option(help: "CSV layout: auto (from the first record), freeswitch or asterisk.")
-    var cdrFormat: LayoutChoice = .auto
-
-    @Option(help: "Folder for rejects files (made 0700 if missing; the files are 0600: they hold raw lines, phone numbers and names).")
-    var rejectsDir: String = "rejects"
-
-    @Option(help: ArgumentHelp("A file of \(RatingRun.rejectShareMinLines) lines or more whose rejected lines are more than this percentage fails as \"mostly not CDRs\", nothing of it stored (0 to 100).", valueName: "percent"))
-    var maxRejectShare: Double = 50
-
-    @Argument(help: "CDR files or folders of CDR files.")
-    var paths: [String] = []
-
-    @Option(help: "Seconds to wait for another run's rating lock before giving up with exit 75 (default 0: do not wait).")
-    var lockWait: Double = 0
+    @OptionGroup var tuning: TuningOptions
 
     @OptionGroup var database: DatabaseOptions
 
-    enum LayoutChoice: String, ExpressibleByArgument, CaseIterable { case auto, freeswitch, asterisk }
+    static let plansHelp: ArgumentHelp = "What-if (with --dry-run): a JSON or CSV file of plan name -> included_minutes, overage_rate_per_minute; the report shows the proposed minutes and cost beside the current ones."
 
     /// Bounds of the tuning options: past them a value only costs memory (or overflows), it never helps.
     static let chunkLinesBound = 1 ... 100_000, sortRunCallsBound = 1 ... 1 << 20
@@ -106,64 +67,51 @@ struct RateCommand: ParsableCommand {
     static let lockWaitBound = 0.0 ... 86_400, minAgeBound = 0.0 ... 2_592_000
 
     func validate() throws {
-        if !RateCommand.lockWaitBound.contains(lockWait) { throw ValidationError("--lock-wait must be between 0 and 86400 seconds (a day)") }
-        if !RateCommand.minAgeBound.contains(minAge) { throw ValidationError("--min-age must be between 0 and 2592000 seconds (30 days)") }
+        if !RateCommand.lockWaitBound.contains(lock.lockWait) { throw ValidationError("--lock-wait must be between 0 and 86400 seconds (a day)") }
+        if !RateCommand.minAgeBound.contains(input.minAge) { throw ValidationError("--min-age must be between 0 and 2592000 seconds (30 days)") }
         for (flag, path) in [("--summary-json", summaryJson), ("--metrics-file", metricsFile)] {
             if let path, let problem = FileWriteError.problem(writing: path) {
                 throw ValidationError("\(flag) \(path): \(problem)")
             }
         }
-        if archiveDir != nil && dryRun { throw ValidationError("--archive-dir moves files: a dry run moves nothing, leave it out") }
-        if metricsFile != nil && dryRun { throw ValidationError("--metrics-file is the nightly run's: a dry run would overwrite it, leave it out") }
-        if paths.isEmpty { throw ValidationError("name at least one CDR file or folder") }
-        if workers < 1 || workers > 64 { throw ValidationError("--workers must be between 1 and 64") }
-        for (flag, value, bound) in [("--chunk-lines", chunkLines, RateCommand.chunkLinesBound),
-                                     ("--sort-run-calls", sortRunCalls, RateCommand.sortRunCallsBound)] where !bound.contains(value) {
+        if effects.archiveDir != nil && effects.dryRun { throw ValidationError("--archive-dir moves files: a dry run moves nothing, leave it out") }
+        if metricsFile != nil && effects.dryRun { throw ValidationError("--metrics-file is the nightly run's: a dry run would overwrite it, leave it out") }
+        if input.paths.isEmpty { throw ValidationError("name at least one CDR file or folder") }
+        if tuning.workers < 1 || tuning.workers > 64 { throw ValidationError("--workers must be between 1 and 64") }
+        for (flag, value, bound) in [("--chunk-lines", tuning.chunkLines, RateCommand.chunkLinesBound),
+                                     ("--sort-run-calls", tuning.sortRunCalls, RateCommand.sortRunCallsBound)] where !bound.contains(value) {
             throw ValidationError("\(flag) must be between \(bound.lowerBound) and \(bound.upperBound)")
         }
-        if !(0 ... 100).contains(maxRejectShare) { throw ValidationError("--max-reject-share must be a percentage from 0 to 100") }
-        if plansFile != nil && !dryRun { throw ValidationError("--plans is a what-if: use it with --dry-run") }
-        if ZoneRules(identifier: timezone) == nil { throw ValidationError("unknown time zone '\(timezone)': use an IANA name such as Asia/Kolkata or Europe/London (abbreviations such as IST or BST mean more than one zone)") }
+        if !(0 ... 100).contains(effects.maxRejectShare) { throw ValidationError("--max-reject-share must be a percentage from 0 to 100") }
+        try whatIf.check(dryRun: effects.dryRun)
+        if input.switchZone == nil { throw ValidationError("unknown time zone '\(input.timezone)': use an IANA name such as Asia/Kolkata or Europe/London (abbreviations such as IST or BST mean more than one zone)") }
     }
 
     func run() throws {
-        var options = RatingOptions(paths: paths, switchZone: ZoneRules(identifier: timezone)!)
-        options.dryRun = dryRun
-        options.workers = workers
-        options.chunkLines = chunkLines
-        options.sortRunCalls = sortRunCalls
-        options.bulkLoad = bulkLoad
-        options.singlePass = singlePass
-        options.connect = { [database] in try database.connect() }
-        options.layout = CDRLayout(rawValue: cdrFormat.rawValue)
-        options.rejectsDirectory = URL(fileURLWithPath: rejectsDir).standardizedFileURL.path
-        options.proposedPlans = try plansFile.map(loadProposedPlans)
-        options.lockWait = lockWait
-        options.stop = stopOnSignals()
-        options.archiveDirectory = archiveDir
-        options.minAge = minAge
-        options.maxRejectShare = maxRejectShare
+        let options = RatingOptions(input: input.inputSelection(), tuning: tuning.readingTuning(), effects: effects.runEffects(),
+                                    lock: lock.lockPolicy(), whatIf: try whatIf.whatIf())
+        var environment = RunEnvironment(connect: { [database] in try database.connect() }, stop: stopOnSignals())
         let started = Date()
         var report: RunReport?
         var run: RatingRun?
         let showProgress = !quiet && (progress == .always || (progress == .auto && isatty(STDERR_FILENO) == 1))
         let line = showProgress ? ProgressLine() : nil
-        options.progress = line?.progress
+        environment.progress = line?.progress
         defer { line?.stop() }
         do {
-            _ = try RatingRun.inputFiles(paths) // usage errors before connecting
+            _ = try RatingRun.inputFiles(input.paths) // usage errors before connecting
             let db = try database.connect()
-            run = RatingRun(db: db, options: options, logger: OperatorLogHandler.logger(quiet: quiet))
+            run = RatingRun(db: db, options: options, environment: environment, logger: OperatorLogHandler.logger(quiet: quiet))
             report = try run!.run()
             line?.stop()
-            report!.whatIf = options.proposedPlans != nil
+            report!.whatIf = options.whatIf != nil
         } catch {
             try writeRunFiles(report: run?.report, started: started, exitCode: Main.exitStatus(for: error), error: error)
             throw error
         }
         let done = report!
         if !quiet {
-            print(done.render(format), terminator: "")
+            print(done.render(output.format), terminator: "")
             note(summaryLine(done))
         } else if done.stored > 0 && done.unmatched == done.stored {
             note("cdr-rater: warning: every stored call matched no subscription: is the catalog loaded?")
@@ -181,10 +129,10 @@ struct RateCommand: ParsableCommand {
         let rate = report.seconds > 0 ? Int(Double(report.lines) / report.seconds) : 0
         let wait = report.lockWaitSeconds > 0 ? String(format: " (and %.1f s waiting for the rating lock)", report.lockWaitSeconds) : ""
         return """
-            summary: files \(report.files.count), lines \(report.lines) = \(dryRun ? "would be stored" : "stored") \(report.stored) (unmatched \(report.unmatched)) \
+            summary: files \(report.files.count), lines \(report.lines) = \(effects.dryRun ? "would be stored" : "stored") \(report.stored) (unmatched \(report.unmatched)) \
             + duplicates \(report.duplicates) + rejected \(report.rejected); minutes \(t.includedMinutes + t.overageMinutes) \
             (included \(t.includedMinutes), overage \(t.overageMinutes)), cost \(t.cost); \
-            \(String(format: "%.2f", report.seconds)) s, \(rate) CDRs/s\(wait)\(dryRun ? " (dry run, nothing written)" : "")
+            \(String(format: "%.2f", report.seconds)) s, \(rate) CDRs/s\(wait)\(effects.dryRun ? " (dry run, nothing written)" : "")
             """
     }
 

@@ -3,7 +3,7 @@ import Billing
 import Foundation
 import RatingCore
 
-struct RerateCommand: ParsableCommand {
+struct RerateCommand: ParsableCommand, PlansHelp {
     static let configuration = CommandConfiguration(
         commandName: "rerate",
         abstract: "Re-matches and re-prices stored calls against the catalog as it is now (a tariff change, a DID assigned late, calls rated before seeding).",
@@ -48,17 +48,15 @@ struct RerateCommand: ParsableCommand {
     @Flag(help: "Work it all out in a read-only transaction and print the report; write nothing.")
     var dryRun = false
 
-    @Option(name: .customLong("plans"),
-            help: "What-if (with --dry-run): a JSON or CSV file of plan name -> included_minutes, overage_rate_per_minute.")
-    var plansFile: String?
+    @OptionGroup var whatIf: WhatIfOptions<RerateCommand>
 
-    @Option(help: "Report format: table, json or csv.")
-    var format: RunReport.Format = .table
+    @OptionGroup var output: ReportFormatOptions
 
-    @Option(help: "Seconds to wait for another run's rating lock before giving up with exit 75 (default 0: do not wait).")
-    var lockWait: Double = 0
+    @OptionGroup var lock: LockWaitOptions
 
     @OptionGroup var database: DatabaseOptions
+
+    static let plansHelp: ArgumentHelp = "What-if (with --dry-run): a JSON or CSV file of plan name -> included_minutes, overage_rate_per_minute."
 
     static func dateTime(_ text: String, _ option: String) throws -> LocalDateTime {
         let full = text.count == 10 ? text + " 00:00:00" : text
@@ -69,13 +67,13 @@ struct RerateCommand: ParsableCommand {
     }
 
     func validate() throws {
-        if lockWait < 0 { throw ValidationError("--lock-wait must be 0 or more seconds") }
+        if lock.lockWait < 0 { throw ValidationError("--lock-wait must be 0 or more seconds") }
         let start = try RerateCommand.dateTime(from, "--from"), end = try RerateCommand.dateTime(to, "--to")
         if start >= end { throw ValidationError("--from must be before --to") }
         if unmatched && !(subscriptions.isEmpty && accounts.isEmpty && plans.isEmpty) {
             throw ValidationError("--unmatched selects calls stored without a subscription: it cannot be combined with --subscription, --account or --plan")
         }
-        if plansFile != nil && !dryRun { throw ValidationError("--plans is a what-if: use it with --dry-run") }
+        try whatIf.check(dryRun: dryRun)
     }
 
     func run() throws {
@@ -85,12 +83,12 @@ struct RerateCommand: ParsableCommand {
         options.plans = plans
         options.unmatchedOnly = unmatched
         options.dryRun = dryRun
-        options.proposedPlans = try plansFile.map(loadProposedPlans)
-        options.lockWait = lockWait
+        options.proposedPlans = try whatIf.whatIf()?.proposedPlans
+        options.lockWait = lock.lockPolicy().wait
         options.stop = stopOnSignals()
         let db = try database.connect()
         let report = try RerateRun(db: db, options: options, logger: OperatorLogHandler.logger()).run()
-        print(report.render(format), terminator: "")
+        print(report.render(output.format), terminator: "")
         note("""
             summary: calls examined \(report.callsExamined), \(dryRun ? "would be matched anew" : "matched anew") \(report.callsRematched), \
             \(dryRun ? "would be re-priced" : "re-priced") \(report.callsRepriced), \

@@ -30,7 +30,7 @@ struct CopyPipeline {
     /// a duplicate against the plan and COPYs it into `table`.
     private func copyCalls(_ read: FileRead, plan: AllocationPlan, into table: String) throws {
         guard let calls = read.calls else { preconditionFailure("a second pass without the first reading's call log") }
-        let (duplicates, progress) = (read.scan.duplicateLines, session.options.progress)
+        let (duplicates, progress) = (read.scan.duplicateLines, session.environment.progress)
         try copyRows(of: read.path, into: table) { emit, _ in
             try calls.read { chunk in
                 progress?.read(bytes: chunk.bytesRead, lines: chunk.lineCount, second: true)

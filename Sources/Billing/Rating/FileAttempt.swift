@@ -27,7 +27,7 @@ struct FileAttempt {
         var outcome = FileOutcome(path: job.path.shown, status: .rated)
         outcome.sha256 = job.digest
         let rejects = session.dryRun ? nil
-            : RejectsFile(directory: session.options.rejectsDirectory, cdrName: job.path.name, digest: job.digest)
+            : RejectsFile(directory: session.options.effects.rejectsDirectory, cdrName: job.path.name, digest: job.digest)
         var committed = false
         // A rejects file of a file that did not commit goes; one whose commit may have happened (put in
         // place failed, or the connection went during COMMIT) stays for the next run's repair.
@@ -65,7 +65,7 @@ struct FileAttempt {
         try checkTemporaryRoom()
         let read = try FirstReading(session: session, job: job, lookup: lookup, rejects: rejects).run(outcome: &outcome)
         outcome.rejectsPath = try rejects.close()
-        let bulkMonth = try Partitions.prepare(db, months: read.scan.months, bulk: session.options.bulkLoad)
+        let bulkMonth = try Partitions.prepare(db, months: read.scan.months, bulk: session.options.tuning.bulkLoad)
         let plan = try db.transaction {
             try session.usage.refresh(Set(read.scan.added.keys))
             let provisional = try planner.allocate(read)

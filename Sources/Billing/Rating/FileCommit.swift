@@ -17,7 +17,7 @@ struct FileCommit {
         step("\(plan.repriced.count) stored call(s) re-priced")
         try store.write(plan.usage)
         try FailPoint.fail("rate:before-commit")
-        try session.options.stop?.check(file: read.path.shown) // a stop that came between statements still rolls the file back
+        try session.environment.stop?.check(file: read.path.shown) // a stop that came between statements still rolls the file back
         try session.ledger.markFinished(id: fileId)
     }
 

@@ -25,11 +25,11 @@ struct FileRater {
 
     /// The file's outcome, and the report's tallies when it was rated.
     func rate(_ path: RawPath) -> (FileOutcome, [String: CallTally]?) {
-        let (db, options) = (session.db, session.options)
+        let (db, stop) = (session.db, session.environment.stop)
         var outcome = FileOutcome(path: path.shown, status: .rated)
         var fileDigest: String?
         do {
-            let (digest, size) = try CDRFileReader.sha256(path: path) { try options.stop?.check(file: nil) }
+            let (digest, size) = try CDRFileReader.sha256(path: path) { try stop?.check(file: nil) }
             fileDigest = digest
             outcome.sha256 = digest
             // A switch may have made the file and not written it yet: it stays, and is never a ledger entry
@@ -60,7 +60,7 @@ struct FileRater {
             outcome.message = "\(error); nothing from this file was stored"
             outcome.rejectsPath = (error as? MostlyNotCDRs)?.rejectsPath
             // A stopped run or a lost connection is not the file's failure.
-            if !session.dryRun, options.stop?.signal == nil, db.isConnected, let digest = fileDigest {
+            if !session.dryRun, stop?.signal == nil, db.isConnected, let digest = fileDigest {
                 recordFailure(outcome, path: path, digest: digest)
             }
         }
@@ -91,7 +91,7 @@ struct FileRater {
     /// The file's attempts, as `RetryPolicy` says.
     private func attempts(_ first: FileJob) throws -> (FileOutcome, [String: CallTally]?) {
         let (db, logger) = (session.db, session.logger)
-        var policy = RetryPolicy(dryRun: session.dryRun, singlePass: session.options.singlePass)
+        var policy = RetryPolicy(dryRun: session.dryRun, singlePass: session.options.tuning.singlePass)
         while true {
             let alone = policy.alone
             do {
@@ -117,7 +117,7 @@ struct FileRater {
         switch error {
         case is FirstReading.StoredCallsSampled:
             return (.sampledCallStored, nil)
-        case let e as PostgresError where session.db.isConnected && session.options.stop?.signal == nil
+        case let e as PostgresError where session.db.isConnected && session.environment.stop?.signal == nil
             && (e.code == .uniqueViolation || e.code == .deadlockDetected):
             return (.conflict, (e.code == .deadlockDetected ? "a deadlock with another run"
                 : "some of its calls are stored already (by another run meanwhile, or not in the sample looked up)")
@@ -137,11 +137,11 @@ struct FileRater {
         guard LockHolder.endOrphans(db, try FileClaim.holders(db, sha256: digest), what: path.shown, logger: session.logger) else {
             return false
         }
-        let deadline = Date().addingTimeInterval(max(session.options.lockWait, 5))
+        let deadline = Date().addingTimeInterval(max(session.options.lock.wait, 5))
         repeat {
             if try FileClaim.take(db, sha256: digest) { return true }
             usleep(100_000)
-            try session.options.stop?.check(file: nil)
+            try session.environment.stop?.check(file: nil)
         } while Date() < deadline
         return false
     }

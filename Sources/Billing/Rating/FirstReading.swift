@@ -30,21 +30,21 @@ struct FirstReading {
 
     /// Reads the file, filling the outcome's counts.
     func run(outcome: inout FileOutcome) throws -> FileRead {
-        let (options, path, step) = (session.options, job.path, session.step)
+        let (options, environment, path, step) = (session.options, session.environment, job.path, session.step)
         step.restart()
         let lookups = along?.store ?? session.store
         // A row's room for the what-if too: proposed plans may include more minutes.
-        let scan = FileScan(businessZone: session.businessZone, runLength: options.sortRunCalls,
+        let scan = FileScan(businessZone: session.businessZone, runLength: options.tuning.sortRunCalls,
                             room: along?.room ?? { [usage = session.usage, whatIf = session.whatIf] key in
             max(try usage.room(key), try whatIf?.room(key) ?? 0)
         })
         let calls = options.dryRun || along != nil ? nil : try CallLog()
         let end = try session.parser.parse(path: path) { chunk in
-            try options.stop?.check(file: path.shown)
+            try environment.stop?.check(file: path.shown)
             if along != nil {
-                options.progress?.readInOnePass(bytes: chunk.bytesRead, lines: chunk.lineCount)
+                environment.progress?.readInOnePass(bytes: chunk.bytesRead, lines: chunk.lineCount)
             } else {
-                options.progress?.read(bytes: chunk.bytesRead, lines: chunk.lineCount, second: false)
+                environment.progress?.read(bytes: chunk.bytesRead, lines: chunk.lineCount, second: false)
             }
             try scan.take(chunk.calls) { uuids in
                 guard lookup == .sample else { return try lookups.storedUUIDs(uuids) }
@@ -79,13 +79,13 @@ struct FirstReading {
         outcome.stored = scan.stored
         outcome.unmatched = scan.unmatched
         if end.lineCount > 0 && scan.stored + scan.duplicates == 0 && end.streamError == nil {
-            throw BillingError("not a CDR file: none of its \(end.lineCount) line(s) is a \(options.layout.map { $0.rawValue + " record" } ?? "FreeSWITCH or Asterisk record") "
+            throw BillingError("not a CDR file: none of its \(end.lineCount) line(s) is a \(options.input.layout.map { $0.rawValue + " record" } ?? "FreeSWITCH or Asterisk record") "
                 + "that could be read; it was left as it is")
         }
         if end.lineCount >= RatingRun.rejectShareMinLines,
-           Double(scan.rejected) * 100 > options.maxRejectShare * Double(end.lineCount) {
+           Double(scan.rejected) * 100 > options.effects.maxRejectShare * Double(end.lineCount) {
             // Nothing of it is stored; its rejects stay for a person to see what it is.
-            throw MostlyNotCDRs(rejected: scan.rejected, lines: end.lineCount, share: options.maxRejectShare,
+            throw MostlyNotCDRs(rejected: scan.rejected, lines: end.lineCount, share: options.effects.maxRejectShare,
                                 rejectsPath: try rejects?.keep())
         }
         if let error = end.streamError {

@@ -16,6 +16,7 @@ import RatingCore
 public final class RatingRun {
     let db: Connection
     let options: RatingOptions
+    let environment: RunEnvironment
     let logger: Logger
     /// The run's report so far: what committed before a run stopped or failed as a whole.
     public private(set) var report: RunReport?
@@ -27,9 +28,10 @@ public final class RatingRun {
 
     /// What the run did is logged at info level, what needs a person (a file
     /// failed, cut short or incomplete) at warning, each step's time at debug.
-    public init(db: Connection, options: RatingOptions, logger: Logger) {
+    public init(db: Connection, options: RatingOptions, environment: RunEnvironment = RunEnvironment(), logger: Logger) {
         self.db = db
         self.options = options
+        self.environment = environment
         self.logger = logger
     }
 
@@ -43,17 +45,17 @@ public final class RatingRun {
         let started = Date()
         var report = RunReport(dryRun: options.dryRun)
         defer { self.report = report }
-        let inbox = try Inbox(options.paths)
-        report.lockWaitSeconds = try RunScope.enter(db, options: options, logger: logger)
+        let inbox = try Inbox(options.input.paths)
+        report.lockWaitSeconds = try RunScope.enter(db, options: options, stop: environment.stop, logger: logger)
         defer { RunScope.leave(db, dryRun: options.dryRun) }
-        let session = try RatingSession(db: db, options: options, logger: logger)
-        options.stop?.watch(db)
+        let session = try RatingSession(db: db, options: options, environment: environment, logger: logger)
+        environment.stop?.watch(db)
         let eligible = inbox.files.filter { path in
-            guard options.minAge > 0, let modified = modificationAge(path), modified < options.minAge else { return true }
-            logger.info("\(path): modified \(Int(modified)) s ago, less than --min-age \(Int(options.minAge)) s: left for a later run")
+            guard options.input.minAge > 0, let modified = modificationAge(path), modified < options.input.minAge else { return true }
+            logger.info("\(path): modified \(Int(modified)) s ago, less than --min-age \(Int(options.input.minAge)) s: left for a later run")
             return false
         }
-        options.progress?.begin(files: eligible, dryRun: options.dryRun)
+        environment.progress?.begin(files: eligible, dryRun: options.dryRun)
         for (path, reason) in inbox.skipped {
             var outcome = FileOutcome(path: path.shown, status: .skipped)
             outcome.message = reason
@@ -61,13 +63,13 @@ public final class RatingRun {
             logger.warning("\(outcome.summaryLine(dryRun: options.dryRun))")
         }
         if !options.dryRun {
-            try RejectsFile.checkWritable(options.rejectsDirectory)
-            try RejectsFile.repair(options.rejectsDirectory) { target in
+            try RejectsFile.checkWritable(options.effects.rejectsDirectory)
+            try RejectsFile.repair(options.effects.rejectsDirectory) { target in
                 try session.ledger.holdsRejects(named: (target as NSString).lastPathComponent)
             }
         }
         for path in eligible {
-            try options.stop?.check(file: nil)
+            try environment.stop?.check(file: nil)
             var info = stat()
             guard path.withCString({ lstat($0, &info) }) == 0 else {
                 logger.info("\(path): no longer there: moved since this run listed it (archived by another run, or as the target of a link archived before it); nothing to do")
@@ -83,21 +85,21 @@ public final class RatingRun {
     /// connection, archives what committed, and logs the file's line.
     private func rate(_ path: RawPath, _ session: RatingSession, into report: inout RunReport) throws {
         let fileStarted = Date()
-        options.progress?.startFile(path.name)
+        environment.progress?.startFile(path.name)
         var (outcome, tallies) = FileRater(session: session).rate(path)
         if let tallies { report.add(tallies) }
-        options.progress?.finishFile(size: fileSize(path))
-        if options.stop?.signal != nil {
+        environment.progress?.finishFile(size: fileSize(path))
+        if environment.stop?.signal != nil {
             let committed = outcome.status == .rated || outcome.status == .partial
             if committed || outcome.status == .already_rated { report.files.append(outcome) }
-            try options.stop?.check(file: committed ? nil : path.shown)
+            try environment.stop?.check(file: committed ? nil : path.shown)
         }
         if !db.isConnected {
             throw BillingError("lost the connection to the database while rating \(path): \(outcome.message ?? "")"
                 + "; files before it are committed. Run again once the database is back")
         }
         outcome.seconds = Date().timeIntervalSince(fileStarted)
-        if let archive = options.archiveDirectory, !options.dryRun, outcome.status == .rated || outcome.status == .already_rated {
+        if let archive = options.effects.archiveDirectory, !options.dryRun, outcome.status == .rated || outcome.status == .already_rated {
             do { outcome.archivedTo = try archiveFile(path, into: archive) } catch {
                 logger.warning("\(path): rated, but \(error)")
             }
@@ -133,12 +135,12 @@ public final class RatingRun {
 /// snapshot (REPEATABLE READ READ ONLY) for a dry run, which takes no lock.
 enum RunScope {
     /// Enters it; the seconds spent waiting for the lock.
-    static func enter(_ db: Connection, options: RatingOptions, logger: Logger) throws -> Double {
+    static func enter(_ db: Connection, options: RatingOptions, stop: StopRequest?, logger: Logger) throws -> Double {
         if options.dryRun {
             try db.execute(script: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             return 0
         }
-        return try RunLock.acquire(db, .shared, wait: options.lockWait, command: "rate", logger: logger, stop: options.stop)
+        return try RunLock.acquire(db, .shared, wait: options.lock.wait, command: "rate", logger: logger, stop: stop)
     }
 
     static func leave(_ db: Connection, dryRun: Bool) {

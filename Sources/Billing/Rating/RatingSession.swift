@@ -10,6 +10,7 @@ import RatingCore
 final class RatingSession {
     let db: Connection
     let options: RatingOptions
+    let environment: RunEnvironment
     let logger: Logger
     let store: BillingStore
     let ledger: LedgerStore
@@ -27,9 +28,10 @@ final class RatingSession {
     let seen: SeenThisRun
     let step: StepTimer
 
-    init(db: Connection, options: RatingOptions, logger: Logger) throws {
+    init(db: Connection, options: RatingOptions, environment: RunEnvironment, logger: Logger) throws {
         self.db = db
         self.options = options
+        self.environment = environment
         self.logger = logger
         let store = PostgresBillingStore(db: db)
         self.store = store
@@ -38,14 +40,14 @@ final class RatingSession {
         catalog = context.catalog
         businessZone = context.businessZone
         usage = UsageBook(store: store, catalog: catalog, businessZone: businessZone)
-        whatIf = try options.proposedPlans.map { proposed in
-            UsageBook(store: store, catalog: try CatalogLoader.proposing(proposed, in: context.catalog),
+        whatIf = try options.whatIf.map { whatIf in
+            UsageBook(store: store, catalog: try CatalogLoader.proposing(whatIf.proposedPlans, in: context.catalog),
                       businessZone: context.businessZone, everyCall: true)
         }
         let classifier = CallClassifier(catalog: catalog, businessZone: businessZone)
-        parser = FileParser(layout: options.layout, switchZone: options.switchZone, classifier: classifier,
-                            workers: options.workers, chunkLines: options.chunkLines)
-        lookups = LookupConnection(connect: options.connect, logger: logger)
+        parser = FileParser(layout: options.input.layout, switchZone: options.input.switchZone, classifier: classifier,
+                            workers: options.tuning.workers, chunkLines: options.tuning.chunkLines)
+        lookups = LookupConnection(connect: environment.connect, logger: logger)
         seen = SeenThisRun()
         step = StepTimer(logger: logger)
     }

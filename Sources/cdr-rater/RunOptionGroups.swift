@@ -1,0 +1,124 @@
+import ArgumentParser
+import Billing
+import Foundation
+import RatingCore
+
+// The option groups of `rate` and `rerate` (`@OptionGroup`, as
+// swift-argument-parser's Examples/math shares its `Options`): each makes
+// one Billing value. The checks that read more than one group stay in the
+// command's `validate()`, in the order an operator has always met them.
+
+/// `rate`'s input: the files, and how their lines are read (`InputSelection`).
+struct InputOptions: ParsableArguments {
+    @Argument(help: "CDR files or folders of CDR files.")
+    var paths: [String] = []
+
+    @Option(help: "Leave alone files modified less than this many seconds ago (a switch may still be writing them).")
+    var minAge: Double = InputSelection.defaultMinAge
+
+    @Option(help: "The switches' time zone, to read their zone-less timestamps (usage periods are always in the business zone, billing_settings.business_zone).")
+    var timezone: String = "Asia/Kolkata"
+
+    @Option(help: "CSV layout: auto (from the first record), freeswitch or asterisk.")
+    var cdrFormat: LayoutChoice = .auto
+
+    enum LayoutChoice: String, ExpressibleByArgument, CaseIterable { case auto, freeswitch, asterisk }
+
+    /// The switches' zone; nil for a name that is not an IANA zone (`RateCommand.validate` refuses it).
+    var switchZone: ZoneRules? { ZoneRules(identifier: timezone) }
+
+    /// Once validated.
+    func inputSelection() -> InputSelection {
+        InputSelection(paths: paths, switchZone: switchZone!, layout: CDRLayout(rawValue: cdrFormat.rawValue), minAge: minAge)
+    }
+}
+
+/// `rate`'s tuning: the result is the same for any value (`ReadingTuning`).
+struct TuningOptions: ParsableArguments {
+    @Option(help: "Parse workers (Dispatch); the result is the same for any value.")
+    var workers: Int = ReadingTuning.defaultWorkers
+
+    @Option(help: "Lines per work chunk, 1 to 100000 (tuning only; the result is the same for any value; memory grows with it).")
+    var chunkLines: Int = ReadingTuning.defaultChunkLines
+
+    @Flag(inversion: .prefixedNo,
+          help: "Load a file whose calls all fall in one month that has no partition yet (a backfill) into a fresh partition, indexed after the load.")
+    var bulkLoad = ReadingTuning.defaultBulkLoad
+
+    @Flag(inversion: .prefixedNo,
+          help: ArgumentHelp("Rate a file in one pass (its calls go to COPY as it is read) when its months have partitions (tuning and tests only).", visibility: .hidden))
+    var singlePass = ReadingTuning.defaultSinglePass
+
+    @Option(help: ArgumentHelp("Calls the first reading sorts in memory before it writes a sorted run to the temporary folder (tuning and tests only).", visibility: .hidden))
+    var sortRunCalls: Int = ReadingTuning.defaultSortRunCalls
+
+    func readingTuning() -> ReadingTuning {
+        var tuning = ReadingTuning()
+        tuning.workers = workers
+        tuning.chunkLines = chunkLines
+        tuning.sortRunCalls = sortRunCalls
+        tuning.bulkLoad = bulkLoad
+        tuning.singlePass = singlePass
+        return tuning
+    }
+}
+
+/// What a `rate` writes and moves besides the database, and when a file fails as not CDRs (`RunEffects`).
+struct EffectsOptions: ParsableArguments {
+    @Flag(help: "Read the database in a read-only transaction and write nothing anywhere; print what the run would do.")
+    var dryRun = false
+
+    @Option(help: "Move each file into this folder once its rating committed (and any file found already rated).")
+    var archiveDir: String?
+
+    @Option(help: "Folder for rejects files (made 0700 if missing; the files are 0600: they hold raw lines, phone numbers and names).")
+    var rejectsDir: String = RunEffects.defaultRejectsDirectory
+
+    @Option(help: ArgumentHelp("A file of \(RatingRun.rejectShareMinLines) lines or more whose rejected lines are more than this percentage fails as \"mostly not CDRs\", nothing of it stored (0 to 100).", valueName: "percent"))
+    var maxRejectShare: Double = RunEffects.defaultMaxRejectShare
+
+    func runEffects() -> RunEffects {
+        var effects = RunEffects()
+        effects.dryRun = dryRun
+        effects.rejectsDirectory = URL(fileURLWithPath: rejectsDir).standardizedFileURL.path
+        effects.archiveDirectory = archiveDir
+        effects.maxRejectShare = maxRejectShare
+        return effects
+    }
+}
+
+/// --lock-wait of `rate` and `rerate` (`LockPolicy`). Each command bounds
+/// it in its own `validate()`: they word it differently.
+struct LockWaitOptions: ParsableArguments {
+    @Option(help: "Seconds to wait for another run's rating lock before giving up with exit 75 (default 0: do not wait).")
+    var lockWait: Double = LockPolicy.defaultWait
+
+    func lockPolicy() -> LockPolicy { LockPolicy(wait: lockWait) }
+}
+
+/// How a command words --plans: each says what its report shows of the what-if.
+protocol PlansHelp {
+    static var plansHelp: ArgumentHelp { get }
+}
+
+/// --plans of `rate` and `rerate`: a what-if, with --dry-run (`WhatIf`).
+struct WhatIfOptions<Help: PlansHelp>: ParsableArguments {
+    @Option(name: .customLong("plans"), help: Help.plansHelp)
+    var plansFile: String?
+
+    /// The proposed plans, read from the file; nil without --plans.
+    func whatIf() throws -> WhatIf? {
+        try plansFile.map { WhatIf(proposedPlans: try loadProposedPlans($0)) }
+    }
+
+    /// --plans without --dry-run is refused.
+    func check(dryRun: Bool) throws {
+        if plansFile != nil && !dryRun { throw ValidationError("--plans is a what-if: use it with --dry-run") }
+    }
+}
+
+/// --format of the report of `rate` and `rerate`.
+struct ReportFormatOptions: ParsableArguments {
+    @Option(help: "Report format: table, json or csv.")
+    var format: RunReport.Format = .table
+}
