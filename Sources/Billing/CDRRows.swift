@@ -20,10 +20,11 @@ struct CDRRowEncoder {
 
     // Pieces of every row, made once.
     private let source: [UInt8]
-    private let periodKey = Array(", \"usage_period_start\": \"".utf8), chargedKey = Array("\", \"charged_minutes\": ".utf8)
-    private let includedKey = Array(", \"included_minutes\": ".utf8), overageKey = Array(", \"overage_minutes\": ".utf8)
-    private let accountKey = Array(", \"account_code\": ".utf8), callerKey = Array(", \"caller_received\": ".utf8)
-    private let destinationKey = Array(", \"destination_received\": ".utf8)
+    private let periodKey = CDRMetadata.usagePeriodStart.jsonMember + [UInt8(ascii: "\"")]
+    private let chargedKey = [UInt8(ascii: "\"")] + CDRMetadata.chargedMinutes.jsonMember
+    private let includedKey = CDRMetadata.includedMinutes.jsonMember, overageKey = CDRMetadata.overageMinutes.jsonMember
+    private let accountKey = CDRMetadata.accountCode.jsonMember, callerKey = CDRMetadata.callerReceived.jsonMember
+    private let destinationKey = CDRMetadata.destinationReceived.jsonMember
     private let directions = Dictionary(uniqueKeysWithValues: CallDirection.allCases.map { ($0, Array($0.rawValue.utf8)) })
     private let types = Dictionary(uniqueKeysWithValues: CallType.allCases.map { ($0, Array($0.rawValue.utf8)) })
     private let statuses = Dictionary(uniqueKeysWithValues: CallStatus.allCases.map { ($0, Array($0.rawValue.utf8)) })
@@ -35,7 +36,8 @@ struct CDRRowEncoder {
     private var idLow: UInt64
 
     init(fileName: String, now: Date = Date()) {
-        source = [1] + Array(("{\"source\": " + jsonString(fileName) + ", \"line\": ").utf8) // jsonb's version byte first
+        // jsonb's version byte first
+        source = [1] + Array(("{\"\(CDRMetadata.source.rawValue)\": " + jsonString(fileName)).utf8) + CDRMetadata.line.jsonMember
         let millis = UInt64(now.timeIntervalSince1970 * 1000) & 0xFFFF_FFFF_FFFF
         idHigh = millis << 16 | 0x7000 | UInt64.random(in: 0 ... 0xFFF)
         idLow = 0x8000_0000_0000_0000 | UInt64.random(in: 0 ... 0x3FFF_FFFF) << 32

@@ -12,8 +12,8 @@ public enum MoneyCheck {
         CROSS JOIN (SELECT \(CatalogLoader.businessZoneSQL) AS zone) z
         CROSS JOIN LATERAL (
             SELECT count(*) AS calls, coalesce(sum(c.cost), 0) AS cost,
-                   coalesce(sum((c.metadata->>'charged_minutes')::int), 0) AS minutes,
-                   coalesce(sum((c.metadata->>'included_minutes')::int), 0) AS included,
+                   coalesce(sum(\(CDRMetadata.chargedMinutes.int("c"))), 0) AS minutes,
+                   coalesce(sum(\(CDRMetadata.includedMinutes.int("c"))), 0) AS included,
                    count(*) FILTER (WHERE c.call_status = 'answered' AND c.call_type = 'local') AS local,
                    count(*) FILTER (WHERE c.call_status = 'answered' AND c.call_type = 'std') AS std,
                    count(*) FILTER (WHERE c.call_status = 'answered' AND c.call_type = 'isd') AS isd,
@@ -59,9 +59,9 @@ public enum MoneyCheck {
     static let order = """
         SELECT 'call ' || uuid || ': holds ' || included || ' included minutes after a call of its period that paid overage'
         FROM (
-            SELECT c.uuid, (c.metadata->>'included_minutes')::int AS included,
-                   bool_or((c.metadata->>'overage_minutes')::int > 0) OVER (
-                       PARTITION BY c.subscription_id, c.metadata->>'usage_period_start'
+            SELECT c.uuid, \(CDRMetadata.includedMinutes.int("c")) AS included,
+                   bool_or(\(CDRMetadata.overageMinutes.int("c")) > 0) OVER (
+                       PARTITION BY c.subscription_id, \(CDRMetadata.usagePeriodStart.text("c"))
                        ORDER BY c.start_time, c.uuid COLLATE "C" ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS overage_before
             FROM cdrs c WHERE c.subscription_id IS NOT NULL
         ) x
@@ -72,10 +72,10 @@ public enum MoneyCheck {
     /// Each call: charged = included + overage, and a matched call is in the
     /// usage period its metadata names.
     static let calls = """
-        SELECT 'call ' || uuid || ': charged ' || (metadata->>'charged_minutes') || ' <> included + overage'
+        SELECT 'call ' || uuid || ': charged ' || (\(CDRMetadata.chargedMinutes.text())) || ' <> included + overage'
         FROM cdrs
         WHERE subscription_id IS NOT NULL
-          AND (metadata->>'charged_minutes')::int <> (metadata->>'included_minutes')::int + (metadata->>'overage_minutes')::int
+          AND \(CDRMetadata.chargedMinutes.int()) <> \(CDRMetadata.includedMinutes.int()) + \(CDRMetadata.overageMinutes.int())
         ORDER BY 1
         """
 

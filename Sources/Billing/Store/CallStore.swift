@@ -19,11 +19,11 @@ protocol CallStore: AnyObject {
 extension PostgresBillingStore: CallStore {
     func heldCalls(subscriptionId: String, period: UsagePeriod, earliest: Int?) throws -> [HeldCall] {
         // The predicate is the partial index cdrs_holding_included_minutes's.
-        let which = earliest != nil ? "(metadata->>'charged_minutes')::int > 0 ORDER BY start_time, uuid COLLATE \"C\" LIMIT \(earliest!)"
-            : "(metadata->>'included_minutes')::int > 0"
+        let which = earliest.map { "\(CDRMetadata.chargedMinutes.int()) > 0 ORDER BY start_time, uuid COLLATE \"C\" LIMIT \($0)" }
+            ?? "\(CDRMetadata.includedMinutes.int()) > 0"
         return try db.query("""
-            SELECT uuid, extract(epoch FROM start_time)::bigint, (metadata->>'charged_minutes')::int,
-                   (metadata->>'included_minutes')::int, cost
+            SELECT uuid, extract(epoch FROM start_time)::bigint, \(CDRMetadata.chargedMinutes.int()),
+                   \(CDRMetadata.includedMinutes.int()), cost
             FROM cdrs
             WHERE subscription_id = $1 AND start_time >= to_timestamp($2) AND start_time < to_timestamp($3)
               AND \(which)
@@ -112,10 +112,10 @@ extension PostgresBillingStore: CallStore {
                 processing_error = CASE WHEN x.rematch THEN x.processing_error ELSE c.processing_error END,
                 -- A change of price alone (a new rate) leaves metadata as it is: cheaper to write.
                 metadata = CASE WHEN NOT x.minutes_changed THEN c.metadata ELSE (coalesce(c.metadata, '{}'::jsonb)
-                            - ARRAY['usage_period_start', 'charged_minutes', 'included_minutes', 'overage_minutes'])
+                            - ARRAY['\(CDRMetadata.usagePeriodStart.rawValue)', '\(CDRMetadata.chargedMinutes.rawValue)', '\(CDRMetadata.includedMinutes.rawValue)', '\(CDRMetadata.overageMinutes.rawValue)'])
                            || CASE WHEN x.period_start IS NULL THEN '{}'::jsonb
-                                   ELSE jsonb_build_object('usage_period_start', x.period_start, 'charged_minutes', x.charged,
-                                                           'included_minutes', x.included, 'overage_minutes', x.overage) END END,
+                                   ELSE jsonb_build_object('\(CDRMetadata.usagePeriodStart.rawValue)', x.period_start, '\(CDRMetadata.chargedMinutes.rawValue)', x.charged,
+                                                           '\(CDRMetadata.includedMinutes.rawValue)', x.included, '\(CDRMetadata.overageMinutes.rawValue)', x.overage) END END,
                 updated_at = now()
             FROM cdr_changes x WHERE c.uuid = x.uuid AND c.start_time = x.start_time -- the month: one partition a call
             """)
