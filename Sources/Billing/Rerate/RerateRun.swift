@@ -82,7 +82,7 @@ public final class RerateRun {
         }
         try forEachRow(selectedCalls(from: from, to: to)) { r in
             report.callsExamined += 1
-            let stored = StoredCall(r)
+            let stored = try StoredCall(row: r)
             if let id = stored.priced.subscriptionId, let sub = catalog.subscription(id: id) {
                 // The period from the call's time, not from its metadata, which may predate a change of anchor or zone.
                 periods.insert(UsageKey(subscriptionId: id, periodStart: UsagePeriod.containing(stored.start, anchor: sub.start, zone: zone).start))
@@ -150,7 +150,7 @@ public final class RerateRun {
                 }
             }
             try forEachRow(periodCalls(sub.id, period)) { r in
-                let stored = StoredCall(r)
+                let stored = try StoredCall(row: r)
                 if skip.contains(stored.uuid) { return }
                 if changes.count >= RerateRun.batchCalls { try flush() }
                 try takeArriving(before: Charge(start: stored.start, uuid: stored.uuid, minutes: stored.priced.chargedMinutes))
@@ -252,40 +252,5 @@ public final class RerateRun {
         ]
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)
-    }
-}
-
-/// A `cdrs` row as `rerate` reads it.
-private struct StoredCall {
-    static let columns = """
-        c.uuid, extract(epoch FROM c.start_time)::bigint, extract(epoch FROM c.end_time)::bigint, c.duration, c.billable_seconds,
-        c.hangup_cause, c.metadata->>'account_code', c.metadata->>'caller_received', c.metadata->>'destination_received',
-        c.subscription_id, c.account_id, c.call_direction, c.call_type, c.call_status, c.processing_error, c.cost,
-        extract(epoch FROM (c.metadata->>'usage_period_start')::timestamptz)::bigint,
-        coalesce((c.metadata->>'charged_minutes')::int, 0), coalesce((c.metadata->>'included_minutes')::int, 0)
-        """
-
-    let uuid: String
-    let start: Int64
-    let match: CallMatch
-    let priced: PricedCall
-    /// The call as the switch reported it, when the row kept what matching needs.
-    let record: CallDetailRecord?
-
-    init(_ r: [String?]) {
-        uuid = r[0]!
-        start = Int64(r[1]!)!
-        match = CallMatch(subscriptionId: r[9], accountId: r[10], direction: CallDirection(rawValue: r[11]!)!,
-                          type: CallType(rawValue: r[12]!)!, status: CallStatus(rawValue: r[13]!)!, error: r[14])
-        priced = PricedCall(subscriptionId: r[9], cost: Money(r[15]!)!, periodStart: r[16].flatMap { Int64($0) },
-                            chargedMinutes: Int(r[17]!)!, includedMinutes: Int(r[18]!)!)
-        if let account = r[6], let caller = r[7], let destination = r[8] {
-            record = CallDetailRecord(uuid: uuid, callerId: NumberPlan.normalize(caller), destination: NumberPlan.normalize(destination),
-                                      accountCode: account, start: start, answer: nil, end: r[2].flatMap { Int64($0) } ?? start,
-                                      duration: Int(r[3]!)!, billsec: Int(r[4]!)!, hangupCause: r[5] ?? "", lineNumber: 0,
-                                      callerReceived: caller, destinationReceived: destination)
-        } else {
-            record = nil
-        }
     }
 }
