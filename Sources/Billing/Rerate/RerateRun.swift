@@ -59,7 +59,8 @@ public final class RerateRun {
         let classifier = CallClassifier(catalog: catalog, businessZone: zone)
         let from = zone.instant(of: options.from), to = zone.instant(of: options.to)
         guard from < to else { throw BillingError.usage("--from must be before --to") }
-        try refuseUnknownNames()
+        let selection = RerateSelection(options, from: from, to: to)
+        try selection.refuseUnknownNames(db)
         var report = RerateReport(dryRun: options.dryRun)
         report.whatIf = options.proposedPlans != nil
         report.businessZone = zone.identifier
@@ -68,7 +69,7 @@ public final class RerateRun {
             INSERT INTO rerate_runs (selection, calls_examined, calls_rematched, calls_repriced, periods,
                                      cost_before, cost_after, cost_delta, started_at, finished_at)
             VALUES ($1::jsonb, 0, 0, 0, 0, 0, 0, 0, to_timestamp($2), now()) RETURNING id
-            """, [selectionJSON(from: from, to: to), String(started.timeIntervalSince1970)]).scalar!
+            """, [try selection.json(), String(started.timeIntervalSince1970)]).scalar!
 
         // 1. Match the selected calls again; note every usage period touched.
         var rematched: [String: Rematch] = [:]
@@ -80,9 +81,8 @@ public final class RerateRun {
             if !options.dryRun { try store.apply(changes, source: .rerate(runId: runId)) }
             changes.removeAll(keepingCapacity: true)
         }
-        try forEachRow(selectedCalls(from: from, to: to)) { r in
+        try db.forEachStoredCall(selection.selectedCalls) { stored in
             report.callsExamined += 1
-            let stored = try StoredCall(row: r)
             if let id = stored.priced.subscriptionId, let sub = catalog.subscription(id: id) {
                 // The period from the call's time, not from its metadata, which may predate a change of anchor or zone.
                 periods.insert(UsageKey(subscriptionId: id, periodStart: UsagePeriod.containing(stored.start, anchor: sub.start, zone: zone).start))
@@ -149,8 +149,7 @@ public final class RerateRun {
                           call: (m.call.chargedMinutes, m.call.status, m.call.type), stored: m.before, match: CallMatch(m.call))
                 }
             }
-            try forEachRow(periodCalls(sub.id, period)) { r in
-                let stored = try StoredCall(row: r)
+            try db.forEachStoredCall(RerateSelection.periodCalls(sub.id, period)) { stored in
                 if skip.contains(stored.uuid) { return }
                 if changes.count >= RerateRun.batchCalls { try flush() }
                 try takeArriving(before: Charge(start: stored.start, uuid: stored.uuid, minutes: stored.priced.chargedMinutes))
@@ -188,69 +187,7 @@ public final class RerateRun {
     /// Changed calls written together (through the cursor's pauses).
     static let batchCalls = 20_000
 
-    /// A misspelt --subscription, --account or --plan would select nothing and look like a rerate that ran.
-    private func refuseUnknownNames() throws {
-        for (option, values, table, column) in [("--subscription", options.subscriptions, "subscriptions", "subscription_number"),
-                                                ("--account", options.accounts, "accounts", "account_number"),
-                                                ("--plan", options.plans, "rate_plans", "name")] where !values.isEmpty {
-            let known = Set(try db.query("SELECT \(column) FROM \(table) WHERE \(column) = ANY($1::text[])",
-                                         [postgresArrayLiteral(values)]).rows.map { $0[0]! })
-            let unknown = values.filter { !known.contains($0) }
-            if !unknown.isEmpty {
-                throw BillingError.usage("\(option) \(unknown.map { "'\($0)'" }.joined(separator: ", ")) names no row of \(table) "
-                    + "(names are matched exactly, case included)")
-            }
-        }
-    }
-
     private func charge(_ c: ClassifiedCall) -> Charge {
         Charge(start: c.record.start, uuid: c.record.uuid, minutes: c.chargedMinutes)
-    }
-
-    /// The selected calls: start in [from, to), narrowed by the options.
-    private func selectedCalls(from: Int64, to: Int64) -> (String, [String?]) {
-        var sql = "SELECT \(StoredCall.columns) FROM cdrs c WHERE c.start_time >= to_timestamp($1) AND c.start_time < to_timestamp($2)"
-        var params: [String?] = [String(from), String(to)]
-        func narrow(_ values: [String], _ condition: (String) -> String) {
-            guard !values.isEmpty else { return }
-            params.append(postgresArrayLiteral(values))
-            sql += " AND " + condition("$\(params.count)::text[]")
-        }
-        narrow(options.subscriptions) { "c.subscription_id IN (SELECT id FROM subscriptions WHERE subscription_number = ANY(\($0)))" }
-        narrow(options.accounts) { "c.account_id IN (SELECT id FROM accounts WHERE account_number = ANY(\($0)))" }
-        narrow(options.plans) {
-            "c.subscription_id IN (SELECT s.id FROM subscriptions s JOIN rate_plans p ON p.id = s.rate_plan_id WHERE p.name = ANY(\($0)))"
-        }
-        if options.unmatchedOnly { sql += " AND c.subscription_id IS NULL" }
-        return (sql, params)
-    }
-
-    /// A period's stored calls in allocation order: uuids in byte order, as "C" collates them.
-    private func periodCalls(_ subscriptionId: String, _ period: UsagePeriod) -> (String, [String?]) {
-        ("""
-         SELECT \(StoredCall.columns) FROM cdrs c
-         WHERE c.subscription_id = $1 AND c.start_time >= to_timestamp($2) AND c.start_time < to_timestamp($3)
-         ORDER BY c.start_time, c.uuid COLLATE "C"
-         """, [subscriptionId, String(period.start), String(period.end)])
-    }
-
-    /// Streams a query's rows through a cursor, so memory holds one batch at a time.
-    private func forEachRow(_ query: (String, [String?]), _ body: ([String?]) throws -> Void) throws {
-        try db.query("DECLARE rerate_rows NO SCROLL CURSOR FOR " + query.0, query.1)
-        defer { _ = try? db.execute(script: "CLOSE rerate_rows") }
-        while true {
-            let rows = try db.query("FETCH 20000 FROM rerate_rows").rows
-            for r in rows { try body(r) }
-            if rows.count < 20000 { break }
-        }
-    }
-
-    private func selectionJSON(from: Int64, to: Int64) -> String {
-        let object: [String: Any] = [
-            "from": postgresTimestamp(from), "to": postgresTimestamp(to), "subscriptions": options.subscriptions,
-            "accounts": options.accounts, "plans": options.plans, "unmatched": options.unmatchedOnly,
-        ]
-        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        return String(decoding: data, as: UTF8.self)
     }
 }
