@@ -15,14 +15,21 @@ public final class RerateRun {
     let db: Connection
     let options: RerateOptions
     let logger: Logger
-    private let store: PostgresBillingStore
+    /// Both write in `db`'s transaction.
+    private let store: any BillingStore
+    private let runs: any RerateRunStore
     private lazy var step = StepTimer(logger: logger)
 
-    public init(db: Connection, options: RerateOptions, logger: Logger) {
+    public convenience init(db: Connection, options: RerateOptions, logger: Logger) {
+        self.init(db: db, options: options, logger: logger, store: PostgresBillingStore(db: db), runs: PostgresRerateRunStore(db: db))
+    }
+
+    init(db: Connection, options: RerateOptions, logger: Logger, store: any BillingStore, runs: any RerateRunStore) {
         self.db = db
         self.options = options
         self.logger = logger
-        store = PostgresBillingStore(db: db)
+        self.store = store
+        self.runs = runs
     }
 
     /// A call matched anew: its new classification and how it is stored now.
@@ -65,11 +72,7 @@ public final class RerateRun {
         report.whatIf = options.proposedPlans != nil
         report.businessZone = zone.identifier
 
-        let runId = options.dryRun ? "" : try db.query("""
-            INSERT INTO rerate_runs (selection, calls_examined, calls_rematched, calls_repriced, periods,
-                                     cost_before, cost_after, cost_delta, started_at, finished_at)
-            VALUES ($1::jsonb, 0, 0, 0, 0, 0, 0, 0, to_timestamp($2), now()) RETURNING id
-            """, [try selection.json(), String(started.timeIntervalSince1970)]).scalar!
+        let runId = options.dryRun ? "" : try runs.insert(selection: selection, started: started)
 
         // 1. Match the selected calls again; note every usage period touched.
         var rematched: [String: Rematch] = [:]
@@ -172,13 +175,7 @@ public final class RerateRun {
             FailPoint.hit("rerate:calls-updated")
             defer { step("usage rows, balances, commit") }
             try store.write(writes)
-            try db.query("""
-                UPDATE rerate_runs SET calls_examined = $2, calls_rematched = $3, calls_repriced = $4, periods = $5,
-                    cost_before = $6, cost_after = $7, cost_delta = $8, finished_at = clock_timestamp()
-                WHERE id = $1
-                """, [runId, String(report.callsExamined), String(report.callsRematched), String(report.callsRepriced),
-                      String(report.periods.count), report.oldCost.description, report.newCost.description,
-                      (report.newCost - report.oldCost).description])
+            try runs.finish(runId, report: report)
         }
         report.seconds = Date().timeIntervalSince(started)
         return report
