@@ -77,13 +77,8 @@ public final class RerateRun {
         // 1. Match the selected calls again; note every usage period touched.
         var rematched: [String: Rematch] = [:]
         var periods = Set<UsageKey>()
-        var changes: [CallChange] = []
-        /// Writes the changes gathered so far (none in a dry run), so memory holds a batch, not the month.
-        func flush() throws {
-            report.callsRepriced += changes.count
-            if !options.dryRun { try store.apply(changes, source: .rerate(runId: runId)) }
-            changes.removeAll(keepingCapacity: true)
-        }
+        var changes = ChangeBatcher(store: options.dryRun ? nil : store, source: .rerate(runId: runId))
+        var phase1: [CallChange] = []
         try db.forEachStoredCall(selection.selectedCalls) { stored in
             report.callsExamined += 1
             if let id = stored.priced.subscriptionId, let sub = catalog.subscription(id: id) {
@@ -104,14 +99,15 @@ public final class RerateRun {
                 periods.insert(key)
                 rematched[stored.uuid] = Rematch(call: call, before: stored.priced)
             } else {
-                changes.append(CallChange(uuid: stored.uuid, start: record.start, before: stored.priced,
-                                          after: PricedCall(subscriptionId: nil, cost: .zero), match: CallMatch(call)))
+                phase1.append(CallChange(uuid: stored.uuid, start: record.start, before: stored.priced,
+                                         after: PricedCall(subscriptionId: nil, cost: .zero), match: CallMatch(call)))
             }
         }
         let movedIn = Dictionary(grouping: rematched.values) { MinuteAllocator.usageKey($0.call)! }
         // Calls re-matched away from a period (or changed within it) are skipped where they were stored.
-        let skip = Set(rematched.keys).union(changes.map(\.uuid))
-        try flush()
+        let skip = Set(rematched.keys).union(phase1.map(\.uuid))
+        changes.add(phase1)
+        try changes.flush()
         step("match the selected calls again")
 
         // 2. Price every touched period again, whole: never one whose calls are partly archived.
@@ -141,7 +137,7 @@ public final class RerateRun {
                 line.includedMinutes += included
                 line.overageMinutes += overage
                 if after != stored || match != nil {
-                    changes.append(CallChange(uuid: uuid, start: start, before: stored, after: after, match: match))
+                    changes.add([CallChange(uuid: uuid, start: start, before: stored, after: after, match: match)])
                 }
             }
             func takeArriving(before limit: Charge?) throws {
@@ -154,7 +150,7 @@ public final class RerateRun {
             }
             try db.forEachStoredCall(RerateSelection.periodCalls(sub.id, period)) { stored in
                 if skip.contains(stored.uuid) { return }
-                if changes.count >= RerateRun.batchCalls { try flush() }
+                try changes.flushIfFull()
                 try takeArriving(before: Charge(start: stored.start, uuid: stored.uuid, minutes: stored.priced.chargedMinutes))
                 try price(uuid: stored.uuid, start: stored.start, call: (stored.priced.chargedMinutes, stored.match.status, stored.match.type),
                       stored: stored.priced, match: nil)
@@ -168,7 +164,8 @@ public final class RerateRun {
                 writes.append(UsageWrite(key: key, periodEnd: period.end, subscription: sub, before: before, after: after))
             }
         }
-        try flush()
+        try changes.flush()
+        report.callsRepriced = changes.flushed
         step("price the periods again, write the calls that changed")
         report.periods.sort { ($0.subscription, $0.periodStart) < ($1.subscription, $1.periodStart) }
         if !options.dryRun {
@@ -180,9 +177,6 @@ public final class RerateRun {
         report.seconds = Date().timeIntervalSince(started)
         return report
     }
-
-    /// Changed calls written together (through the cursor's pauses).
-    static let batchCalls = 20_000
 
     private func charge(_ c: ClassifiedCall) -> Charge {
         Charge(start: c.record.start, uuid: c.record.uuid, minutes: c.chargedMinutes)
