@@ -32,12 +32,6 @@ public final class RerateRun {
         self.runs = runs
     }
 
-    /// A call matched anew: its new classification and how it is stored now.
-    private struct Rematch {
-        let call: ClassifiedCall
-        let before: PricedCall
-    }
-
     public func run() throws -> RerateReport {
         options.stop?.watch(db)
         do { return try runLocked() } catch {
@@ -75,53 +69,25 @@ public final class RerateRun {
         let runId = options.dryRun ? "" : try runs.insert(selection: selection, started: started)
 
         // 1. Match the selected calls again; note every usage period touched.
-        var rematched: [String: Rematch] = [:]
-        var periods = Set<UsageKey>()
         var changes = ChangeBatcher(store: options.dryRun ? nil : store, source: .rerate(runId: runId))
-        var phase1: [CallChange] = []
-        try db.forEachStoredCall(selection.selectedCalls) { stored in
-            report.callsExamined += 1
-            if let id = stored.priced.subscriptionId, let sub = catalog.subscription(id: id) {
-                // The period from the call's time, not from its metadata, which may predate a change of anchor or zone.
-                periods.insert(UsageKey(subscriptionId: id, periodStart: UsagePeriod.containing(stored.start, anchor: sub.start, zone: zone).start))
-            }
-            // Rows rated before the account code was kept are priced again, not matched again.
-            guard let record = stored.record else { report.callsKept += 1; return }
-            let call = classifier.classify(record)
-            // A DID given to another subscription since, or a subscription ended since: the catalog no
-            // longer knows who had the call, so a matched call keeps its subscription rather than
-            // dropping to unmatched at cost 0.
-            if call.subscription == nil && stored.match.subscriptionId != nil { report.callsKept += 1; return }
-            guard CallMatch(call) != stored.match || call.chargedMinutes != stored.priced.chargedMinutes
-                || call.period?.start != stored.priced.periodStart else { return }
-            report.callsRematched += 1
-            if let key = MinuteAllocator.usageKey(call) {
-                periods.insert(key)
-                rematched[stored.uuid] = Rematch(call: call, before: stored.priced)
-            } else {
-                phase1.append(CallChange(uuid: stored.uuid, start: record.start, before: stored.priced,
-                                         after: PricedCall(subscriptionId: nil, cost: .zero), match: CallMatch(call)))
-            }
-        }
-        let movedIn = Dictionary(grouping: rematched.values) { MinuteAllocator.usageKey($0.call)! }
-        // Calls re-matched away from a period (or changed within it) are skipped where they were stored.
-        let skip = Set(rematched.keys).union(phase1.map(\.uuid))
-        changes.add(phase1)
+        var rematcher = Rematcher(classifier: classifier)
+        try db.forEachStoredCall(selection.selectedCalls) { rematcher.take($0) }
+        let found = rematcher.result
+        (report.callsExamined, report.callsKept, report.callsRematched) = (found.examined, found.kept, found.rematched)
+        changes.add(found.changes)
         try changes.flush()
         step("match the selected calls again")
 
         // 2. Price every touched period again, whole: never one whose calls are partly archived.
-        let spans = periods.compactMap { key in catalog.subscription(id: key.subscriptionId).map {
-            UsagePeriod.containing(key.periodStart, anchor: $0.start, zone: zone) } }
-        try Partitions.refuseArchived(db, from: min(from, spans.map(\.start).min() ?? from), to: max(to, spans.map(\.end).max() ?? to))
+        let span = found.span(from: from, to: to)
+        try Partitions.refuseArchived(db, from: span.from, to: span.to)
         var writes: [UsageWrite] = []
-        for key in periods.sorted() {
-            guard let sub = catalog.subscription(id: key.subscriptionId) else { continue }
-            let period = UsagePeriod.containing(key.periodStart, anchor: sub.start, zone: zone)
+        for touched in found.periods {
+            let (key, sub, period) = (touched.key, touched.subscription, touched.span)
             let before = try store.usageRow(key)
             var pricer = PeriodPricer(plan: sub.plan, imported: before?.imported ?? UsageTotals())
             var line = RerateReport.Period(subscription: sub.number, periodStart: zone.local(of: period.start).text)
-            let arriving = (movedIn[key] ?? []).sorted { charge($0.call).precedes(charge($1.call)) }
+            let arriving = found.arriving[key] ?? []
             var next = 0
             func price(uuid: String, start: Int64, call: (charged: Int, status: CallStatus, type: CallType), stored: PricedCall,
                        match: CallMatch?) throws {
@@ -141,7 +107,7 @@ public final class RerateRun {
                 }
             }
             func takeArriving(before limit: Charge?) throws {
-                while next < arriving.count, limit.map({ charge(arriving[next].call).precedes($0) }) ?? true {
+                while next < arriving.count, limit.map({ arriving[next].charge.precedes($0) }) ?? true {
                     let m = arriving[next]
                     next += 1
                     try price(uuid: m.call.record.uuid, start: m.call.record.start,
@@ -149,7 +115,7 @@ public final class RerateRun {
                 }
             }
             try db.forEachStoredCall(RerateSelection.periodCalls(sub.id, period)) { stored in
-                if skip.contains(stored.uuid) { return }
+                if found.skip.contains(stored.uuid) { return }
                 try changes.flushIfFull()
                 try takeArriving(before: Charge(start: stored.start, uuid: stored.uuid, minutes: stored.priced.chargedMinutes))
                 try price(uuid: stored.uuid, start: stored.start, call: (stored.priced.chargedMinutes, stored.match.status, stored.match.type),
@@ -176,9 +142,5 @@ public final class RerateRun {
         }
         report.seconds = Date().timeIntervalSince(started)
         return report
-    }
-
-    private func charge(_ c: ClassifiedCall) -> Charge {
-        Charge(start: c.record.start, uuid: c.record.uuid, minutes: c.chargedMinutes)
     }
 }
