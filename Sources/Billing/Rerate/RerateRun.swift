@@ -7,10 +7,12 @@ import RatingCore
 /// from the database alone, in one transaction.
 ///
 /// First the selected calls are matched again from what each row keeps (the
-/// account code and the numbers as received); then every usage period they
-/// were or now are in is priced again as a whole, its calls read in
-/// (start_time, uuid) order, and only what changed is written: calls (with
-/// their cost history), usage rows, prepaid balances by the difference.
+/// account code and the numbers as received: `Rematcher`); then every usage
+/// period they were or now are in is priced again as a whole, its calls read
+/// in (start_time, uuid) order (`PeriodRepricer`), and only what changed is
+/// written: calls (with their cost history), usage rows, prepaid balances by
+/// the difference. This type only runs those steps, in order, in the lock and
+/// the transaction.
 public final class RerateRun {
     let db: Connection
     let options: RerateOptions
@@ -57,7 +59,6 @@ public final class RerateRun {
         let context = try CatalogLoader.context(db)
         let catalog = try options.proposedPlans.map { try CatalogLoader.proposing($0, in: context.catalog) } ?? context.catalog
         let zone = context.businessZone
-        let classifier = CallClassifier(catalog: catalog, businessZone: zone)
         let from = zone.instant(of: options.from), to = zone.instant(of: options.to)
         guard from < to else { throw BillingError.usage("--from must be before --to") }
         let selection = RerateSelection(options, from: from, to: to)
@@ -65,12 +66,11 @@ public final class RerateRun {
         var report = RerateReport(dryRun: options.dryRun)
         report.whatIf = options.proposedPlans != nil
         report.businessZone = zone.identifier
-
         let runId = options.dryRun ? "" : try runs.insert(selection: selection, started: started)
+        var changes = ChangeBatcher(store: options.dryRun ? nil : store, source: .rerate(runId: runId))
 
         // 1. Match the selected calls again; note every usage period touched.
-        var changes = ChangeBatcher(store: options.dryRun ? nil : store, source: .rerate(runId: runId))
-        var rematcher = Rematcher(classifier: classifier)
+        var rematcher = Rematcher(classifier: CallClassifier(catalog: catalog, businessZone: zone))
         try db.forEachStoredCall(selection.selectedCalls) { rematcher.take($0) }
         let found = rematcher.result
         (report.callsExamined, report.callsKept, report.callsRematched) = (found.examined, found.kept, found.rematched)
@@ -82,53 +82,10 @@ public final class RerateRun {
         let span = found.span(from: from, to: to)
         try Partitions.refuseArchived(db, from: span.from, to: span.to)
         var writes: [UsageWrite] = []
-        for touched in found.periods {
-            let (key, sub, period) = (touched.key, touched.subscription, touched.span)
-            let before = try store.usageRow(key)
-            var pricer = PeriodPricer(plan: sub.plan, imported: before?.imported ?? UsageTotals())
-            var line = RerateReport.Period(subscription: sub.number, periodStart: zone.local(of: period.start).text)
-            let arriving = found.arriving[key] ?? []
-            var next = 0
-            func price(uuid: String, start: Int64, call: (charged: Int, status: CallStatus, type: CallType), stored: PricedCall,
-                       match: CallMatch?) throws {
-                let (included, overage, cost) = pricer.price(chargedMinutes: call.charged, status: call.status, type: call.type)
-                if cost > Money.largestCallCost {
-                    throw BillingError("call \(uuid) would cost \(cost) at \(sub.plan.name)'s rate, more than cdrs.cost holds "
-                        + "(\(Money.largestCallCost)); nothing was changed: check the plan's overage_rate_per_minute")
-                }
-                let after = PricedCall(subscriptionId: sub.id, cost: cost, periodStart: key.periodStart,
-                                       chargedMinutes: call.charged, includedMinutes: included)
-                line.calls += 1
-                line.chargedMinutes += call.charged
-                line.includedMinutes += included
-                line.overageMinutes += overage
-                if after != stored || match != nil {
-                    changes.add([CallChange(uuid: uuid, start: start, before: stored, after: after, match: match)])
-                }
-            }
-            func takeArriving(before limit: Charge?) throws {
-                while next < arriving.count, limit.map({ arriving[next].charge.precedes($0) }) ?? true {
-                    let m = arriving[next]
-                    next += 1
-                    try price(uuid: m.call.record.uuid, start: m.call.record.start,
-                          call: (m.call.chargedMinutes, m.call.status, m.call.type), stored: m.before, match: CallMatch(m.call))
-                }
-            }
-            try db.forEachStoredCall(RerateSelection.periodCalls(sub.id, period)) { stored in
-                if found.skip.contains(stored.uuid) { return }
-                try changes.flushIfFull()
-                try takeArriving(before: Charge(start: stored.start, uuid: stored.uuid, minutes: stored.priced.chargedMinutes))
-                try price(uuid: stored.uuid, start: stored.start, call: (stored.priced.chargedMinutes, stored.match.status, stored.match.type),
-                      stored: stored.priced, match: nil)
-            }
-            try takeArriving(before: nil)
-            line.oldCost = before?.callCost ?? .zero
-            line.newCost = pricer.callCost
-            report.periods.append(line)
-            let after = pricer.row
-            if after != before {
-                writes.append(UsageWrite(key: key, periodEnd: period.end, subscription: sub, before: before, after: after))
-            }
+        for period in found.periods {
+            let priced = try reprice(period, found, zone: zone, into: &changes)
+            report.periods.append(priced.line)
+            if let write = priced.write { writes.append(write) }
         }
         try changes.flush()
         report.callsRepriced = changes.flushed
@@ -142,5 +99,20 @@ public final class RerateRun {
         }
         report.seconds = Date().timeIntervalSince(started)
         return report
+    }
+
+    /// One period priced again: its stored calls streamed in charge order, the changes batched as they come.
+    private func reprice(_ period: TouchedPeriod, _ found: RematchResult, zone: ZoneRules,
+                         into changes: inout ChangeBatcher) throws -> RepricedPeriod {
+        var repricer = PeriodRepricer(period, before: try store.usageRow(period.key), arriving: found.arriving[period.key] ?? [],
+                                      skip: found.skip, zone: zone)
+        try db.forEachStoredCall(RerateSelection.periodCalls(period.subscription.id, period.span)) { stored in
+            guard repricer.prices(stored) else { return }
+            try changes.flushIfFull()
+            changes.add(try repricer.price(stored))
+        }
+        let priced = try repricer.finish()
+        changes.add(priced.changes)
+        return priced
     }
 }
