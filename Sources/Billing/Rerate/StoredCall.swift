@@ -1,0 +1,148 @@
+import RatingCore
+
+/// A `cdrs` row as `rerate` reads it: how the call is matched and priced now,
+/// and, when the row kept them, the account code and numbers as received,
+/// from which it can be matched again (SPEC section 3b).
+struct StoredCall {
+    let uuid: String
+    let start: Int64
+    let match: CallMatch
+    let priced: PricedCall
+    /// The call as the switch reported it, when the row kept what matching needs.
+    let record: CallDetailRecord?
+
+    init(uuid: String, start: Int64, match: CallMatch, priced: PricedCall, record: CallDetailRecord?) {
+        self.uuid = uuid
+        self.start = start
+        self.match = match
+        self.priced = priced
+        self.record = record
+    }
+
+    /// The columns a query for stored calls selects, from `cdrs c`, in `Column` order.
+    static let columns = Column.allCases.map(\.sql).joined(separator: ", ")
+
+    /// The selected columns, by position: a case's raw value is its index in the row.
+    enum Column: Int, CaseIterable {
+        case uuid, start, end, duration, billsec, hangupCause, accountCode, callerReceived, destinationReceived
+        case subscriptionId, accountId, direction, type, status, error, cost, periodStart, chargedMinutes, includedMinutes
+
+        var sql: String {
+            switch self {
+            case .uuid: "c.uuid"
+            case .start: "extract(epoch FROM c.start_time)::bigint"
+            case .end: "extract(epoch FROM c.end_time)::bigint"
+            case .duration: "c.duration"
+            case .billsec: "c.billable_seconds"
+            case .hangupCause: "c.hangup_cause"
+            case .accountCode: "c.metadata->>'account_code'"
+            case .callerReceived: "c.metadata->>'caller_received'"
+            case .destinationReceived: "c.metadata->>'destination_received'"
+            case .subscriptionId: "c.subscription_id"
+            case .accountId: "c.account_id"
+            case .direction: "c.call_direction"
+            case .type: "c.call_type"
+            case .status: "c.call_status"
+            case .error: "c.processing_error"
+            case .cost: "c.cost"
+            case .periodStart: "extract(epoch FROM (c.metadata->>'usage_period_start')::timestamptz)::bigint"
+            case .chargedMinutes: "coalesce((c.metadata->>'charged_minutes')::int, 0)"
+            case .includedMinutes: "coalesce((c.metadata->>'included_minutes')::int, 0)"
+            }
+        }
+
+        /// The column (or metadata key) as an operator finds it in `cdrs`, for errors.
+        var name: String {
+            switch self {
+            case .uuid: "uuid"
+            case .start: "start_time"
+            case .end: "end_time"
+            case .duration: "duration"
+            case .billsec: "billable_seconds"
+            case .hangupCause: "hangup_cause"
+            case .accountCode: "metadata.account_code"
+            case .callerReceived: "metadata.caller_received"
+            case .destinationReceived: "metadata.destination_received"
+            case .subscriptionId: "subscription_id"
+            case .accountId: "account_id"
+            case .direction: "call_direction"
+            case .type: "call_type"
+            case .status: "call_status"
+            case .error: "processing_error"
+            case .cost: "cost"
+            case .periodStart: "metadata.usage_period_start"
+            case .chargedMinutes: "metadata.charged_minutes"
+            case .includedMinutes: "metadata.included_minutes"
+            }
+        }
+    }
+
+    /// Decodes a row of `columns`. A NULL where the call needs a value, or a
+    /// value that does not parse, throws an error naming the call and the
+    /// column: one bad row fails the rerate (which then writes nothing), it
+    /// does not crash it.
+    init(row fields: [String?]) throws {
+        let row = try Row(fields)
+        uuid = try row.text(.uuid)
+        start = try row.value(.start, "a time in epoch seconds") { Int64($0) }
+        let subscriptionId = row.optional(.subscriptionId)
+        match = CallMatch(subscriptionId: subscriptionId, accountId: row.optional(.accountId),
+                          direction: try row.value(.direction, "a call direction") { CallDirection(rawValue: $0) },
+                          type: try row.value(.type, "a call type") { CallType(rawValue: $0) },
+                          status: try row.value(.status, "a call status") { CallStatus(rawValue: $0) },
+                          error: row.optional(.error))
+        priced = PricedCall(subscriptionId: subscriptionId, cost: try row.value(.cost, "an amount") { Money($0) },
+                            periodStart: try row.valueIfPresent(.periodStart, "a time in epoch seconds") { Int64($0) },
+                            chargedMinutes: try row.value(.chargedMinutes, "a number of minutes") { Int($0) },
+                            includedMinutes: try row.value(.includedMinutes, "a number of minutes") { Int($0) })
+        // Rows rated before the account code and the numbers as received were kept cannot be matched again.
+        if let account = row.optional(.accountCode), let caller = row.optional(.callerReceived),
+           let destination = row.optional(.destinationReceived) {
+            record = CallDetailRecord(
+                uuid: uuid, callerId: NumberPlan.normalize(caller), destination: NumberPlan.normalize(destination),
+                accountCode: account, start: start, answer: nil,
+                end: try row.valueIfPresent(.end, "a time in epoch seconds") { Int64($0) } ?? start,
+                duration: try row.value(.duration, "a number of seconds") { Int($0) },
+                billsec: try row.value(.billsec, "a number of seconds") { Int($0) },
+                hangupCause: row.optional(.hangupCause) ?? "", lineNumber: 0,
+                callerReceived: caller, destinationReceived: destination)
+        } else {
+            record = nil
+        }
+    }
+
+    /// One fetched row, read by column: what cannot be read throws, naming the column.
+    private struct Row {
+        let fields: [String?]
+
+        init(_ fields: [String?]) throws {
+            guard fields.count == Column.allCases.count else {
+                throw BillingError("a stored call came back with \(fields.count) columns, not the \(Column.allCases.count) selected")
+            }
+            self.fields = fields
+        }
+
+        func optional(_ column: Column) -> String? { fields[column.rawValue] }
+
+        func text(_ column: Column) throws -> String {
+            guard let text = fields[column.rawValue] else { throw problem(column, "is NULL") }
+            return text
+        }
+
+        func value<T>(_ column: Column, _ what: String, _ parse: (String) -> T?) throws -> T {
+            let text = try text(column)
+            guard let value = parse(text) else { throw problem(column, "is not \(what): '\(text)'") }
+            return value
+        }
+
+        func valueIfPresent<T>(_ column: Column, _ what: String, _ parse: (String) -> T?) throws -> T? {
+            guard fields[column.rawValue] != nil else { return nil }
+            return try value(column, what, parse)
+        }
+
+        private func problem(_ column: Column, _ what: String) -> BillingError {
+            let call = fields[Column.uuid.rawValue].map { "the stored call \($0)" } ?? "a stored call"
+            return BillingError("cannot re-rate \(call): cdrs \(column.name) \(what)")
+        }
+    }
+}
