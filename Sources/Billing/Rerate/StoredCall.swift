@@ -35,9 +35,9 @@ struct StoredCall {
             case .duration: "c.duration"
             case .billsec: "c.billable_seconds"
             case .hangupCause: "c.hangup_cause"
-            case .accountCode: "c.metadata->>'account_code'"
-            case .callerReceived: "c.metadata->>'caller_received'"
-            case .destinationReceived: "c.metadata->>'destination_received'"
+            case .accountCode: CDRMetadata.accountCode.text("c")
+            case .callerReceived: CDRMetadata.callerReceived.text("c")
+            case .destinationReceived: CDRMetadata.destinationReceived.text("c")
             case .subscriptionId: "c.subscription_id"
             case .accountId: "c.account_id"
             case .direction: "c.call_direction"
@@ -45,9 +45,9 @@ struct StoredCall {
             case .status: "c.call_status"
             case .error: "c.processing_error"
             case .cost: "c.cost"
-            case .periodStart: "extract(epoch FROM (c.metadata->>'usage_period_start')::timestamptz)::bigint"
-            case .chargedMinutes: "coalesce((c.metadata->>'charged_minutes')::int, 0)"
-            case .includedMinutes: "coalesce((c.metadata->>'included_minutes')::int, 0)"
+            case .periodStart: "extract(epoch FROM (\(CDRMetadata.usagePeriodStart.text("c")))::timestamptz)::bigint"
+            case .chargedMinutes: "coalesce(\(CDRMetadata.chargedMinutes.int("c")), 0)"
+            case .includedMinutes: "coalesce(\(CDRMetadata.includedMinutes.int("c")), 0)"
             }
         }
 
@@ -60,9 +60,9 @@ struct StoredCall {
             case .duration: "duration"
             case .billsec: "billable_seconds"
             case .hangupCause: "hangup_cause"
-            case .accountCode: "metadata.account_code"
-            case .callerReceived: "metadata.caller_received"
-            case .destinationReceived: "metadata.destination_received"
+            case .accountCode: "metadata." + CDRMetadata.accountCode.rawValue
+            case .callerReceived: "metadata." + CDRMetadata.callerReceived.rawValue
+            case .destinationReceived: "metadata." + CDRMetadata.destinationReceived.rawValue
             case .subscriptionId: "subscription_id"
             case .accountId: "account_id"
             case .direction: "call_direction"
@@ -70,9 +70,9 @@ struct StoredCall {
             case .status: "call_status"
             case .error: "processing_error"
             case .cost: "cost"
-            case .periodStart: "metadata.usage_period_start"
-            case .chargedMinutes: "metadata.charged_minutes"
-            case .includedMinutes: "metadata.included_minutes"
+            case .periodStart: "metadata." + CDRMetadata.usagePeriodStart.rawValue
+            case .chargedMinutes: "metadata." + CDRMetadata.chargedMinutes.rawValue
+            case .includedMinutes: "metadata." + CDRMetadata.includedMinutes.rawValue
             }
         }
     }
