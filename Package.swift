@@ -25,7 +25,7 @@ let package = Package(
                 swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Postgres", dependencies: ["CLibPQ"],
                 swiftSettings: [.swiftLanguageMode(.v6)]),
-        .target(name: "Billing", dependencies: ["RatingCore", "Postgres", .product(name: "Logging", package: "swift-log")],
+        .target(name: "Billing", dependencies: ["ConcurrencyHelpers", "RatingCore", "Postgres", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(name: "cdr-rater", dependencies: [
             "Billing", "RatingCore", "Postgres",
