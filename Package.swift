@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "Billing", dependencies: ["ConcurrencyHelpers", "RatingCore", "Postgres", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(name: "cdr-rater", dependencies: [
-            "Billing", "RatingCore", "Postgres",
+            "Billing", "ConcurrencyHelpers", "RatingCore", "Postgres",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Billing
+import ConcurrencyHelpers
 import Foundation
 import Logging
 import Postgres
@@ -76,18 +77,21 @@ func stopOnSignals() -> StopRequest {
     let stop = StopRequest()
     for sig in [SIGINT, SIGTERM] {
         signal(sig, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-        source.setEventHandler { stop.request(sig) }
-        source.resume()
-        signalSources.append(source)
+        signalSources.withLock { sources in // made in here: what a Locked keeps comes from nowhere else
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { stop.request(sig) }
+            source.resume()
+            sources.append(source)
+        }
     }
     return stop
 }
-nonisolated(unsafe) private var signalSources: [DispatchSourceSignal] = []
+/// The signal sources, kept for the life of the process (a source let go stops watching).
+private let signalSources = Locked<[DispatchSourceSignal]>([])
 
 /// Writes a line for the operator on standard error (over the progress line, if one is drawn).
 func note(_ line: String) {
-    FileHandle.standardError.write(Data(((ProgressLine.active ? "\r\u{1B}[K" : "") + line + "\n").utf8))
+    FileHandle.standardError.write(Data(((ProgressLine.active.value ? "\r\u{1B}[K" : "") + line + "\n").utf8))
 }
 
 /// The operator's log: each message alone on a line of standard error.
