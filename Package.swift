@@ -21,7 +21,7 @@ let package = Package(
                        providers: [.apt(["libssl-dev"])]),
         .target(name: "ConcurrencyHelpers",
                 swiftSettings: [.swiftLanguageMode(.v6)]),
-        .target(name: "RatingCore", dependencies: ["CZlib", "COpenSSL"],
+        .target(name: "RatingCore", dependencies: ["ConcurrencyHelpers", "CZlib", "COpenSSL"],
                 swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Postgres", dependencies: ["CLibPQ"],
                 swiftSettings: [.swiftLanguageMode(.v6)]),
