@@ -119,7 +119,6 @@ struct OperatorLogHandler: LogHandler {
 @main
 enum Main {
     static func main() {
-        FailPoint.armed = ProcessInfo.processInfo.environment["CDR_RATER_FAIL_POINT"] // tests only
         do {
             var command = try CDRRater.parseAsRoot()
             try command.run()
