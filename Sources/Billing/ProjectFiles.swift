@@ -60,17 +60,3 @@ public enum ProjectFiles {
         }
     }
 }
-
-/// An expected failure with a message for the operator (no stack trace).
-public struct BillingError: Error, CustomStringConvertible {
-    public let message: String
-    /// A mistake in the command line rather than a failure at run time (exit code 2).
-    public let isUsage: Bool
-    public init(_ message: String, isUsage: Bool = false) {
-        self.message = message
-        self.isUsage = isUsage
-    }
-    public var description: String { message }
-
-    public static func usage(_ message: String) -> BillingError { BillingError(message, isUsage: true) }
-}

@@ -142,7 +142,7 @@ enum Main {
     /// rating lock held too long, 1 anything else that failed.
     static func exitStatus(for error: Error) -> Int32 {
         switch error {
-        case let e as BillingError: return e.isUsage ? 2 : 1
+        case let e as BillingError: return e.code.exitCode
         case let e as PostgresError: return e.kind == .badConnectionString ? 2 : 1
         case is RunLockBusy: return 75
         case let e as RunStopped: return 128 + e.signal
