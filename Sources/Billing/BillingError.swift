@@ -29,3 +29,8 @@ public struct BillingError: Error, CustomStringConvertible {
         public static let usage = Code(name: "usage", exitCode: 2)
     }
 }
+
+extension BillingError: OperatorFacingError {
+    public var exitCode: Int32 { code.exitCode }
+    public var operatorMessage: String { message }
+}

@@ -10,13 +10,14 @@ import Foundation
 /// `.build/`. Never the working directory or its parents: a `Seeds/` left in
 /// a folder an operator happens to run from would run as SQL.
 public enum ProjectFiles {
-    public struct Missing: Error, CustomStringConvertible {
+    public struct Missing: OperatorFacingError, CustomStringConvertible {
         public let folder: String
         public let searched: [String]
         public var description: String {
             "cannot find the \(folder)/ folder (looked in \(searched.joined(separator: ", "))): "
                 + "set CDR_RATER_HOME to the folder that holds Migrations/ and Seeds/"
         }
+        public var exitCode: Int32 { 1 }
     }
 
     public static func folder(_ name: String) throws -> URL {

@@ -38,7 +38,7 @@ public final class StopRequest: Sendable {
 }
 
 /// The run stopped on a signal: the file in progress was rolled back.
-public struct RunStopped: Error, CustomStringConvertible {
+public struct RunStopped: OperatorFacingError, CustomStringConvertible {
     public let signal: Int32
     public let file: String?
 
@@ -47,4 +47,7 @@ public struct RunStopped: Error, CustomStringConvertible {
         return "stopped by \(name)" + (file.map { ": \($0) was rolled back, nothing of it is stored" } ?? "")
             + "; files before it are committed. Run again to go on"
     }
+
+    /// As a shell reports a process killed by the signal.
+    public var exitCode: Int32 { 128 + signal }
 }

@@ -131,22 +131,19 @@ enum Main {
                 exit(0)
             }
             note(error is RunStopped ? "cdr-rater: \(error)" : "cdr-rater: error: \(message(for: error))")
-            if code == 2 && !(error is BillingError || error is PostgresError) { // the argument parser's
+            if code == 2 && !(error is OperatorFacingError) { // the argument parser's
                 note("see 'cdr-rater --help' or 'cdr-rater <command> --help'")
             }
             exit(code)
         }
     }
 
-    /// The one mapping from an error to the exit code: 2 a usage error, 75 the
-    /// rating lock held too long, 1 anything else that failed.
+    /// The one mapping from an error to the exit code: the error's own
+    /// (`OperatorFacingError`: 1 a failure, 2 a usage error, 75 the rating
+    /// lock held too long, 128 + N a signal), else the argument parser's.
     static func exitStatus(for error: Error) -> Int32 {
         switch error {
-        case let e as BillingError: return e.code.exitCode
-        case let e as PostgresError: return e.kind == .badConnectionString ? 2 : 1
-        case is RunLockBusy: return 75
-        case let e as RunStopped: return 128 + e.signal
-        case is ProjectFiles.Missing, is FileReadError: return 1
+        case let e as OperatorFacingError: return e.exitCode
         case let e as ExitCode: return e.rawValue
         default:
             let code = CDRRater.exitCode(for: error)
@@ -156,11 +153,6 @@ enum Main {
 
     /// The error as one line for the operator.
     static func message(for error: Error) -> String {
-        switch error {
-        case let e as BillingError: return e.message
-        case let e as PostgresError: return "\(e)\(e.missingSchemaHint)\(e.privilegeHint)"
-        case is RunLockBusy, is RunStopped, is ProjectFiles.Missing, is FileReadError: return "\(error)"
-        default: return CDRRater.message(for: error)
-        }
+        (error as? OperatorFacingError)?.operatorMessage ?? CDRRater.message(for: error)
     }
 }
