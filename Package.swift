@@ -35,6 +35,8 @@ let package = Package(
         ], swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "ConcurrencyHelpersTests", dependencies: ["ConcurrencyHelpers"],
                     swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres"],
+                    swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "RatingCoreTests", dependencies: ["RatingCore"],
                     swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "BillingTests", dependencies: ["Billing"],
