@@ -57,4 +57,11 @@ extension QueryResult {
         let values: (repeat each T) = try PostgresRow(columns: columns, cells: cells).decode((repeat each T).self)
         return values
     }
+
+    /// The first column of the first row as `type`, as `scalar` is the text:
+    /// nil when there is no row or the value is NULL.
+    public func scalar<T: PostgresDecodable>(_ type: T.Type) throws(PostgresError) -> T? {
+        guard let cells = rows.first, let text = cells.first ?? nil else { return nil }
+        return try PostgresRow(columns: Array(columns.prefix(1)), cells: [text]).decode(T.self)
+    }
 }

@@ -41,6 +41,12 @@ final class ConnectionQueryTests: XCTestCase {
         }
     }
 
+    func testAScalarIsNilForNoRowAndForNull() throws {
+        XCTAssertEqual(try db.execute("SELECT \(41) + 1, 'more'").scalar(Int.self), 42)
+        XCTAssertNil(try db.execute("SELECT 1 WHERE false").scalar(Int.self))
+        XCTAssertNil(try db.execute("SELECT NULL::int").scalar(Int.self))
+    }
+
     func testTheOldTextParametersStillWork() throws {
         XCTAssertEqual(try db.query("SELECT $1::int * 2", ["21"]).scalar, "42")
     }
