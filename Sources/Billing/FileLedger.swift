@@ -79,11 +79,11 @@ extension FileLedger {
             key = (file.contains("/") ? "path" : "file_name", file)
         }
         return try db.transaction {
-            let rows = try db.query("""
+            let rows = try db.execute("""
                 SELECT id, file_name, status, stored, accepted_by || ' at ' || to_char(accepted_at, 'YYYY-MM-DD HH24:MI:SS TZ')
-                FROM cdr_files WHERE \(key.column) = $1 ORDER BY finished_at DESC FOR UPDATE
-                """, [key.value]).rows
-            guard let row = rows.first, let id = row[0], let name = row[1], let status = row[2] else {
+                FROM cdr_files WHERE \(unescaped: key.column) = \(key.value) ORDER BY finished_at DESC FOR UPDATE
+                """).decode((String, String, String, Int, String?).self)
+            guard let (id, name, status, stored, acceptedBefore) = rows.first else {
                 throw BillingError("\(file): the file ledger has no such file (by \(key.column == "sha256" ? "its content" : key.column)); "
                     + "see 'cdr-rater files --status partial'")
             }
@@ -96,9 +96,9 @@ extension FileLedger {
             case "rated": throw BillingError("\(name) is rated in full: there is nothing to accept")
             default: throw BillingError("\(name) failed, and nothing of it was stored: there is nothing to accept; the next run rates it again")
             }
-            if let before = row[4] { return .acceptedBefore(fileName: name, by: before) }
-            try db.query("UPDATE cdr_files SET accepted_at = now(), accepted_by = $2, updated_at = now() WHERE id = $1", [id, by])
-            return .accepted(fileName: name, stored: row[3] ?? "?")
+            if let before = acceptedBefore { return .acceptedBefore(fileName: name, by: before) }
+            try db.execute("UPDATE cdr_files SET accepted_at = now(), accepted_by = \(by), updated_at = now() WHERE id = \(id)")
+            return .accepted(fileName: name, stored: String(stored))
         }
     }
 }
