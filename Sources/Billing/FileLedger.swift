@@ -34,6 +34,9 @@ public struct FileLedger {
         rows = try db.query(sql, params).rows.map { $0.map { escapedName(($0 ?? "").utf8) } }
     }
 
+    /// Rows as the listing has them (for rendering tests).
+    init(rows: [[String]]) { self.rows = rows }
+
     public func render(_ format: RunReport.Format) -> String {
         switch format {
         case .csv:
