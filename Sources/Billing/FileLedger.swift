@@ -39,26 +39,14 @@ public struct FileLedger {
 
     public func render(_ format: RunReport.Format) -> String {
         switch format {
-        case .csv:
-            func cell(_ s: String) -> String {
-                s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-            }
-            return ([FileLedger.columns] + rows).map { $0.map(cell).joined(separator: ",") }.joined(separator: "\n") + "\n"
-        case .json:
-            let objects = rows.map { Dictionary(uniqueKeysWithValues: zip(FileLedger.columns, $0)) }
-            let data = try! JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
-            return String(decoding: data, as: UTF8.self) + "\n"
+        case .csv: return Tabular(columns: FileLedger.columns, rows: rows).csv()
+        case .json: return Tabular(columns: FileLedger.columns, rows: rows).json()
         case .table:
-            // The table leaves out the hash and paths; json and csv have them.
-            let shown = [0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 14, 15]
-            let all = [FileLedger.columns] + rows
-            let cells = all.map { r in shown.map { i in i == 14 && r[i].count > 60 ? String(r[i].prefix(57)) + "..." : r[i] } }
-            let widths = shown.indices.map { i in cells.map { $0[i].count }.max()! }
-            let lines = cells.map { r in
-                r.enumerated().map { i, c in c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                    .trimmingCharacters(in: .whitespaces)
-            }
-            return lines.joined(separator: "\n") + "\n" + (rows.isEmpty ? "(no files)\n" : "")
+            // The table leaves out the hash and paths, and cuts long errors; json and csv have them whole.
+            let shown = [0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 14, 15], error = 14
+            let cells = rows.map { r in shown.map { i in i == error && r[i].count > 60 ? String(r[i].prefix(57)) + "..." : r[i] } }
+            let table = Tabular(columns: shown.map { FileLedger.columns[$0] }, rows: cells)
+            return table.tableLines().joined(separator: "\n") + "\n" + (rows.isEmpty ? "(no files)\n" : "")
         }
     }
 }
