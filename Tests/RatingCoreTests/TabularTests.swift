@@ -16,6 +16,17 @@ final class TabularTests: XCTestCase {
         XCTAssertEqual(t.tableLines(separator: " ", minimumWidths: [5]), ["name  n  note", "ab    12", "c     3  x"])
     }
 
+    /// `partitions list` printed fixed widths, one space apart; with them as minimums the lines are the same.
+    func testFixedWidthListingIsAsBefore() {
+        let rows = [["2024-10", "cdrs_2024_10", "2024-10-01", "2024-11-01", "1234", "attached"],
+                    ["2024-11", "cdrs_2024_11", "", "", "-", "archived (detached)"]]
+        let before = ["month    table          from        to          rows (estimate)  state"] + rows.map { r in
+            zip(r, [8, 14, 11, 11, 16]).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: " ") + " " + r[5]
+        }
+        let t = Tabular(columns: ["month", "table", "from", "to", "rows (estimate)", "state"], rows: rows)
+        XCTAssertEqual(t.tableLines(separator: " ", minimumWidths: [8, 14, 11, 11, 16]), before)
+    }
+
     func testJSONIsAnArrayOfObjectsByColumn() {
         XCTAssertEqual(Tabular(columns: ["b", "a"], rows: [["1", "x/y"]]).json(), "[\n  {\n    \"a\" : \"x\\/y\",\n    \"b\" : \"1\"\n  }\n]\n")
         XCTAssertEqual(Tabular(columns: ["a"], rows: []).json(), "[\n\n]\n")
