@@ -79,13 +79,15 @@ public struct FileParser: Sendable {
     /// `2 x workers + 2` chunks are read but not yet taken by `each`
     /// (back-pressure), so memory stays flat whatever the file's size.
     public func parse(path: RawPath, each: (ParsedChunk) throws -> Void) throws -> FileEnd {
-        let reader = try CDRFileReader(path: path)
+        let reader = try CDRFileReader(path: path) // here, so that a file that cannot be opened fails at once
         let results = ChunkResults(capacity: 2 * workers + 2)
         let running = DispatchSemaphore(value: workers)
-        let group = DispatchGroup()
+        let parsing = DispatchGroup()
         let queue = DispatchQueue(label: "cdr-rater.parse", attributes: .concurrent)
         let (layout, chunkLines, switchZone, classifier) = (self.layout, self.chunkLines, self.switchZone, self.classifier)
-        DispatchQueue.global().async(group: group) {
+        defer { parsing.wait() } // never leave a worker behind (the reader is joined before this)
+        // The reader thread: `reader` is sent to it and used by it alone.
+        let ((), end) = try ProducerThread.run(produce: {
             var end = FileEnd()
             end.layout = layout
             var layoutKnownFrom = layout == nil ? Int.max : 1
@@ -102,7 +104,7 @@ public struct FileParser: Sendable {
                     let seq = sequence
                     sequence += 1
                     running.wait()
-                    queue.async(group: group) {
+                    queue.async(group: parsing) {
                         results.store(FileParser.parseChunk(chunk, decoder: decoder, classifier: classifier), at: seq)
                         running.signal()
                     }
@@ -111,19 +113,18 @@ public struct FileParser: Sendable {
                 end.sha256 = reader.sha256
                 results.finish(chunks: sequence, end: .success(end))
             } catch {
-                results.finish(chunks: sequence, end: .failure(error))
+                results.finish(chunks: sequence, end: .failure(error)) // in line order, after the chunks before it
             }
-        }
-        defer {
-            results.cancel() // wakes a reader waiting for room when `each` threw
-            group.wait()     // never leave the reader or a worker behind
-        }
-        var delivered = 0
-        while let chunk = results.take(delivered) {
-            delivered += 1
-            try each(chunk)
-        }
-        return try results.end!.get()
+        }, consume: {
+            defer { results.cancel() } // wakes a reader waiting for room when `each` threw
+            var delivered = 0
+            while let chunk = results.take(delivered) {
+                delivered += 1
+                try each(chunk)
+            }
+            return try results.end!.get()
+        })
+        return end
     }
 
     /// Chunks between the reader thread, the workers and the consumer: parsed
