@@ -15,6 +15,14 @@ final class ConnectionQueryTests: XCTestCase {
         db = try Connection(connectionString: url)
     }
 
+    /// XCTest keeps every test case object until the run ends: an open
+    /// connection would stay in pg_stat_activity, where other tests look for
+    /// cdr-rater sessions.
+    override func tearDown() {
+        db?.close()
+        db = nil
+    }
+
     func testValuesGoAsParametersAndRowsComeBackTyped() throws {
         let name = "it's; DROP TABLE x", lines = 12, none: Int64? = nil
         let rows = try db.execute("""
