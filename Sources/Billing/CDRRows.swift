@@ -1,4 +1,4 @@
-import Dispatch
+import ConcurrencyHelpers
 import Foundation
 import RatingCore
 
@@ -83,43 +83,6 @@ struct CDRRowEncoder {
     }
 }
 
-/// A bounded hand-off from one producer thread to one consumer: the rating
-/// thread fills the next batch while the connection sends the last one, so
-/// the server is not left waiting for rows.
-final class HandOff<Item>: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var items: [Item] = []
-    private var finished = false, cancelled = false
-    private let capacity: Int
-
-    init(capacity: Int) { self.capacity = capacity }
-
-    /// Blocks while full; returns false once the consumer has gone.
-    func put(_ item: Item) -> Bool {
-        condition.lock(); defer { condition.unlock() }
-        while items.count >= capacity && !cancelled { condition.wait() }
-        if cancelled { return false }
-        items.append(item)
-        condition.broadcast()
-        return true
-    }
-
-    func finish() {
-        condition.lock(); finished = true; condition.broadcast(); condition.unlock()
-    }
-
-    /// The consumer stops early: wakes a producer blocked in `put`.
-    func cancel() {
-        condition.lock(); cancelled = true; items.removeAll(); condition.broadcast(); condition.unlock()
-    }
-
-    /// The next item, or nil when the producer has finished and all were taken.
-    func take() -> Item? {
-        condition.lock(); defer { condition.unlock() }
-        while items.isEmpty && !finished { condition.wait() }
-        if items.isEmpty { return nil }
-        let b = items.removeFirst()
-        condition.broadcast()
-        return b
-    }
-}
+/// The COPY hand-off between the rating thread and the sending one, now
+/// `ConcurrencyHelpers.BoundedHandOff`; the old name is kept for its callers.
+typealias HandOff<Item: Sendable> = BoundedHandOff<Item>

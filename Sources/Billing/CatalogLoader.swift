@@ -15,13 +15,13 @@ enum CatalogLoader {
 
     /// The catalog and the business zone; refuses a database that was never seeded.
     static func context(_ db: Connection) throws -> RatingContext {
-        let plans = Int(try db.query("SELECT count(*) FROM rate_plans").scalar ?? "0") ?? 0
+        let plans = try db.execute("SELECT count(*) FROM rate_plans").scalar(Int.self) ?? 0
         let catalog = try load(db)
         if plans == 0 || catalog.subscriptions.isEmpty {
             throw BillingError("the database has \(plans == 0 ? "no rate plans" : "no subscriptions"): there is nothing to rate "
                 + "calls against. Seed it first (cdr-rater seed), or load the catalog, then run again")
         }
-        let name = try db.query("SELECT \(businessZoneSQL)").scalar ?? "Asia/Kolkata"
+        let name = try db.execute("SELECT \(unescaped: businessZoneSQL)").scalar(String.self) ?? "Asia/Kolkata"
         guard let zone = ZoneRules(identifier: name) else {
             throw BillingError("billing_settings.business_zone '\(name)' is not a time zone this machine knows (use an IANA name such as Asia/Kolkata)")
         }
@@ -38,7 +38,7 @@ enum CatalogLoader {
     static func load(_ db: Connection) throws -> Catalog {
         // Calls start on whole seconds: start_date <= t and t < end hold exactly
         // when compared with the dates rounded up to whole seconds.
-        let subs = try db.query("""
+        let subs = try db.execute("""
             SELECT s.id, s.subscription_number, a.id, a.account_number, a.account_type::text,
                    p.id, p.name, p.included_minutes, p.overage_rate_per_minute::text,
                    ceil(extract(epoch FROM s.start_date))::bigint,
@@ -46,18 +46,18 @@ enum CatalogLoader {
             FROM subscriptions s
             JOIN accounts a ON a.id = s.account_id
             JOIN rate_plans p ON p.id = s.rate_plan_id
-            """).rows.map { r -> Subscription in
-            let plan = RatePlan(id: r[5]!, name: r[6]!, includedMinutes: Int(r[7]!)!,
-                                overageRatePerMinute: Money(r[8]!)!)
-            return Subscription(id: r[0]!, number: r[1]!, accountId: r[2]!, accountNumber: r[3]!,
-                                accountType: Subscription.AccountType(rawValue: r[4]!) ?? .postpaid,
-                                plan: plan, start: Int64(r[9]!)!, end: r[10].flatMap { Int64($0) })
-        }
-        let dids = try db.query("""
+            """).decode((String, String, String, String, String, String, String, Int, Money, Int64, Int64?).self)
+            .map { id, number, accountId, accountNumber, accountType, planId, planName, included, rate, start, end in
+                Subscription(id: id, number: number, accountId: accountId, accountNumber: accountNumber,
+                             accountType: Subscription.AccountType(rawValue: accountType) ?? .postpaid,
+                             plan: RatePlan(id: planId, name: planName, includedMinutes: included, overageRatePerMinute: rate),
+                             start: start, end: end)
+            }
+        let dids = try db.execute("""
             SELECT did_number, did_type::text, subscription_id FROM dids
             WHERE subscription_id IS NOT NULL AND status = 'assigned'
-            """).rows.map {
-            AssignedDID(number: NumberPlan.normalize($0[0]!), type: DIDType(rawValue: $0[1]!) ?? .local, subscriptionId: $0[2]!)
+            """).decode((String, String, String).self).map { number, type, subscriptionId in
+            AssignedDID(number: NumberPlan.normalize(number), type: DIDType(rawValue: type) ?? .local, subscriptionId: subscriptionId)
         }
         return Catalog(subscriptions: subs, dids: dids)
     }

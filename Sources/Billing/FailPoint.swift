@@ -5,8 +5,9 @@ import Postgres
 /// would (`hit`), or a step fail (`fail`), without racing a signal against
 /// the database: when `CDR_RATER_FAIL_POINT` names the place.
 public enum FailPoint {
-    /// The place named by the executable (from `CDR_RATER_FAIL_POINT`); nil in normal runs.
-    nonisolated(unsafe) public static var armed: String?
+    /// The place `CDR_RATER_FAIL_POINT` names (tests only); nil in normal runs.
+    /// Read once, at first use: a constant, so any thread may read it.
+    public static let armed: String? = ProcessInfo.processInfo.environment["CDR_RATER_FAIL_POINT"]
 
     static func hit(_ name: String) {
         if armed == name { kill(getpid(), SIGKILL) }

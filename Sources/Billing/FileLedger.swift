@@ -34,28 +34,19 @@ public struct FileLedger {
         rows = try db.query(sql, params).rows.map { $0.map { escapedName(($0 ?? "").utf8) } }
     }
 
+    /// Rows as the listing has them (for rendering tests).
+    init(rows: [[String]]) { self.rows = rows }
+
     public func render(_ format: RunReport.Format) -> String {
         switch format {
-        case .csv:
-            func cell(_ s: String) -> String {
-                s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-            }
-            return ([FileLedger.columns] + rows).map { $0.map(cell).joined(separator: ",") }.joined(separator: "\n") + "\n"
-        case .json:
-            let objects = rows.map { Dictionary(uniqueKeysWithValues: zip(FileLedger.columns, $0)) }
-            let data = try! JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
-            return String(decoding: data, as: UTF8.self) + "\n"
+        case .csv: return Tabular(columns: FileLedger.columns, rows: rows).csv()
+        case .json: return Tabular(columns: FileLedger.columns, rows: rows).json()
         case .table:
-            // The table leaves out the hash and paths; json and csv have them.
-            let shown = [0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 14, 15]
-            let all = [FileLedger.columns] + rows
-            let cells = all.map { r in shown.map { i in i == 14 && r[i].count > 60 ? String(r[i].prefix(57)) + "..." : r[i] } }
-            let widths = shown.indices.map { i in cells.map { $0[i].count }.max()! }
-            let lines = cells.map { r in
-                r.enumerated().map { i, c in c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                    .trimmingCharacters(in: .whitespaces)
-            }
-            return lines.joined(separator: "\n") + "\n" + (rows.isEmpty ? "(no files)\n" : "")
+            // The table leaves out the hash and paths, and cuts long errors; json and csv have them whole.
+            let shown = [0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 14, 15], error = 14
+            let cells = rows.map { r in shown.map { i in i == error && r[i].count > 60 ? String(r[i].prefix(57)) + "..." : r[i] } }
+            let table = Tabular(columns: shown.map { FileLedger.columns[$0] }, rows: cells)
+            return table.tableLines().joined(separator: "\n") + "\n" + (rows.isEmpty ? "(no files)\n" : "")
         }
     }
 }
@@ -79,11 +70,11 @@ extension FileLedger {
             key = (file.contains("/") ? "path" : "file_name", file)
         }
         return try db.transaction {
-            let rows = try db.query("""
+            let rows = try db.execute("""
                 SELECT id, file_name, status, stored, accepted_by || ' at ' || to_char(accepted_at, 'YYYY-MM-DD HH24:MI:SS TZ')
-                FROM cdr_files WHERE \(key.column) = $1 ORDER BY finished_at DESC FOR UPDATE
-                """, [key.value]).rows
-            guard let row = rows.first, let id = row[0], let name = row[1], let status = row[2] else {
+                FROM cdr_files WHERE \(unescaped: key.column) = \(key.value) ORDER BY finished_at DESC FOR UPDATE
+                """).decode((String, String, String, Int, String?).self)
+            guard let (id, name, status, stored, acceptedBefore) = rows.first else {
                 throw BillingError("\(file): the file ledger has no such file (by \(key.column == "sha256" ? "its content" : key.column)); "
                     + "see 'cdr-rater files --status partial'")
             }
@@ -96,9 +87,9 @@ extension FileLedger {
             case "rated": throw BillingError("\(name) is rated in full: there is nothing to accept")
             default: throw BillingError("\(name) failed, and nothing of it was stored: there is nothing to accept; the next run rates it again")
             }
-            if let before = row[4] { return .acceptedBefore(fileName: name, by: before) }
-            try db.query("UPDATE cdr_files SET accepted_at = now(), accepted_by = $2, updated_at = now() WHERE id = $1", [id, by])
-            return .accepted(fileName: name, stored: row[3] ?? "?")
+            if let before = acceptedBefore { return .acceptedBefore(fileName: name, by: before) }
+            try db.execute("UPDATE cdr_files SET accepted_at = now(), accepted_by = \(by), updated_at = now() WHERE id = \(id)")
+            return .accepted(fileName: name, stored: String(stored))
         }
     }
 }

@@ -53,8 +53,8 @@ public struct Migrator {
     }
 
     func applied() throws -> [(name: String, checksum: String, appliedAt: String)] {
-        try db.query("SELECT name, checksum, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC' FROM schema_migrations ORDER BY name")
-            .rows.map { ($0[0]!, $0[1]!, $0[2]!) }
+        try db.execute("SELECT name, checksum, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC' FROM schema_migrations ORDER BY name")
+            .decode((String, String, String).self).map { (name: $0, checksum: $1, appliedAt: $2) }
     }
 
     /// Refuses when an applied migration's file is gone or has changed.
@@ -87,8 +87,8 @@ public struct Migrator {
                 do {
                     try db.transaction {
                         try db.execute(script: sql)
-                        try db.query("INSERT INTO schema_migrations (name, checksum, execution_ms) VALUES ($1, $2, $3)",
-                                     [m.name, m.checksum, String(Int(Date().timeIntervalSince(started) * 1000))])
+                        let ms = Int(Date().timeIntervalSince(started) * 1000)
+                        try db.execute("INSERT INTO schema_migrations (name, checksum, execution_ms) VALUES (\(m.name), \(m.checksum), \(ms))")
                     }
                 } catch let e as PostgresError {
                     throw BillingError("migration \(m.name) failed and was rolled back: \(e)")
@@ -124,7 +124,7 @@ public struct Migrator {
                     let sql = try ProjectFiles.read(m.down)
                     do {
                         try db.execute(script: sql)
-                        try db.query("DELETE FROM schema_migrations WHERE name = $1", [m.name])
+                        try db.execute("DELETE FROM schema_migrations WHERE name = \(m.name)")
                     } catch let e as PostgresError {
                         throw BillingError("reverting migration \(m.name) failed; nothing was reverted: \(e)")
                     }

@@ -27,12 +27,13 @@ public enum Partitions {
     /// partitions of its months (year x 12 + month - 1) exist.
     static func prepare(_ db: Connection, months: Set<Int32>, bulk: Bool) throws -> String? {
         let names = months.sorted().map(name)
-        if bulk, names.count == 1, try db.query("SELECT to_regclass($1) IS NULL", [try tableName(names[0])]).scalar == "t" {
-            return names[0]
+        if bulk, names.count == 1 {
+            let table = try tableName(names[0])
+            if try db.execute("SELECT to_regclass(\(table)) IS NULL").scalar(Bool.self) == true { return names[0] }
         }
         guard !names.isEmpty else { return nil }
         // Each month in its own statement, outside any file's transaction: making a partition locks cdrs for a moment.
-        for name in names { try db.query("SELECT cdrs_ensure_month(to_date($1, 'YYYY-MM'))", [name]) }
+        for name in names { try db.execute("SELECT cdrs_ensure_month(to_date(\(name), 'YYYY-MM'))") }
         return nil
     }
 
@@ -41,12 +42,12 @@ public enum Partitions {
     static func firstMissing(_ db: Connection, months: Set<Int32>) throws -> String? {
         let names = months.sorted().map(name)
         let tables = try names.map(tableName)
-        let missing = try db.query("""
-            SELECT i FROM unnest($1::text[]) WITH ORDINALITY t(name, i)
+        let missing = try db.execute("""
+            SELECT i FROM unnest(\(tables)::text[]) WITH ORDINALITY t(name, i)
             WHERE NOT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = to_regclass(name) AND inhparent = 'cdrs'::regclass)
             ORDER BY i LIMIT 1
-            """, [postgresArrayLiteral(tables)]).scalar
-        return missing.map { names[Int($0)! - 1] }
+            """).scalar(Int.self)
+        return missing.map { names[$0 - 1] }
     }
 
     /// YYYY-MM of a month given as year x 12 + month - 1.
@@ -58,11 +59,12 @@ public enum Partitions {
     static func claimBulk(_ db: Connection, month: String) throws -> Bool {
         let table = try tableName(month)
         try db.query(AdvisoryLock.bulkLoadSQL, [month])
-        if try db.query("SELECT to_regclass($1) IS NULL AND NOT EXISTS (SELECT 1 FROM cdr_months_archived WHERE month = to_date($2, 'YYYY-MM'))",
-                        [table, month]).scalar == "t" {
+        if try db.execute("""
+            SELECT to_regclass(\(table)) IS NULL AND NOT EXISTS (SELECT 1 FROM cdr_months_archived WHERE month = to_date(\(month), 'YYYY-MM'))
+            """).scalar(Bool.self) == true {
             return true
         }
-        try db.query("SELECT cdrs_ensure_month(to_date($1, 'YYYY-MM'))", [month])
+        try db.execute("SELECT cdrs_ensure_month(to_date(\(month), 'YYYY-MM'))")
         return false
     }
 
@@ -77,28 +79,28 @@ public enum Partitions {
     /// takes this path too.
     static func bulkLoad(_ db: Connection, month: String, step: (String) -> Void, load: (String) throws -> Void) throws {
         _ = try tableName(month)
-        guard let table = try db.query("SELECT cdrs_open_month_load(to_date($1, 'YYYY-MM'))", [month]).scalar else {
+        guard let table = try db.execute("SELECT cdrs_open_month_load(to_date(\(month), 'YYYY-MM'))").scalar(String.self) else {
             throw BillingError("cdrs_open_month_load made no table for \(month)")
         }
         try load(table)
         step("bulk load: COPY into \(table)")
-        try db.query("SELECT cdrs_attach_month_load(to_date($1, 'YYYY-MM'))", [month])
+        try db.execute("SELECT cdrs_attach_month_load(to_date(\(month), 'YYYY-MM'))")
         step("bulk load: indexes built, foreign keys validated, uuids registered, attached")
     }
 
     /// The current month (business zone) and the next `ahead`; returns the partitions made.
     public static func ensureAhead(_ db: Connection, months ahead: Int) throws -> [String] {
         let before = Set(try list(db).map(\.table))
-        try db.query("""
-            SELECT cdrs_ensure_month((date_trunc('month', now() AT TIME ZONE \(CatalogLoader.businessZoneSQL)) + n * interval '1 month')::date)
-            FROM generate_series(0, $1::int) AS n
-            """, [String(max(0, ahead))])
+        try db.execute("""
+            SELECT cdrs_ensure_month((date_trunc('month', now() AT TIME ZONE \(unescaped: CatalogLoader.businessZoneSQL)) + n * interval '1 month')::date)
+            FROM generate_series(0, \(max(0, ahead))::int) AS n
+            """)
         return try list(db).map(\.table).filter { !before.contains($0) }
     }
 
     /// Attached partitions and archived months, oldest first.
     public static func list(_ db: Connection) throws -> [Month] {
-        try db.query("""
+        try db.execute("""
             SELECT to_char(m.first, 'YYYY-MM'), m.tab, coalesce(to_char(m.first, 'YYYY-MM-DD'), ''),
                    coalesce(to_char(m.first + interval '1 month', 'YYYY-MM-DD'), ''), coalesce(c.reltuples::bigint, -1), m.archived
             FROM (
@@ -109,8 +111,8 @@ public enum Partitions {
                 SELECT month, table_name, true FROM cdr_months_archived
             ) m LEFT JOIN pg_class c ON c.relname = m.tab AND c.relkind = 'r'
             ORDER BY m.first
-            """).rows.map {
-            Month(month: $0[0]!, table: $0[1]!, from: $0[2]!, to: $0[3]!, rows: Int64($0[4]!) ?? -1, archived: $0[5] == "t")
+            """).decode((String, String, String, String, Int64, Bool).self).map {
+            Month(month: $0, table: $1, from: $2, to: $3, rows: $4, archived: $5)
         }
     }
 
@@ -119,13 +121,13 @@ public enum Partitions {
     public static func detach(_ db: Connection, month: String) throws -> String {
         let table = try tableName(month)
         try db.transaction {
-            guard try db.query("""
-                SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'cdrs'::regclass AND c.relname = $1
-                """, [table]).scalar != nil else {
+            guard try !db.execute("""
+                SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'cdrs'::regclass AND c.relname = \(table)
+                """).rows.isEmpty else {
                 throw BillingError("cdrs has no partition \(table) for \(month); 'cdr-rater partitions list' shows the months")
             }
             try db.execute(script: "ALTER TABLE cdrs DETACH PARTITION \(table)")
-            try db.query("INSERT INTO cdr_months_archived (month, table_name) VALUES (to_date($1, 'YYYY-MM'), $2)", [month, table])
+            try db.execute("INSERT INTO cdr_months_archived (month, table_name) VALUES (to_date(\(month), 'YYYY-MM'), \(table))")
         }
         return table
     }
@@ -134,29 +136,29 @@ public enum Partitions {
     public static func attach(_ db: Connection, month: String) throws {
         let table = try tableName(month)
         try db.transaction {
-            guard try db.query("SELECT 1 FROM cdr_months_archived WHERE month = to_date($1, 'YYYY-MM')", [month]).scalar != nil else {
+            guard try !db.execute("SELECT 1 FROM cdr_months_archived WHERE month = to_date(\(month), 'YYYY-MM')").rows.isEmpty else {
                 throw BillingError("\(month) is not an archived month; 'cdr-rater partitions list' shows the months")
             }
-            guard try db.query("SELECT to_regclass($1) IS NOT NULL", [table]).scalar == "t" else {
+            guard try db.execute("SELECT to_regclass(\(table)) IS NOT NULL").scalar(Bool.self) == true else {
                 throw BillingError("the table \(table) of \(month) is gone (dropped after archiving?): restore it from its dump first")
             }
-            try db.query("DELETE FROM cdr_months_archived WHERE month = to_date($1, 'YYYY-MM')", [month])
-            try db.query("""
-                SELECT format('ALTER TABLE cdrs ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', $1::text,
+            try db.execute("DELETE FROM cdr_months_archived WHERE month = to_date(\(month), 'YYYY-MM')")
+            try db.execute("""
+                SELECT format('ALTER TABLE cdrs ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', \(table)::text,
                               m::timestamp AT TIME ZONE z, (m + interval '1 month')::timestamp AT TIME ZONE z)
-                FROM (SELECT to_date($2, 'YYYY-MM') AS m, \(CatalogLoader.businessZoneSQL) AS z) x
-                """, [table, month]).scalar.map { try db.execute(script: $0) }
+                FROM (SELECT to_date(\(month), 'YYYY-MM') AS m, \(unescaped: CatalogLoader.businessZoneSQL) AS z) x
+                """).scalar(String.self).map { try db.execute(script: $0) }
         }
     }
 
     /// Refuses work on calls from `from` to `to` (epoch seconds) when a month among them is archived.
     static func refuseArchived(_ db: Connection, from: Int64, to: Int64) throws {
-        let archived = try db.query("""
-            SELECT to_char(a.month, 'YYYY-MM') FROM cdr_months_archived a, (SELECT \(CatalogLoader.businessZoneSQL) AS z) x
-            WHERE a.month::timestamp AT TIME ZONE x.z < to_timestamp($2)
-              AND (a.month + interval '1 month')::timestamp AT TIME ZONE x.z > to_timestamp($1)
+        let archived = try db.execute("""
+            SELECT to_char(a.month, 'YYYY-MM') FROM cdr_months_archived a, (SELECT \(unescaped: CatalogLoader.businessZoneSQL) AS z) x
+            WHERE a.month::timestamp AT TIME ZONE x.z < to_timestamp(\(to))
+              AND (a.month + interval '1 month')::timestamp AT TIME ZONE x.z > to_timestamp(\(from))
             ORDER BY 1
-            """, [String(from), String(to)]).rows.map { $0[0]! }
+            """).decode(String.self)
         guard archived.isEmpty else {
             throw BillingError("the calls of \(archived.joined(separator: ", ")) are archived (detached): nothing was done. "
                 + "Attach \(archived.count == 1 ? "it" : "them") back first: cdr-rater partitions attach \(archived[0])")

@@ -10,13 +10,14 @@ import Foundation
 /// `.build/`. Never the working directory or its parents: a `Seeds/` left in
 /// a folder an operator happens to run from would run as SQL.
 public enum ProjectFiles {
-    public struct Missing: Error, CustomStringConvertible {
+    public struct Missing: OperatorFacingError, CustomStringConvertible {
         public let folder: String
         public let searched: [String]
         public var description: String {
             "cannot find the \(folder)/ folder (looked in \(searched.joined(separator: ", "))): "
                 + "set CDR_RATER_HOME to the folder that holds Migrations/ and Seeds/"
         }
+        public var exitCode: Int32 { 1 }
     }
 
     public static func folder(_ name: String) throws -> URL {
@@ -59,18 +60,4 @@ public enum ProjectFiles {
             throw BillingError("cannot read \(url.path): \(error.localizedDescription)")
         }
     }
-}
-
-/// An expected failure with a message for the operator (no stack trace).
-public struct BillingError: Error, CustomStringConvertible {
-    public let message: String
-    /// A mistake in the command line rather than a failure at run time (exit code 2).
-    public let isUsage: Bool
-    public init(_ message: String, isUsage: Bool = false) {
-        self.message = message
-        self.isUsage = isUsage
-    }
-    public var description: String { message }
-
-    public static func usage(_ message: String) -> BillingError { BillingError(message, isUsage: true) }
 }

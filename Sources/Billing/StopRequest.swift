@@ -1,30 +1,34 @@
+import ConcurrencyHelpers
 import Foundation
 import Postgres
 
 /// A request to stop the run (SIGINT, SIGTERM), set from a signal handler's
 /// thread: it cancels the statement in flight, so that the current file's
 /// transaction rolls back at once, and the run stops before the next file.
-public final class StopRequest: @unchecked Sendable {
-    private let lock = NSLock()
-    private var signalNumber: Int32?
-    private var canceller: QueryCanceller?
+public final class StopRequest: Sendable {
+    private struct State {
+        var signal: Int32?
+        var canceller: QueryCanceller?
+    }
+    private let state = Locked(State())
 
     public init() {}
 
     /// The signal that asked the run to stop, if one did.
-    public var signal: Int32? { lock.lock(); defer { lock.unlock() }; return signalNumber }
+    public var signal: Int32? { state.withLock { $0.signal } }
 
     public func request(_ signal: Int32) {
-        lock.lock()
-        if signalNumber == nil { signalNumber = signal }
-        let c = canceller
-        lock.unlock()
-        c?.cancel()
+        let canceller = state.withLock { s in
+            if s.signal == nil { s.signal = signal }
+            return s.canceller
+        }
+        canceller?.cancel() // outside the lock: PQcancel waits for the server
     }
 
     /// The connection whose statements a stop cancels.
     func watch(_ db: Connection) {
-        lock.lock(); canceller = db.makeCanceller(); lock.unlock()
+        let canceller = db.makeCanceller()
+        state.withLock { $0.canceller = canceller }
     }
 
     /// Throws `RunStopped` once a stop was requested.
@@ -34,7 +38,7 @@ public final class StopRequest: @unchecked Sendable {
 }
 
 /// The run stopped on a signal: the file in progress was rolled back.
-public struct RunStopped: Error, CustomStringConvertible {
+public struct RunStopped: OperatorFacingError, CustomStringConvertible {
     public let signal: Int32
     public let file: String?
 
@@ -43,4 +47,7 @@ public struct RunStopped: Error, CustomStringConvertible {
         return "stopped by \(name)" + (file.map { ": \($0) was rolled back, nothing of it is stored" } ?? "")
             + "; files before it are committed. Run again to go on"
     }
+
+    /// As a shell reports a process killed by the signal.
+    public var exitCode: Int32 { 128 + signal }
 }

@@ -5,19 +5,23 @@ import Foundation
 /// Messages never contain the connection password: `Connection` scrubs every
 /// text that came from libpq before it builds one of these.
 public struct PostgresError: Error, CustomStringConvertible, Sendable {
-    public enum Kind: Sendable { case badConnectionString, connection, query }
+    /// `decoding`: a result's column was not the type the code asked for (`PostgresRow.decode`).
+    public enum Kind: Sendable { case badConnectionString, connection, query, decoding }
 
     public let kind: Kind
     /// Five-character SQLSTATE code from the server, when it sent one.
     public let sqlState: String?
     public let message: String
     public let detail: String?
+    /// The column a `decoding` error is about.
+    public let column: String?
 
-    public init(kind: Kind, sqlState: String? = nil, message: String, detail: String? = nil) {
+    public init(kind: Kind, sqlState: String? = nil, message: String, detail: String? = nil, column: String? = nil) {
         self.kind = kind
         self.sqlState = sqlState
         self.message = message
         self.detail = detail
+        self.column = column
     }
 
     public var description: String {

@@ -69,10 +69,11 @@ public func openRegularFile(_ path: RawPath) throws -> FileHandle {
 /// plain text, told apart by the first bytes. Memory stays at a few fixed
 /// buffers whatever the file's size.
 ///
-/// Not thread-safe: one thread at a time. `FileParser` opens it on the
-/// caller's thread (so that a file that cannot be opened fails at once) and
-/// hands it over to its reader thread, which alone uses it from then on.
-public final class CDRFileReader: @unchecked Sendable {
+/// Not thread-safe, and not Sendable: one thread at a time. `FileParser`
+/// opens it on the caller's thread (so that a file that cannot be opened
+/// fails at once) and sends it to its reader thread (`ProducerThread`),
+/// which alone uses it from then on; the compiler checks the hand-over.
+public final class CDRFileReader {
     public static let maxLineLength = 64 * 1024
     public let path: RawPath
     public private(set) var isGzip = false

@@ -1,3 +1,4 @@
+import ConcurrencyHelpers
 import Dispatch
 import Foundation
 
@@ -82,13 +83,15 @@ public struct FileParser: Sendable {
     /// `2 x workers + 2` chunks are read but not yet taken by `each`
     /// (back-pressure), so memory stays flat whatever the file's size.
     public func parse(path: RawPath, each: (ParsedChunk) throws -> Void) throws -> FileEnd {
-        let reader = try CDRFileReader(path: path)
+        let reader = try CDRFileReader(path: path) // here, so that a file that cannot be opened fails at once
         let results = ChunkResults(capacity: 2 * workers + 2)
         let running = DispatchSemaphore(value: workers)
-        let group = DispatchGroup()
+        let parsing = DispatchGroup()
         let queue = DispatchQueue(label: "cdr-rater.parse", attributes: .concurrent)
         let (layout, chunkLines, switchZone, classifier) = (self.layout, self.chunkLines, self.switchZone, self.classifier)
-        DispatchQueue.global().async(group: group) {
+        defer { parsing.wait() } // never leave a worker behind (the reader is joined before this)
+        // The reader thread: `reader` is sent to it and used by it alone.
+        let ((), end) = try ProducerThread.run(produce: {
             var end = FileEnd()
             end.layout = layout
             var layoutKnownFrom = layout == nil ? Int.max : 1
@@ -105,7 +108,7 @@ public struct FileParser: Sendable {
                     let seq = sequence
                     sequence += 1
                     running.wait()
-                    queue.async(group: group) {
+                    queue.async(group: parsing) {
                         results.store(FileParser.parseChunk(chunk, decoder: decoder, classifier: classifier), at: seq)
                         running.signal()
                     }
@@ -114,68 +117,71 @@ public struct FileParser: Sendable {
                 end.sha256 = reader.sha256
                 results.finish(chunks: sequence, end: .success(end))
             } catch {
-                results.finish(chunks: sequence, end: .failure(error))
+                results.finish(chunks: sequence, end: .failure(error)) // in line order, after the chunks before it
             }
-        }
-        defer {
-            results.cancel() // wakes a reader waiting for room when `each` threw
-            group.wait()     // never leave the reader or a worker behind
-        }
-        var delivered = 0
-        while let chunk = results.take(delivered) {
-            delivered += 1
-            try each(chunk)
-        }
-        return try results.end!.get()
+        }, consume: {
+            defer { results.cancel() } // wakes a reader waiting for room when `each` threw
+            var delivered = 0
+            while let chunk = results.take(delivered) {
+                delivered += 1
+                try each(chunk)
+            }
+            return try results.end!.get()
+        })
+        return end
     }
 
     /// Chunks between the reader thread, the workers and the consumer: parsed
     /// chunks by sequence number, room for the reader, and how the file ended.
-    final class ChunkResults: @unchecked Sendable {
-        private let condition = NSCondition()
-        private var byIndex: [Int: ParsedChunk] = [:]
+    final class ChunkResults: Sendable {
+        private struct State {
+            var byIndex: [Int: ParsedChunk] = [:]
+            var outstanding = 0 // read, not yet taken
+            /// Set by the reader at the end: how many chunks it read, and how the file ended.
+            var end: (chunks: Int, result: Result<FileEnd, Error>)?
+            var cancelled = false
+        }
+        private let state = ConditionLocked(State())
         private let capacity: Int
-        private var outstanding = 0 // read, not yet taken
-        private var total: Int?
-        private var cancelled = false
-        private(set) var end: Result<FileEnd, Error>?
 
         init(capacity: Int) { self.capacity = capacity }
 
+        /// How the file ended, once the reader said so.
+        var end: Result<FileEnd, Error>? { state.withLock { $0.end?.result } }
+
         /// The reader waits here before reading a chunk; false once cancelled.
         func waitForRoom() -> Bool {
-            condition.lock(); defer { condition.unlock() }
-            while outstanding >= capacity && !cancelled { condition.wait() }
-            if cancelled { return false }
-            outstanding += 1
-            return true
+            state.withLock(when: { $0.outstanding < capacity || $0.cancelled }) { s in
+                if s.cancelled { return false }
+                s.outstanding += 1
+                return true
+            }
         }
 
         /// The reader found no chunk after all.
         func giveBackRoom() {
-            condition.lock(); outstanding -= 1; condition.unlock()
+            state.withLock { $0.outstanding -= 1 }
         }
 
         func store(_ r: ParsedChunk, at i: Int) {
-            condition.lock(); byIndex[i] = r; condition.broadcast(); condition.unlock()
+            state.withLock { $0.byIndex[i] = r }
         }
 
         func finish(chunks: Int, end: Result<FileEnd, Error>) {
-            condition.lock(); total = chunks; self.end = end; condition.broadcast(); condition.unlock()
+            state.withLock { $0.end = (chunks, end) }
         }
 
         func cancel() {
-            condition.lock(); cancelled = true; condition.broadcast(); condition.unlock()
+            state.withLock { $0.cancelled = true }
         }
 
         /// Chunk `i` once parsed; nil when the reader finished with fewer chunks.
         func take(_ i: Int) -> ParsedChunk? {
-            condition.lock(); defer { condition.unlock() }
-            while byIndex[i] == nil && !(total.map { i >= $0 } ?? false) { condition.wait() }
-            guard let chunk = byIndex.removeValue(forKey: i) else { return nil }
-            outstanding -= 1
-            condition.broadcast()
-            return chunk
+            state.withLock(when: { $0.byIndex[i] != nil || ($0.end.map { i >= $0.chunks } ?? false) }) { s in
+                guard let chunk = s.byIndex.removeValue(forKey: i) else { return nil }
+                s.outstanding -= 1
+                return chunk
+            }
         }
     }
 

@@ -61,33 +61,27 @@ public struct RerateReport: Sendable {
     public func render(_ format: RunReport.Format) -> String {
         switch format {
         case .csv:
-            return ([RerateReport.columns] + rows).map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n"
+            return Tabular(columns: RerateReport.columns, rows: rows).csv()
         case .json:
-            let object: [String: Any] = [
-                "dry_run": dryRun, "what_if": whatIf, "business_zone": businessZone,
-                "calls_examined": callsExamined, "calls_rematched": callsRematched, "calls_repriced": callsRepriced,
-                "calls_kept": callsKept,
-                "old_cost": oldCost.description, "new_cost": newCost.description, "difference": (newCost - oldCost).signed,
-                "periods": periods.map { p -> [String: Any] in
-                    ["subscription": p.subscription, "period_start": p.periodStart, "calls": p.calls,
-                     "charged_minutes": p.chargedMinutes, "included_minutes": p.includedMinutes, "overage_minutes": p.overageMinutes,
-                     "old_cost": p.oldCost.description, "new_cost": p.newCost.description, "difference": (p.newCost - p.oldCost).signed]
-                },
+            let object: JSONValue = [
+                "dry_run": .bool(dryRun), "what_if": .bool(whatIf), "business_zone": .string(businessZone),
+                "calls_examined": .int(callsExamined), "calls_rematched": .int(callsRematched), "calls_repriced": .int(callsRepriced),
+                "calls_kept": .int(callsKept),
+                "old_cost": .string(oldCost.description), "new_cost": .string(newCost.description),
+                "difference": .string((newCost - oldCost).signed),
+                "periods": .array(periods.map { p in
+                    ["subscription": .string(p.subscription), "period_start": .string(p.periodStart), "calls": .int(p.calls),
+                     "charged_minutes": .int(p.chargedMinutes), "included_minutes": .int(p.includedMinutes),
+                     "overage_minutes": .int(p.overageMinutes), "old_cost": .string(p.oldCost.description),
+                     "new_cost": .string(p.newCost.description), "difference": .string((p.newCost - p.oldCost).signed)]
+                }),
             ]
-            let data = try! JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-            return String(decoding: data, as: UTF8.self) + "\n"
+            return object.prettyPrinted + "\n"
         case .table:
-            let all = [RerateReport.columns] + rows
-            let widths = RerateReport.columns.indices.map { i in all.map { $0[i].count }.max()! }
-            func line(_ cells: [String]) -> String {
-                cells.enumerated().map { i, c in
-                    i < 2 ? c.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-                        : String(repeating: " ", count: widths[i] - c.count) + c
-                }.joined(separator: "  ")
-            }
             var title = (dryRun ? "DRY RUN: nothing was written. " : "") + "Re-rated usage periods (period_start in \(businessZone))"
             if whatIf { title += " (new_cost: under the proposed plans)" }
-            var out = [title] + all.map(line)
+            // Subscription and period start to the left, the numbers to the right.
+            var out = [title] + Tabular(columns: RerateReport.columns, rows: rows).tableLines(alignment: { $0 < 2 ? .left : .right })
             out.append("")
             out.append(dryRun ? "calls examined: \(callsExamined); would be matched anew: \(callsRematched); would be re-priced: \(callsRepriced)"
                 : "calls examined: \(callsExamined); matched anew: \(callsRematched); re-priced: \(callsRepriced)")

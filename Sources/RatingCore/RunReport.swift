@@ -152,21 +152,15 @@ public struct RunReport: Sendable {
         }
     }
 
+    /// The subscription rows and the total, as a table.
+    var tabular: Tabular {
+        Tabular(columns: ["subscription"] + columns, rows: rows.map { [$0.0] + cells($0.1) } + [["TOTAL"] + cells(total)])
+    }
+
     func renderTable() -> String {
-        let header = ["subscription"] + columns
-        var body = rows.map { [$0.0] + cells($0.1) }
-        body.append(["TOTAL"] + cells(total))
-        let widths = header.indices.map { i in ([header] + body).map { $0[i].count }.max()! }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, c in
-                i == 0 ? c.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-                    : String(repeating: " ", count: widths[i] - c.count) + c
-            }.joined(separator: "  ")
-        }
         var title = (dryRun ? "DRY RUN: nothing was written. " : "") + "Rated calls by subscription"
         if whatIf { title += "; proposed_*: the same calls under the proposed plans" }
-        var out = [title, line(header)]
-        out += body.map(line)
+        var out = [title] + tabular.tableLines(alignment: { $0 == 0 ? .left : .right })
         out.append("")
         // A dry run stored nothing: it says what a run would do.
         let (rated, storedWord) = dryRun ? ("would be rated", "would be stored") : ("rated", "stored")
@@ -195,38 +189,39 @@ public struct RunReport: Sendable {
 
     private func count(_ s: FileOutcome.Status) -> Int { files.filter { $0.status == s }.count }
 
-    func renderCSV() -> String {
-        var out = [(["subscription"] + columns).joined(separator: ",")]
-        out += rows.map { ([$0.0] + cells($0.1)).joined(separator: ",") }
-        out.append((["TOTAL"] + cells(total)).joined(separator: ","))
-        return out.joined(separator: "\n") + "\n"
-    }
+    func renderCSV() -> String { tabular.csv() }
 
     func renderJSON() -> String {
-        func tally(_ t: CallTally) -> [String: Any] {
-            ["calls": t.calls,
-             "by_status": Dictionary(uniqueKeysWithValues: CallStatus.allCases.map { ($0.rawValue, t.byStatus[$0] ?? 0) }),
-             "by_type": Dictionary(uniqueKeysWithValues: CallType.allCases.map { ($0.rawValue, t.byType[$0] ?? 0) }),
-             "included_minutes": t.includedMinutes, "overage_minutes": t.overageMinutes, "cost": t.cost.description]
-                .merging(whatIf ? ["proposed": ["included_minutes": t.proposed.includedMinutes, "overage_minutes": t.proposed.overageMinutes,
-                                                "cost": t.proposed.cost.description, "difference": (t.proposed.cost - t.cost).signed]] : [:]) { a, _ in a }
+        func tally(_ t: CallTally) -> [String: JSONValue] {
+            var d: [String: JSONValue] = [
+                "calls": .int(t.calls),
+                "by_status": .object(Dictionary(uniqueKeysWithValues: CallStatus.allCases.map { ($0.rawValue, .int(t.byStatus[$0] ?? 0)) })),
+                "by_type": .object(Dictionary(uniqueKeysWithValues: CallType.allCases.map { ($0.rawValue, .int(t.byType[$0] ?? 0)) })),
+                "included_minutes": .int(t.includedMinutes), "overage_minutes": .int(t.overageMinutes), "cost": .string(t.cost.description),
+            ]
+            if whatIf {
+                d["proposed"] = ["included_minutes": .int(t.proposed.includedMinutes), "overage_minutes": .int(t.proposed.overageMinutes),
+                                 "cost": .string(t.proposed.cost.description), "difference": .string((t.proposed.cost - t.cost).signed)]
+            }
+            return d
         }
-        let object: [String: Any] = [
-            "dry_run": dryRun,
-            "subscriptions": rows.map { ["subscription": $0.0].merging(tally($0.1)) { a, _ in a } },
-            "total": tally(total),
-            "repriced": repriced, "repriced_cost": repricedCost.description,
-            "lines": lines, "stored": stored, "unmatched": unmatched, "duplicates": duplicates, "rejected": rejected,
-            "files": files.map { f -> [String: Any] in
-                var d: [String: Any] = ["path": f.path, "status": f.status.rawValue, "lines": f.lines, "stored": f.stored,
-                                        "unmatched": f.unmatched, "duplicates": f.duplicates, "rejected": f.rejected,
-                                        "charged_minutes": f.chargedMinutes, "cost": f.cost.description,
-                                        "repriced": f.repriced, "repriced_cost": f.repricedCost.description]
-                if let m = f.message { d["message"] = m }
-                return d
-            },
+        let object: JSONValue = [
+            "dry_run": .bool(dryRun),
+            "subscriptions": .array(rows.map { .object(tally($0.1).merging(["subscription": .string($0.0)]) { a, _ in a }) }),
+            "total": .object(tally(total)),
+            "repriced": .int(repriced), "repriced_cost": .string(repricedCost.description),
+            "lines": .int(lines), "stored": .int(stored), "unmatched": .int(unmatched), "duplicates": .int(duplicates), "rejected": .int(rejected),
+            "files": .array(files.map { f in
+                var d: [String: JSONValue] = [
+                    "path": .string(f.path), "status": .string(f.status.rawValue), "lines": .int(f.lines), "stored": .int(f.stored),
+                    "unmatched": .int(f.unmatched), "duplicates": .int(f.duplicates), "rejected": .int(f.rejected),
+                    "charged_minutes": .int(f.chargedMinutes), "cost": .string(f.cost.description),
+                    "repriced": .int(f.repriced), "repriced_cost": .string(f.repricedCost.description),
+                ]
+                if let m = f.message { d["message"] = .string(m) }
+                return .object(d)
+            }),
         ]
-        let data = try! JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-        return String(decoding: data, as: UTF8.self) + "\n"
+        return object.prettyPrinted + "\n"
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Billing
+import ConcurrencyHelpers
 import Foundation
 import Logging
 import Postgres
@@ -83,18 +84,21 @@ func stopOnSignals() -> StopRequest {
     let stop = StopRequest()
     for sig in [SIGINT, SIGTERM] {
         signal(sig, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-        source.setEventHandler { stop.request(sig) }
-        source.resume()
-        signalSources.append(source)
+        signalSources.withLock { sources in // made in here: what a Locked keeps comes from nowhere else
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { stop.request(sig) }
+            source.resume()
+            sources.append(source)
+        }
     }
     return stop
 }
-nonisolated(unsafe) private var signalSources: [DispatchSourceSignal] = []
+/// The signal sources, kept for the life of the process (a source let go stops watching).
+private let signalSources = Locked<[DispatchSourceSignal]>([])
 
 /// Writes a line for the operator on standard error (over the progress line, if one is drawn).
 func note(_ line: String) {
-    FileHandle.standardError.write(Data(((ProgressLine.active ? "\r\u{1B}[K" : "") + line + "\n").utf8))
+    FileHandle.standardError.write(Data(((ProgressLine.active.value ? "\r\u{1B}[K" : "") + line + "\n").utf8))
 }
 
 /// The operator's log: each message alone on a line of standard error.
@@ -122,7 +126,6 @@ struct OperatorLogHandler: LogHandler {
 @main
 enum Main {
     static func main() {
-        FailPoint.armed = ProcessInfo.processInfo.environment["CDR_RATER_FAIL_POINT"] // tests only
         do {
             var command = try CDRRater.parseAsRoot()
             try command.run()
@@ -135,22 +138,19 @@ enum Main {
                 exit(0)
             }
             note(error is RunStopped ? "cdr-rater: \(error)" : "cdr-rater: error: \(message(for: error))")
-            if code == 2 && !(error is BillingError || error is PostgresError) { // the argument parser's
+            if code == 2 && !(error is OperatorFacingError) { // the argument parser's
                 note("see 'cdr-rater --help' or 'cdr-rater <command> --help'")
             }
             exit(code)
         }
     }
 
-    /// The one mapping from an error to the exit code: 2 a usage error, 75 the
-    /// rating lock held too long, 1 anything else that failed.
+    /// The one mapping from an error to the exit code: the error's own
+    /// (`OperatorFacingError`: 1 a failure, 2 a usage error, 75 the rating
+    /// lock held too long, 128 + N a signal), else the argument parser's.
     static func exitStatus(for error: Error) -> Int32 {
         switch error {
-        case let e as BillingError: return e.isUsage ? 2 : 1
-        case let e as PostgresError: return e.kind == .badConnectionString ? 2 : 1
-        case is RunLockBusy: return 75
-        case let e as RunStopped: return 128 + e.signal
-        case is ProjectFiles.Missing, is FileReadError: return 1
+        case let e as OperatorFacingError: return e.exitCode
         case let e as ExitCode: return e.rawValue
         default:
             let code = CDRRater.exitCode(for: error)
@@ -160,11 +160,6 @@ enum Main {
 
     /// The error as one line for the operator.
     static func message(for error: Error) -> String {
-        switch error {
-        case let e as BillingError: return e.message
-        case let e as PostgresError: return "\(e)\(e.missingSchemaHint)\(e.privilegeHint)"
-        case is RunLockBusy, is RunStopped, is ProjectFiles.Missing, is FileReadError: return "\(error)"
-        default: return CDRRater.message(for: error)
-        }
+        (error as? OperatorFacingError)?.operatorMessage ?? CDRRater.message(for: error)
     }
 }

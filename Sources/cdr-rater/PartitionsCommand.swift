@@ -61,13 +61,11 @@ struct PartitionsCommand: ParsableCommand {
 
         func run() throws {
             let months = try Partitions.list(try database.connect())
-            print("month    table          from        to          rows (estimate)  state")
-            for m in months {
-                print([m.month.padding(toLength: 8, withPad: " ", startingAt: 0), m.table.padding(toLength: 14, withPad: " ", startingAt: 0),
-                       m.from.padding(toLength: 11, withPad: " ", startingAt: 0), m.to.padding(toLength: 11, withPad: " ", startingAt: 0),
-                       (m.rows < 0 ? "-" : String(m.rows)).padding(toLength: 16, withPad: " ", startingAt: 0),
-                       m.archived ? "archived (detached)" : "attached"].joined(separator: " "))
-            }
+            let table = Tabular(columns: ["month", "table", "from", "to", "rows (estimate)", "state"], rows: months.map { m in
+                [m.month, m.table, m.from, m.to, m.rows < 0 ? "-" : String(m.rows), m.archived ? "archived (detached)" : "attached"]
+            })
+            // Columns at least as wide as they always were, so the listing reads as before.
+            table.tableLines(separator: " ", minimumWidths: [8, 14, 11, 11, 16]).forEach { print($0) }
             if months.isEmpty { print("(no partitions yet: 'cdr-rater partitions ensure' or a 'rate' makes them)") }
         }
     }

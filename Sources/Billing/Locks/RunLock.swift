@@ -82,11 +82,13 @@ enum RunLock {
 }
 
 /// Another run held the rating lock for longer than this one would wait (exit 75).
-public struct RunLockBusy: Error, CustomStringConvertible {
+public struct RunLockBusy: OperatorFacingError, CustomStringConvertible {
     let holder: String
     let waited: Double
     public var description: String {
         "another cdr-rater run still holds the rating lock after \(String(format: "%.0f", waited)) s: \(holder). "
             + "Nothing was done; run again later, or give --lock-wait SECONDS to wait longer"
     }
+    /// Distinct, so a nightly job can tell "try later" from a failure.
+    public var exitCode: Int32 { 75 }
 }

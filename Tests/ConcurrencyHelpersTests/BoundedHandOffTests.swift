@@ -1,12 +1,11 @@
+import ConcurrencyHelpers
 import Dispatch
-import Foundation
 import XCTest
-@testable import Billing
 
 /// The COPY hand-off between the encoding thread and the sending one, one transition at a time.
-final class HandOffTests: XCTestCase {
+final class BoundedHandOffTests: XCTestCase {
     func testBuffersComeOutInOrderThenNil() {
-        let pipe = HandOff<[UInt8]>(capacity: 4)
+        let pipe = BoundedHandOff<[UInt8]>(capacity: 4)
         XCTAssertTrue(pipe.put([1]))
         XCTAssertTrue(pipe.put([2, 2]))
         pipe.finish()
@@ -17,7 +16,7 @@ final class HandOffTests: XCTestCase {
     }
 
     func testAFullPipeHoldsTheProducerUntilATake() {
-        let pipe = HandOff<[UInt8]>(capacity: 1)
+        let pipe = BoundedHandOff<[UInt8]>(capacity: 1)
         XCTAssertTrue(pipe.put([1]))
         let putDone = DispatchSemaphore(value: 0)
         DispatchQueue.global().async {
@@ -31,29 +30,47 @@ final class HandOffTests: XCTestCase {
     }
 
     func testCancelReleasesABlockedProducerAndRefusesMore() {
-        let pipe = HandOff<[UInt8]>(capacity: 1)
+        let pipe = BoundedHandOff<[UInt8]>(capacity: 1)
         XCTAssertTrue(pipe.put([1]))
         let result = DispatchSemaphore(value: 0)
-        final class Box: @unchecked Sendable { var accepted = true }
-        let box = Box()
+        let accepted = Locked(true)
         DispatchQueue.global().async {
-            box.accepted = pipe.put([2])
+            let put = pipe.put([2])
+            accepted.withLock { $0 = put }
             result.signal()
         }
         XCTAssertEqual(result.wait(timeout: .now() + 0.2), .timedOut)
         pipe.cancel()
         XCTAssertEqual(result.wait(timeout: .now() + 10), .success)
-        XCTAssertFalse(box.accepted, "the consumer has gone: the put says so")
+        XCTAssertFalse(accepted.value, "the consumer has gone: the put says so")
         XCTAssertFalse(pipe.put([3]))
     }
 
     func testAConsumerWaitsForTheProducer() {
-        let pipe = HandOff<[UInt8]>(capacity: 2)
+        let pipe = BoundedHandOff<[UInt8]>(capacity: 2)
         DispatchQueue.global().asyncAfter(deadline: .now() + 0.1) {
             _ = pipe.put([7])
             pipe.finish()
         }
         XCTAssertEqual(pipe.take(), [7])
         XCTAssertNil(pipe.take())
+    }
+
+    func testNextThrowsTheProducersErrorAfterTheItemsBeforeIt() {
+        struct Broke: Error {}
+        let pipe = BoundedHandOff<[UInt8]>(capacity: 2)
+        XCTAssertTrue(pipe.put([1]))
+        pipe.finish(throwing: Broke())
+        XCTAssertEqual(try pipe.next(), [1])
+        XCTAssertThrowsError(try pipe.next()) { XCTAssertTrue($0 is Broke) }
+        XCTAssertNil(pipe.take(), "take sees only the end")
+    }
+
+    func testAnErrorAfterTheFinishIsNotTheConsumers() throws {
+        struct Broke: Error {}
+        let pipe = BoundedHandOff<[UInt8]>(capacity: 1)
+        pipe.finish()
+        pipe.finish(throwing: Broke())
+        XCTAssertNil(try pipe.next())
     }
 }
