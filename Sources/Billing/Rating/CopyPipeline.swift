@@ -1,3 +1,4 @@
+import ConcurrencyHelpers
 import Foundation
 import Postgres
 import RatingCore
@@ -49,21 +50,14 @@ struct CopyPipeline {
     /// so the uuid indexes fill page by page rather than at random. An error
     /// of `produce` before its last call aborts the COPY; one after it, once
     /// the COPY ended.
-    func copyRows(of path: RawPath, into table: String,
-                          produce: @escaping (_ emit: (RatedCall) throws -> Void, _ flush: () throws -> Void) throws -> Void) throws {
-        let batches = HandOff<(calls: [RatedCall], order: [Int])>(capacity: 1)
-        let producer = DispatchGroup()
-        final class Failure: @unchecked Sendable {
-            private let lock = NSLock()
-            private var first: Error?
-            var error: Error? {
-                get { lock.lock(); defer { lock.unlock() }; return first }
-                set { lock.lock(); defer { lock.unlock() }; first = first ?? newValue }
-            }
-        }
-        let failure = Failure()
-        nonisolated(unsafe) let produce = produce // runs on the one thread below, while this one waits for its batches
-        DispatchQueue.global().async(group: producer) {
+    func copyRows<Produced>(of path: RawPath, into table: String,
+                            produce: @escaping (_ emit: (RatedCall) throws -> Void, _ flush: () throws -> Void) throws -> Produced)
+        throws -> Produced {
+        let batches = BoundedHandOff<(calls: [RatedCall], order: [Int])>(capacity: 1)
+        // The caller's closure runs on the producer's thread alone while this one sends, and what it
+        // captures is not touched here until the join: the one unchecked hand-over of the pipeline.
+        nonisolated(unsafe) let produce = produce
+        let (produced, _) = try ProducerThread.run(through: batches, produce: { () throws -> Produced in
             var batch: [RatedCall] = []
             func send() throws {
                 guard !batch.isEmpty else { return }
@@ -74,45 +68,36 @@ struct CopyPipeline {
                 batch.reserveCapacity(CopyPipeline.batchRows)
             }
             var flushed = false
-            do {
-                try produce({ call in
-                    precondition(!flushed, "a call emitted after the last batch was sent")
-                    batch.append(call)
-                    if batch.count >= CopyPipeline.batchRows { try send() }
-                }, {
-                    try send()
-                    flushed = true
-                    batches.finish()
-                })
-                if !flushed { try send() }
-            } catch {
-                failure.error = error
-            }
-            if !flushed { batches.finish() }
-        }
-        defer {
-            batches.cancel()
-            producer.wait()
-        }
-        try session.db.copyIn(CDRRowEncoder.copyStatement(into: table)) { sink in
-            var encoder = CDRRowEncoder(fileName: path.name)
-            var row = BinaryCopyEncoder(capacity: 256 * 1024)
-            row.append(BinaryCopyEncoder.header)
-            while let batch = batches.take() {
-                for i in batch.order {
-                    encoder.encode(batch.calls[i], into: &row)
-                    if row.buffer.count >= 256 * 1024 {
-                        try sink.write(row.buffer)
-                        row.clear()
+            let result = try produce({ call in
+                precondition(!flushed, "a call emitted after the last batch was sent")
+                batch.append(call)
+                if batch.count >= CopyPipeline.batchRows { try send() }
+            }, {
+                try send()
+                flushed = true
+                batches.finish() // the COPY ends while the producer goes on; an error after this comes at the join
+            })
+            if !flushed { try send() }
+            return result
+        }, consume: {
+            try session.db.copyIn(CDRRowEncoder.copyStatement(into: table)) { sink in
+                var encoder = CDRRowEncoder(fileName: path.name)
+                var row = BinaryCopyEncoder(capacity: 256 * 1024)
+                row.append(BinaryCopyEncoder.header)
+                // An error of the producer before its last call comes here, after the batches before it: the COPY is aborted.
+                while let batch = try batches.next() {
+                    for i in batch.order {
+                        encoder.encode(batch.calls[i], into: &row)
+                        if row.buffer.count >= 256 * 1024 {
+                            try sink.write(row.buffer)
+                            row.clear()
+                        }
                     }
                 }
+                row.append(BinaryCopyEncoder.trailer)
+                try sink.write(row.buffer)
             }
-            // Set before `finish` when `produce` failed before its last call.
-            if let error = failure.error { throw error }
-            row.append(BinaryCopyEncoder.trailer)
-            try sink.write(row.buffer)
-        }
-        producer.wait()
-        if let error = failure.error { throw error }
+        })
+        return produced
     }
 }

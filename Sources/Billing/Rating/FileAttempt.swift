@@ -111,24 +111,17 @@ struct FileAttempt {
     private func onePass(lookupsOn side: Connection, rejects: RejectsFile, outcome: inout FileOutcome) throws -> (FileRead, FilePlan) {
         let lookups = PostgresBillingStore(db: side)
         let book = UsageBook(store: lookups, catalog: session.catalog, businessZone: session.businessZone)
-        /// What the reading thread leaves for this one, read once the COPY is over.
-        final class Reading: @unchecked Sendable {
-            var read: FileRead?
-            var outcome: FileOutcome
-            var pricing: ProvisionalPricing
-            /// Lines left out as repeats of an earlier line's uuid (hash).
-            var repeats = 0
-            init(outcome: FileOutcome, pricing: ProvisionalPricing) { (self.outcome, self.pricing) = (outcome, pricing) }
-        }
-        let reading = Reading(outcome: outcome, pricing: ProvisionalPricing { key in
-            try book.load([key])
-            return book.basis(key)
-        })
         // A line of a switch's CSV is about 200 bytes: a file of many more calls than one pass keeps goes in two.
         let expected = Int((CDRFileReader.expandedSize(path: job.path) ?? 0) / 200)
         guard expected <= FileAttempt.onePassCalls else { throw TwoPasses(reason: "about \(expected) calls") }
+        let (session, job, start) = (session, job, outcome)
         let plan = try session.db.transaction {
-            try CopyPipeline(session: session).copyRows(of: job.path, into: "cdrs") { emit, flush in
+            // The reading thread's state, built there and returned at the join.
+            let reading = try CopyPipeline(session: session).copyRows(of: job.path, into: "cdrs") { emit, flush in
+                var state = OnePassReading(outcome: start, pricing: ProvisionalPricing { key in
+                    try book.load([key])
+                    return book.basis(key)
+                })
                 var uuids = Set<Int>(minimumCapacity: expected), months = 0
                 do {
                     try withoutActuallyEscaping(emit) { emit in try withoutActuallyEscaping(flush) { flush in
@@ -141,20 +134,21 @@ struct FileAttempt {
                             }
                             for c in chunk.calls {
                                 if uuids.insert(CDRKey(c.record.uuid).hashValue).inserted {
-                                    try emit(reading.pricing.rate(c))
+                                    try emit(state.pricing.rate(c))
                                 } else {
-                                    reading.repeats += 1
+                                    state.repeats += 1
                                 }
                             }
                             if uuids.count > FileAttempt.onePassCalls { throw TwoPasses(reason: "more than \(FileAttempt.onePassCalls) calls") }
                         }, parsed: flush)
-                        reading.read = try FirstReading(session: session, job: job, lookup: .sample, rejects: rejects, along: along)
-                            .run(outcome: &reading.outcome)
+                        state.read = try FirstReading(session: session, job: job, lookup: .sample, rejects: rejects, along: along)
+                            .run(outcome: &state.outcome)
                     } }
                 } catch let error as PostgresError {
                     // Every statement of this thread is a lookup on `side`; the run's connection is in COPY.
                     throw TwoPasses(reason: "a lookup failed: \(error)")
                 }
+                return state
             }
             session.step("one pass: COPY cdrs, after the reading")
             guard let read = reading.read else { preconditionFailure("the reading thread ended without its reading") }
@@ -162,15 +156,25 @@ struct FileAttempt {
                 throw TwoPasses(reason: "two uuids share a hash: \(reading.repeats) lines left out, \(read.scan.duplicates) duplicates")
             }
             FailPoint.hit("rate:copied")
-            reading.outcome.rejectsPath = try rejects.close()
-            let pricing = reading.pricing
-            let own = planner.ownCallsToCheck(read, granted: Array(pricing.grants.values))
+            var finished = reading.outcome
+            finished.rejectsPath = try rejects.close()
+            let own = planner.ownCallsToCheck(read, granted: Array(reading.pricing.grants.values))
             let plan = try planner.lockAndPlan(read, own: Set(own.map(\.charge.key)))
-            try FileCommit(session: session).finish(read, plan, changed: planner.ownCalls(own, plan, storedAs: pricing),
-                                                    outcome: &reading.outcome)
-            return (read, plan)
+            try FileCommit(session: session).finish(read, plan, changed: planner.ownCalls(own, plan, storedAs: reading.pricing),
+                                                    outcome: &finished)
+            return (read, plan, finished)
         }
-        outcome = reading.outcome
-        return plan
+        outcome = plan.2
+        return (plan.0, plan.1)
+    }
+
+    /// What the one pass's reading thread builds: the first reading, the
+    /// outcome's counts, the pricing as read, and the lines left out as
+    /// repeats of an earlier line's uuid (hash). Returned at the join.
+    private struct OnePassReading {
+        var read: FileRead?
+        var outcome: FileOutcome
+        var pricing: ProvisionalPricing
+        var repeats = 0
     }
 }
