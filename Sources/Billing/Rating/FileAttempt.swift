@@ -118,10 +118,12 @@ struct FileAttempt {
         let plan = try session.db.transaction {
             // The reading thread's state, built there and returned at the join.
             let reading = try CopyPipeline(session: session).copyRows(of: job.path, into: "cdrs") { emit, flush in
-                var state = OnePassReading(outcome: start, pricing: ProvisionalPricing { key in
+                // Separate variables, not one struct: the reading's callbacks change the pricing while it fills the outcome.
+                var outcome = start, repeats = 0, read: FileRead?
+                var pricing = ProvisionalPricing { key in
                     try book.load([key])
                     return book.basis(key)
-                })
+                }
                 var uuids = Set<Int>(minimumCapacity: expected), months = 0
                 do {
                     try withoutActuallyEscaping(emit) { emit in try withoutActuallyEscaping(flush) { flush in
@@ -134,21 +136,21 @@ struct FileAttempt {
                             }
                             for c in chunk.calls {
                                 if uuids.insert(CDRKey(c.record.uuid).hashValue).inserted {
-                                    try emit(state.pricing.rate(c))
+                                    try emit(pricing.rate(c))
                                 } else {
-                                    state.repeats += 1
+                                    repeats += 1
                                 }
                             }
                             if uuids.count > FileAttempt.onePassCalls { throw TwoPasses(reason: "more than \(FileAttempt.onePassCalls) calls") }
                         }, parsed: flush)
-                        state.read = try FirstReading(session: session, job: job, lookup: .sample, rejects: rejects, along: along)
-                            .run(outcome: &state.outcome)
+                        read = try FirstReading(session: session, job: job, lookup: .sample, rejects: rejects, along: along)
+                            .run(outcome: &outcome)
                     } }
                 } catch let error as PostgresError {
                     // Every statement of this thread is a lookup on `side`; the run's connection is in COPY.
                     throw TwoPasses(reason: "a lookup failed: \(error)")
                 }
-                return state
+                return OnePassReading(read: read, outcome: outcome, pricing: pricing, repeats: repeats)
             }
             session.step("one pass: COPY cdrs, after the reading")
             guard let read = reading.read else { preconditionFailure("the reading thread ended without its reading") }
@@ -175,6 +177,6 @@ struct FileAttempt {
         var read: FileRead?
         var outcome: FileOutcome
         var pricing: ProvisionalPricing
-        var repeats = 0
+        var repeats: Int
     }
 }
