@@ -1,5 +1,6 @@
 import Foundation
-import RatingCore
+import RatingRules
+import CDRIngest
 
 /// `--archive-dir`: where a file goes once its rating committed (or once it
 /// is found already rated). Files are moved by their names' bytes, so a name

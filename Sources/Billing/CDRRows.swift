@@ -1,6 +1,6 @@
 import ConcurrencyHelpers
 import Foundation
-import RatingCore
+import RatingRules
 
 /// Encodes rated calls as COPY rows of `cdrs`, in the binary format: one
 /// home for the column list and each column's encoding.

@@ -1,5 +1,5 @@
 import Postgres
-import RatingCore
+import RatingRules
 
 /// What rating runs against: the catalog and the business zone.
 struct RatingContext {

@@ -1,4 +1,4 @@
-import RatingCore
+import RatingRules
 
 /// Builds PostgreSQL COPY text-format rows straight into a byte buffer, with
 /// no intermediate strings on the hot path.

@@ -1,6 +1,8 @@
 import Foundation
 import Postgres
-import RatingCore
+import RatingRules
+import CDRIngest
+import Reports
 
 /// The file ledger (`cdr_files`) as `cdr-rater files` lists it, newest first.
 public struct FileLedger {

@@ -1,5 +1,7 @@
 import Foundation
-import RatingCore
+import RatingRules
+import CDRIngest
+import Reports
 
 /// What the first reading of a file learns, in memory that does not grow
 /// with the file: which lines are duplicates, the usage each row gains, the

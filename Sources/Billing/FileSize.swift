@@ -1,5 +1,5 @@
 import Foundation
-import RatingCore
+import CDRIngest
 
 /// The size in bytes of the file at `path` (its link followed), 0 when it cannot be read.
 func fileSize(_ path: RawPath) -> Int64 {

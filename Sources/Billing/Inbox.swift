@@ -1,5 +1,6 @@
 import Foundation
-import RatingCore
+import RatingRules
+import CDRIngest
 
 /// What a run was named to rate, as the file system has it: the regular
 /// files among the paths and in the folders named (not hidden ones, not

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import Postgres
-import RatingCore
+import RatingRules
 
 /// Applies and reverts the SQL files in `Migrations/`, one transaction each,
 /// under an advisory lock, recording each with the checksum of its up file.

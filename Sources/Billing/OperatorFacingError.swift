@@ -1,5 +1,5 @@
 import Postgres
-import RatingCore
+import CDRIngest
 
 /// An error the binary reports to the operator as it is: one line and an
 /// exit code, no stack trace. The command line maps every error through

@@ -1,6 +1,6 @@
 import Foundation
 import Postgres
-import RatingCore
+import RatingRules
 
 /// The monthly partitions of `cdrs` (SPEC section 7): months of the business
 /// zone, named cdrs_YYYY_MM, made by the SQL function `cdrs_ensure_month`

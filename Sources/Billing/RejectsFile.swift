@@ -1,5 +1,6 @@
 import Foundation
-import RatingCore
+import RatingRules
+import CDRIngest
 
 /// A file's rejected lines as CSV (`line,reason,raw`), written as they come
 /// to a temporary file and put in place only once the file's transaction

@@ -1,6 +1,6 @@
 import ConcurrencyHelpers
 import Foundation
-import RatingCore
+import CDRIngest
 
 /// How far a run is, for the live progress line: files, lines, compressed
 /// bytes read of the total, CDRs/s, ETA. Updated by the rating threads, read

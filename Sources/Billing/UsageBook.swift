@@ -1,4 +1,4 @@
-import RatingCore
+import RatingRules
 
 /// The usage rows a run touches, and the calls holding their included
 /// minutes: read from the store, then kept up to date as each file is

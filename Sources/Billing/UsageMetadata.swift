@@ -1,4 +1,4 @@
-import RatingCore
+import RatingRules
 
 /// The one home of what rating keeps in `subscription_usage.metadata`
 /// beside the table's columns, and of the SQL that reads, writes and checks

@@ -4,7 +4,7 @@ import ConcurrencyHelpers
 import Foundation
 import Logging
 import Postgres
-import RatingCore
+import RatingRules
 
 /// The command line: subcommands only, no business logic.
 struct CDRRater: ParsableCommand {

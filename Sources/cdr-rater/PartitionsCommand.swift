@@ -1,7 +1,7 @@
 import ArgumentParser
 import Billing
 import Foundation
-import RatingCore
+import Reports
 
 /// `cdr-rater partitions`: the monthly partitions of cdrs.
 struct PartitionsCommand: ParsableCommand {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Billing
 import Foundation
-import RatingCore
+import Reports
 
 struct RateCommand: ParsableCommand, PlansHelp {
     static let configuration = CommandConfiguration(

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Billing
 import Foundation
-import RatingCore
+import RatingRules
 
 struct RerateCommand: ParsableCommand, PlansHelp {
     static let configuration = CommandConfiguration(

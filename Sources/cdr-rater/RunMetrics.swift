@@ -1,5 +1,6 @@
 import Prometheus
-import RatingCore
+import RatingRules
+import Reports
 
 /// The run's metrics in the Prometheus text format, for node_exporter's
 /// textfile collector (`--metrics-file`): last run timestamp and outcome,

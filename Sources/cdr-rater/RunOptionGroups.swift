@@ -1,7 +1,8 @@
 import ArgumentParser
 import Billing
 import Foundation
-import RatingCore
+import RatingRules
+import Reports
 
 // The option groups of `rate` and `rerate` (`@OptionGroup`, as
 // swift-argument-parser's Examples/math shares its `Options`): each makes

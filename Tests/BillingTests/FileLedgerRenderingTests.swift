@@ -1,5 +1,5 @@
 import Foundation
-import RatingCore
+import Reports
 import XCTest
 @testable import Billing
 

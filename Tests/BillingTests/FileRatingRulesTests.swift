@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 @testable import Billing
-import RatingCore
+import Reports
 
 /// The rules of a file's rating that need no database: the retry policy,
 /// what the ledger's word makes of a file, a claim another session holds.

@@ -1,4 +1,5 @@
-import RatingCore
+import RatingRules
+import Reports
 import XCTest
 @testable import Billing
 

@@ -1,4 +1,4 @@
-import RatingCore
+import RatingRules
 @testable import Billing
 
 /// A `BillingStore` that keeps what it was asked to apply: the role an

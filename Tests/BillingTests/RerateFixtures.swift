@@ -1,4 +1,4 @@
-import RatingCore
+import RatingRules
 @testable import Billing
 
 /// A small catalog and stored calls in memory, for the rerate's pure steps.

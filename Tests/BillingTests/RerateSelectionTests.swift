@@ -1,5 +1,5 @@
 import Foundation
-import RatingCore
+import RatingRules
 import XCTest
 @testable import Billing
 

@@ -1,4 +1,4 @@
-import RatingCore
+import RatingRules
 import XCTest
 @testable import Billing
 

@@ -1,6 +1,7 @@
 import Billing
 import Foundation
-import RatingCore
+import RatingRules
+import CDRIngest
 import XCTest
 
 /// The defaults `rate` and `rerate` print in their help are the library's:

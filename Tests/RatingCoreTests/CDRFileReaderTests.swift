@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import RatingCore
+@testable import CDRIngest
 
 final class CDRFileReaderTests: ScratchFolderTestCase {
     private func file(_ name: String, _ bytes: [UInt8]) -> String {

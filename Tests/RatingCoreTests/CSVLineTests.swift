@@ -1,5 +1,5 @@
 import XCTest
-@testable import RatingCore
+@testable import RatingRules
 
 final class CSVLineTests: XCTestCase {
     private func fields(_ line: String, file: StaticString = #filePath, lineNo: UInt = #line) -> [String]? {

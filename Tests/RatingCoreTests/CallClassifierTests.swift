@@ -1,5 +1,5 @@
 import XCTest
-@testable import RatingCore
+@testable import RatingRules
 
 final class CallClassifierTests: XCTestCase {
     // ACC-10001 has two open subscriptions: sub-0 from 2024-01-01 and sub-1 from 2024-10-01 (the later one wins once in force).

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
-@testable import RatingCore
+@testable import RatingRules
+@testable import CDRIngest
 
 /// The call log gives back every call exactly as it was appended, chunk by chunk.
 final class CallLogTests: ScratchFolderTestCase {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
-@testable import RatingCore
+@testable import RatingRules
+@testable import CDRIngest
 
 /// The first reading's bounded memory: only the calls that can hold included
 /// minutes are kept, and uuids are sorted in runs on disk. Worked by hand.

@@ -1,5 +1,5 @@
 import XCTest
-@testable import RatingCore
+@testable import RatingRules
 
 final class CallStatusTests: XCTestCase {
     func testBillsecAboveZeroIsAlwaysAnswered() {

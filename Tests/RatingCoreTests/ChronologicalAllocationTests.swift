@@ -1,5 +1,5 @@
 import XCTest
-@testable import RatingCore
+@testable import RatingRules
 
 /// SPEC section 3: included minutes in (start_time, uuid) order over every
 /// call the database holds, whenever it arrived. Worked by hand.

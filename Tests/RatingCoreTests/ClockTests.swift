@@ -1,5 +1,5 @@
 import XCTest
-@testable import RatingCore
+@testable import RatingRules
 
 final class ClockTests: XCTestCase {
     private func parse(_ s: String) -> LocalDateTime? { LocalDateTime(bytes: Array(s.utf8)) }

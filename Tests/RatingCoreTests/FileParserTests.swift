@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
-@testable import RatingCore
+@testable import RatingRules
+@testable import CDRIngest
 
 final class FileParserTests: ScratchFolderTestCase {
     let sub = TS.subscription(id: "sub-1", account: "ACC-10001", start: TS.ist(2024, 10, 1))

@@ -1,5 +1,5 @@
 import XCTest
-@testable import RatingCore
+@testable import RatingRules
 
 final class MinuteAllocatorTests: XCTestCase {
     // The SPEC section 3 worked example: Starter (500 included, 0.50/min), subscription started

@@ -1,5 +1,5 @@
 import XCTest
-@testable import RatingCore
+@testable import RatingRules
 
 final class MoneyTests: XCTestCase {
     // Money holds ten-thousandths of a rupee.

@@ -1,5 +1,5 @@
 import XCTest
-@testable import RatingCore
+@testable import RatingRules
 
 /// What-if (`--plans`): the plans file and its arithmetic, worked by hand.
 final class ProposedPlansTests: XCTestCase {

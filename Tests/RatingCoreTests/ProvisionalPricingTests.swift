@@ -1,5 +1,5 @@
 import XCTest
-@testable import RatingCore
+@testable import RatingRules
 
 /// The single pass's pricing before the file is whole: a row's free included
 /// minutes in line order. Worked by hand; compared with the chronological plan.

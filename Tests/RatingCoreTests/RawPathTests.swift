@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
-@testable import RatingCore
+@testable import RatingRules
+@testable import CDRIngest
 
 /// File names as bytes, and how they are shown (`escapedName`).
 final class RawPathTests: XCTestCase {

@@ -1,5 +1,5 @@
 import XCTest
-@testable import RatingCore
+@testable import RatingRules
 
 /// Builds CSV lines the way the switches write them.
 enum CDRText {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
-@testable import RatingCore
+@testable import RatingRules
+@testable import Reports
 
 /// The reports' table, csv and json, byte for byte, against renderings kept
 /// in Renderings/ (made by the code before `Tabular`; CDR_RATER_RECORD=1 writes them anew).

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import RatingCore
+@testable import Reports
 
 final class TabularTests: XCTestCase {
     let sample = Tabular(columns: ["name", "n", "note"], rows: [["a, b", "12", "say \"hi\""], ["c", "3", ""], ["line\nbreak", "456", "x"]])

@@ -1,5 +1,5 @@
 import XCTest
-@testable import RatingCore
+@testable import RatingRules
 
 /// SPEC 3c's pricing rules, each case worked out by hand in its comment.
 /// The business zone is Asia/Kolkata; 7 October 2024 is a Monday.

@@ -1,9 +1,10 @@
 import Foundation
 import XCTest
-@testable import RatingCore
+@testable import RatingRules
+@testable import CDRIngest
 
 /// Shared helpers. Expected instants are computed with Foundation's own
-/// calendar (independent of RatingCore's civil-date arithmetic) plus the
+/// calendar (independent of RatingRules' civil-date arithmetic) plus the
 /// fixed IST offset, +05:30.
 enum TS {
     static let ist = ZoneRules(identifier: "Asia/Kolkata")!

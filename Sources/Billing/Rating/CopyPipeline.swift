@@ -1,7 +1,8 @@
 import ConcurrencyHelpers
 import Foundation
 import Postgres
-import RatingCore
+import RatingRules
+import CDRIngest
 
 /// The COPY of a file's rated calls into cdrs: a producer thread rates the
 /// calls and hands them over in uuid-sorted batches, while this thread

@@ -1,6 +1,8 @@
 import Foundation
 import Postgres
-import RatingCore
+import RatingRules
+import CDRIngest
+import Reports
 
 /// One attempt at a file: read and planned, and in a full run stored in one
 /// transaction. Three compositions of the same pieces (`FirstReading`,

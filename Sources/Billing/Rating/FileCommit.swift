@@ -1,5 +1,5 @@
 import Foundation
-import RatingCore
+import Reports
 
 /// The end of a file's transaction, its usage rows locked: the ledger
 /// entry, the file's own calls priced again where the final plan changed

@@ -1,5 +1,6 @@
 import Foundation
-import RatingCore
+import RatingRules
+import Reports
 
 /// A file's minute allocation against its usage rows: the provisional plan
 /// its rows go into COPY with, the final one once the rows are locked, and

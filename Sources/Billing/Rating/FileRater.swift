@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
-import RatingCore
+import CDRIngest
+import Reports
 
 /// One file of a run, from its hash to its outcome: claimed (`FileClaim`),
 /// checked against the ledger, attempted as the retry policy says, and

@@ -1,5 +1,6 @@
 import Foundation
-import RatingCore
+import RatingRules
+import CDRIngest
 
 /// One file of a run, as its rating knows it before reading it.
 struct FileJob {

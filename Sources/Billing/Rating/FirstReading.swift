@@ -1,6 +1,8 @@
 import Foundation
 import Logging
-import RatingCore
+import RatingRules
+import CDRIngest
+import Reports
 
 /// The first reading of a file: duplicates, usage, the charged calls that
 /// can hold included minutes, the rejected lines; and, for the second pass,

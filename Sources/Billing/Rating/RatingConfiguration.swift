@@ -1,5 +1,6 @@
 import Foundation
-import RatingCore
+import RatingRules
+import CDRIngest
 
 /// What `cdr-rater rate` was asked to do: values only, one per part of the
 /// run a knob affects. The run's collaborators come apart (`RunEnvironment`).

@@ -1,7 +1,8 @@
 import Foundation
 import Logging
 import Postgres
-import RatingCore
+import CDRIngest
+import Reports
 
 /// Rates CDR files into the database, one transaction per file: the file's
 /// cdrs rows (COPY), its usage rows, prepaid balances and its ledger entry

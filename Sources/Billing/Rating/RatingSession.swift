@@ -1,7 +1,8 @@
 import Foundation
 import Logging
 import Postgres
-import RatingCore
+import RatingRules
+import CDRIngest
 
 /// What every file of a run shares, set up once the run holds its lock or
 /// snapshot: the connection and stores, the catalog and business zone, the

@@ -1,4 +1,5 @@
-import RatingCore
+import RatingRules
+import Reports
 
 /// Phase 2 of a rerate for one usage period (SPEC sections 3 and 3b): the
 /// period is priced again whole, included minutes handed out in (start_time,

@@ -1,4 +1,4 @@
-import RatingCore
+import RatingRules
 
 /// Phase 1 of a rerate (SPEC section 3b): each selected call is matched again
 /// from what its row keeps, against the catalog as it is now, and every usage

@@ -1,4 +1,4 @@
-import RatingCore
+import RatingRules
 
 /// What `cdr-rater rerate` was asked to do. SPEC section 3b.
 public struct RerateOptions {

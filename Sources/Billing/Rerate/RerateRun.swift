@@ -1,7 +1,8 @@
 import Foundation
 import Logging
 import Postgres
-import RatingCore
+import RatingRules
+import Reports
 
 /// Re-matches and re-prices stored calls against the catalog as it is now,
 /// from the database alone, in one transaction.

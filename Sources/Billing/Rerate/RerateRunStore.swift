@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
-import RatingCore
+import RatingRules
+import Reports
 
 /// The `rerate_runs` row of a run that writes (SPEC section 3b: each rerate
 /// is a row of the cost history, with its selection, counts and cost delta):

@@ -1,6 +1,6 @@
 import Foundation
 import Postgres
-import RatingCore
+import RatingRules
 
 /// The stored calls a rerate examines (SPEC section 3b): those starting in
 /// [from, to), narrowed by subscription, account, plan or `--unmatched`;

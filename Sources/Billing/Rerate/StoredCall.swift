@@ -1,4 +1,4 @@
-import RatingCore
+import RatingRules
 
 /// A `cdrs` row as `rerate` reads it: how the call is matched and priced now,
 /// and, when the row kept them, the account code and numbers as received,

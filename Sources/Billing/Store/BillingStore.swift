@@ -1,6 +1,6 @@
 import Foundation
 import Postgres
-import RatingCore
+import RatingRules
 
 /// The database side of rating and re-rating, usage rows and stored calls
 /// (`UsageStore`, `CallStore`); the ledger is `LedgerStore`, the rating

@@ -1,6 +1,6 @@
 import Foundation
 import Postgres
-import RatingCore
+import RatingRules
 
 /// The stored calls (`cdrs`, its uuid registry `cdr_uuids`) and their cost
 /// history, as rating and re-rating read and change them (COPY aside:

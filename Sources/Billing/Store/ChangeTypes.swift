@@ -1,6 +1,6 @@
 import Foundation
 import Postgres
-import RatingCore
+import RatingRules
 
 // The values the stores take and give: a stored call's price and match before and after a change, where a change comes from, a usage row to write.
 

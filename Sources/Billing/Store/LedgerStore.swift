@@ -1,6 +1,6 @@
 import Foundation
 import Postgres
-import RatingCore
+import RatingRules
 
 /// What the file ledger (`cdr_files`) knows of a file's content.
 enum LedgerVerdict: Equatable {

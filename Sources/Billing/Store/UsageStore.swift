@@ -1,6 +1,6 @@
 import Foundation
 import Postgres
-import RatingCore
+import RatingRules
 
 /// The usage rows (`subscription_usage`) and prepaid balances, as rating
 /// and re-rating read and write them.

@@ -1,6 +1,7 @@
 import ConcurrencyHelpers
 import Dispatch
 import Foundation
+import RatingRules
 
 /// A line that could not become a call: where, why, and the line itself.
 public struct RejectedLine: Sendable {

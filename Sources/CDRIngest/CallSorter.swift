@@ -1,4 +1,5 @@
 import Foundation
+import RatingRules
 
 /// One call as the first reading keeps it until its file's duplicates are
 /// known: enough to count it, total its usage and allocate its minutes.

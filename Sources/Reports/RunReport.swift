@@ -1,4 +1,5 @@
 import Foundation
+import RatingRules
 
 /// Calls counted by status and type, with their minutes and cost.
 public struct CallTally: Sendable, Equatable {

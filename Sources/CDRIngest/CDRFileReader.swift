@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import RatingRules
 
 /// A run of consecutive lines of one file, stored back to back in one buffer.
 public struct LineChunk: Sendable {

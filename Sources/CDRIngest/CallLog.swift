@@ -1,4 +1,5 @@
 import Foundation
+import RatingRules
 
 /// A file's calls on disk, in line order, as its first reading classified
 /// them: the second pass rates and stores them from here instead of reading,

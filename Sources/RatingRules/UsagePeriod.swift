@@ -7,6 +7,11 @@ public struct UsagePeriod: Hashable, Sendable {
     public let start: Int64
     public let end: Int64
 
+    public init(start: Int64, end: Int64) {
+        self.start = start
+        self.end = end
+    }
+
     /// The period of a subscription started at `anchor` that contains `instant`.
     public static func containing(_ instant: Int64, anchor: Int64, zone: ZoneRules) -> UsagePeriod {
         let a = zone.local(of: anchor), t = zone.local(of: instant)

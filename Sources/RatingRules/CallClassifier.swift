@@ -14,6 +14,18 @@ public struct ClassifiedCall: Sendable {
     /// The usage period the call falls in (nil when unmatched).
     public var period: UsagePeriod?
 
+    public init(record: CallDetailRecord, subscription: Subscription?, direction: CallDirection, type: CallType,
+                status: CallStatus, chargedMinutes: Int, unmatchedReason: String?, period: UsagePeriod?) {
+        self.record = record
+        self.subscription = subscription
+        self.direction = direction
+        self.type = type
+        self.status = status
+        self.chargedMinutes = chargedMinutes
+        self.unmatchedReason = unmatchedReason
+        self.period = period
+    }
+
     /// The most this call can cost: every charged minute at the overage rate.
     public var maximumCost: Money { subscription.map { $0.plan.overageRatePerMinute.times(chargedMinutes) } ?? .zero }
 }

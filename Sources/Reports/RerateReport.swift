@@ -1,4 +1,5 @@
 import Foundation
+import RatingRules
 
 /// What `rerate` did (or, in a dry run, would do): per subscription and
 /// usage period, calls, minutes, cost before and after. SPEC section 3b.
