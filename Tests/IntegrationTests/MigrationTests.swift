@@ -56,8 +56,15 @@ final class MigrationTests: XCTestCase {
         let viaEnvironment = try CLI.expect(2, ["seed", "--only", "demo-customers"], db: db, environment: ["CDR_RATER_ENV": "production"])
         XCTAssertTrue(viaEnvironment.stderr.contains("never loads in production"), viaEnvironment.stderr)
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM customers"), "0")
-        try CLI.expect(0, ["seed", "--only", "demo-customers"], db: db)
-        XCTAssertEqual(try db.scalar("SELECT count(*) FROM customers"), "3")
+        // The production seed marked the database: no shell that forgets --env loads demo data into it.
+        let unsaid = try CLI.expect(2, ["seed", "--only", "demo-customers"], db: db)
+        XCTAssertTrue(unsaid.stderr.contains("never loads in production"), unsaid.stderr)
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM customers"), "0")
+        // A development database loads them.
+        let dev = try TestDatabase()
+        try CLI.expect(0, ["migrate"], db: dev)
+        try CLI.expect(0, ["seed", "--only", "demo-customers"], db: dev)
+        XCTAssertEqual(try dev.scalar("SELECT count(*) FROM customers"), "3")
     }
 
     func testDownAllThenUpGivesTheSameSchema() throws {
