@@ -137,18 +137,7 @@ extension PostgresBillingStore: CallStore {
     }
 }
 
-/// A PostgreSQL text[] literal: `{"a","b"}`, quotes and backslashes escaped.
+/// A PostgreSQL text[] literal: `{"a","b"}`, quotes and backslashes escaped (`PostgresEncodable`'s).
 func postgresArrayLiteral<S: Sequence>(_ items: S) -> String where S.Element == String {
-    var out = [UInt8]("{".utf8)
-    for item in items {
-        if out.count > 1 { out.append(UInt8(ascii: ",")) }
-        out.append(UInt8(ascii: "\""))
-        for b in item.utf8 {
-            if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
-            out.append(b)
-        }
-        out.append(UInt8(ascii: "\""))
-    }
-    out.append(UInt8(ascii: "}"))
-    return String(decoding: out, as: UTF8.self)
+    Array(items).postgresText
 }
