@@ -46,15 +46,43 @@ extension PostgresBillingStore: CallStore {
         return found
     }
 
-    /// The temporary table changes are copied into, column by column, in the order `apply` encodes them.
-    static let changeTable: [(name: String, type: String)] = [
-        ("uuid", "text PRIMARY KEY"), ("start_time", "timestamptz NOT NULL"), ("rematch", "boolean NOT NULL"),
-        ("minutes_changed", "boolean NOT NULL"), ("subscription_id", "uuid"), ("account_id", "uuid"),
-        ("call_direction", "enum_cdrs_call_direction"), ("call_type", "enum_cdrs_call_type"), ("call_status", "enum_cdrs_call_status"),
-        ("processing_error", "text"), ("cost", "numeric(10,4) NOT NULL"), ("period_start", "text"), ("charged", "integer"),
-        ("included", "integer"), ("overage", "integer"), ("old_cost", "numeric(10,4) NOT NULL"), ("old_subscription_id", "uuid"),
-        ("old_included", "integer"), ("old_overage", "integer"),
-    ]
+    /// A column of the temporary table changes are copied into: its name, its type, and how a change fills it.
+    struct ChangeColumn: Sendable {
+        let name: String
+        let type: String
+        let encode: @Sendable (inout CopyEncoder, CallChange) -> Void
+    }
+
+    /// The temporary table changes are copied into: names, types and encodings in one list, so they cannot drift apart.
+    static let changeTable: [ChangeColumn] = {
+        @Sendable func bool(_ v: Bool, _ row: inout CopyEncoder) { row.raw(v ? [UInt8(ascii: "t")] : [UInt8(ascii: "f")]) }
+        /// Minutes of a call in a usage period; none (NULL) for one that is in none.
+        @Sendable func minutes(_ p: PricedCall, _ v: Int, _ row: inout CopyEncoder) { if p.periodStart == nil { row.text(nil) } else { row.int(v) } }
+        return [
+            ChangeColumn(name: "uuid", type: "text PRIMARY KEY") { $0.text($1.uuid) },
+            ChangeColumn(name: "start_time", type: "timestamptz NOT NULL") { $0.timestamp($1.start) },
+            ChangeColumn(name: "rematch", type: "boolean NOT NULL") { bool($1.match != nil, &$0) },
+            ChangeColumn(name: "minutes_changed", type: "boolean NOT NULL") { row, c in
+                bool(c.match != nil || c.before.periodStart != c.after.periodStart || c.before.chargedMinutes != c.after.chargedMinutes
+                     || c.before.includedMinutes != c.after.includedMinutes, &row)
+            },
+            ChangeColumn(name: "subscription_id", type: "uuid") { $0.text($1.match.map { $0.subscriptionId } ?? $1.after.subscriptionId) },
+            ChangeColumn(name: "account_id", type: "uuid") { $0.text($1.match?.accountId) },
+            ChangeColumn(name: "call_direction", type: "enum_cdrs_call_direction") { $0.text($1.match?.direction.rawValue) },
+            ChangeColumn(name: "call_type", type: "enum_cdrs_call_type") { $0.text($1.match?.type.rawValue) },
+            ChangeColumn(name: "call_status", type: "enum_cdrs_call_status") { $0.text($1.match?.status.rawValue) },
+            ChangeColumn(name: "processing_error", type: "text") { $0.text($1.match?.error) },
+            ChangeColumn(name: "cost", type: "numeric(10,4) NOT NULL") { $0.text($1.after.cost.description) },
+            ChangeColumn(name: "period_start", type: "text") { $0.text($1.after.periodStart.map(postgresTimestamp)) },
+            ChangeColumn(name: "charged", type: "integer") { minutes($1.after, $1.after.chargedMinutes, &$0) },
+            ChangeColumn(name: "included", type: "integer") { minutes($1.after, $1.after.includedMinutes, &$0) },
+            ChangeColumn(name: "overage", type: "integer") { minutes($1.after, $1.after.overageMinutes, &$0) },
+            ChangeColumn(name: "old_cost", type: "numeric(10,4) NOT NULL") { $0.text($1.before.cost.description) },
+            ChangeColumn(name: "old_subscription_id", type: "uuid") { $0.text($1.before.subscriptionId) },
+            ChangeColumn(name: "old_included", type: "integer") { minutes($1.before, $1.before.includedMinutes, &$0) },
+            ChangeColumn(name: "old_overage", type: "integer") { minutes($1.before, $1.before.overageMinutes, &$0) },
+        ]
+    }()
 
     func apply(_ changes: [CallChange], source: ChangeSource?) throws {
         guard !changes.isEmpty else { return }
@@ -66,31 +94,8 @@ extension PostgresBillingStore: CallStore {
             """)
         _ = try db.copyIn("COPY cdr_changes (\(table.map(\.name).joined(separator: ", "))) FROM STDIN") { sink in
             var row = CopyEncoder(capacity: 256 * 1024)
-            let yes = Array("t".utf8), no = Array("f".utf8)
             for c in changes {
-                row.text(c.uuid)
-                row.timestamp(c.start)
-                row.raw(c.match != nil ? yes : no)
-                let minutesChanged = c.match != nil || c.before.periodStart != c.after.periodStart
-                    || c.before.chargedMinutes != c.after.chargedMinutes || c.before.includedMinutes != c.after.includedMinutes
-                row.raw(minutesChanged ? yes : no)
-                let m = c.match
-                row.text(m != nil ? m!.subscriptionId : c.after.subscriptionId)
-                row.text(m?.accountId)
-                row.text(m?.direction.rawValue)
-                row.text(m?.type.rawValue)
-                row.text(m?.status.rawValue)
-                row.text(m?.error)
-                row.text(c.after.cost.description)
-                row.text(c.after.periodStart.map(postgresTimestamp))
-                for v in [c.after.chargedMinutes, c.after.includedMinutes, c.after.overageMinutes] {
-                    if c.after.periodStart == nil { row.text(nil) } else { row.int(v) }
-                }
-                row.text(c.before.cost.description)
-                row.text(c.before.subscriptionId)
-                for v in [c.before.includedMinutes, c.before.overageMinutes] {
-                    if c.before.periodStart == nil { row.text(nil) } else { row.int(v) }
-                }
+                for column in table { column.encode(&row, c) }
                 row.endRow()
                 if row.buffer.count >= 256 * 1024 { try sink.write(row.buffer); row.clear() }
             }
