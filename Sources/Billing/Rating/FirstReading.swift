@@ -75,6 +75,15 @@ struct FirstReading {
             session.logger.info("\(path): \(scan.rejected - 10) more rejected lines\(kept)")
         }
         step("first reading: parse, classify, duplicates, usage")
+        try judge(end, scan, outcome: &outcome)
+        return FileRead(job: job, layout: end.layout, scan: scan, calls: calls)
+    }
+
+    /// The reading's counts into the outcome, and what the file is: not a
+    /// CDR file, mostly not CDRs (both thrown: nothing of it is stored), or
+    /// partial (it ends early; the whole lines before are rated).
+    private func judge(_ end: FileParser.FileEnd, _ scan: FileScan, outcome: inout FileOutcome) throws {
+        let options = session.options
         outcome.lines = end.lineCount
         outcome.rejected = scan.rejected
         outcome.duplicates = scan.duplicates
@@ -94,7 +103,6 @@ struct FirstReading {
             outcome.status = .partial
             outcome.message = "\(error); the \(end.lineCount) whole lines before it were read"
         }
-        return FileRead(job: job, layout: end.layout, scan: scan, calls: calls)
     }
 }
 
