@@ -25,7 +25,7 @@ struct CDRRater: ParsableCommand {
               cdr-rater <command> --help                   each command's options and examples
             """,
         version: "cdr-rater 0.3.0",
-        subcommands: [MigrateCommand.self, SeedCommand.self, RateCommand.self, RerateCommand.self, CheckCommand.self, FilesCommand.self, PartitionsCommand.self, GrantsCommand.self])
+        subcommands: [MigrateCommand.self, SeedCommand.self, RateCommand.self, RerateCommand.self, CheckCommand.self, FilesCommand.self, PartitionsCommand.self, GrantsCommand.self, TariffsCommand.self])
 }
 
 /// `--database-url`, shared by every subcommand.
