@@ -12,7 +12,7 @@ struct TariffsCommand: ParsableCommand {
         discussion: """
             A tariff is a named deck with dated versions. A version is never edited: a correction is a new \
             version with the same date, which supersedes the earlier one. Rating does not price with tariffs \
-            yet.
+            yet; 'cdr-rater price' says what a call would cost by one.
 
             Examples:
               cdr-rater tariffs import isd.csv --tariff ISD --effective 2024-10-01 --bands bands.csv --plan Starter

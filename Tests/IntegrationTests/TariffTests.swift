@@ -37,6 +37,13 @@ final class TariffTests: XCTestCase {
         return url.path
     }
 
+    func price(_ tariff: String, _ destination: String, _ start: String, _ seconds: Int, db: TestDatabase,
+               file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
+        let r = try CLI.expect(0, ["price", "--tariff", tariff, "--destination", destination, "--start", start, "--seconds", String(seconds),
+                                   "--format", "json"], db: db, file: file, line: line)
+        return try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] ?? [:]
+    }
+
     func importWorkedExample(_ db: TestDatabase, in dir: URL) throws -> (deck: String, bands: String) {
         let (deck, bands) = (try write(Self.deck, "deck.csv", in: dir), try write(Self.bands, "bands.csv", in: dir))
         let r = try CLI.expect(0, ["tariffs", "import", deck, "--tariff", "Worked", "--effective", "2024-10-01", "--bands", bands,
@@ -45,6 +52,82 @@ final class TariffTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("prices plans: Starter"), r.stdout)
         XCTAssertEqual(r.stderr, "", "the worked deck leaves no time without a band")
         return (deck, bands)
+    }
+
+    func testWorkedExampleCostsEveryCase() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        _ = try importWorkedExample(db, in: try directory())
+        XCTAssertEqual(try db.dump("SELECT prefix, band, from_second, rate FROM tariff_rows ORDER BY line"), """
+            +91|*|0|0.50
+            +44|peak|0|6.00
+            +44|offpeak|0|4.80
+            +447|*|0|9.00
+            +447|*|60|7.20
+            +1|*|0|1.20
+            +1|*|30|1.20
+            *|*|0|12.00
+            """)
+        XCTAssertEqual(try db.scalar("SELECT effective_from AT TIME ZONE 'Asia/Kolkata' FROM tariff_versions"), "2024-10-01 00:00:00")
+        XCTAssertEqual(try db.scalar("SELECT t.name FROM rate_plans p JOIN tariffs t ON t.id = p.tariff_id WHERE p.name = 'Starter'"), "Worked")
+
+        let monday = try price("Worked", "+44 1632 960001", "2024-10-07 19:59:30", 95, db: db)
+        XCTAssertEqual(monday["cost"] as? String, "8.7000")
+        XCTAssertEqual(monday["prefix"] as? String, "+44")
+        XCTAssertEqual(monday["billed_seconds"] as? Int, 95)
+        let segments = monday["segments"] as? [[String: Any]] ?? []
+        XCTAssertEqual(segments.map { $0["band"] as? String }, ["peak", "offpeak"])
+        XCTAssertEqual(segments.map { $0["billed_seconds"] as? Int }, [30, 65])
+        XCTAssertEqual(segments.map { $0["cost"] as? String }, ["3.0000", "5.2000"])
+        XCTAssertEqual(monday["connect_fee"] as? String, "0.50")
+        XCTAssertEqual(try price("Worked", "+44 1632 960001", "2024-10-06 12:00:00", 60, db: db)["cost"] as? String, "5.3000")
+        let mobile = try price("Worked", "+44 7700 900123", "2024-10-08 10:00:00", 75, db: db)
+        XCTAssertEqual(mobile["cost"] as? String, "11.1600")
+        XCTAssertEqual((mobile["segments"] as? [[String: Any]])?.map { $0["tier"] as? Int }, [0, 60])
+        XCTAssertEqual((mobile["segments"] as? [[String: Any]])?.map { $0["billed_seconds"] as? Int }, [60, 18])
+        XCTAssertEqual(try price("Worked", "+1 202 555 0123", "2024-10-08 10:00:00", 50, db: db)["cost"] as? String, "1.0800")
+        let short = try price("Worked", "+1 202 555 0123", "2024-10-08 10:00:00", 10, db: db)
+        XCTAssertEqual(short["cost"] as? String, "0.6000")
+        XCTAssertEqual(short["billed_seconds"] as? Int, 30, "billed past the end")
+        let china = try price("Worked", "+86 138 0013 8000", "2024-10-08 10:00:00", 61, db: db)
+        XCTAssertEqual(china["cost"] as? String, "24.0000")
+        XCTAssertEqual(china["prefix"] as? String, "*")
+        // The number plan first: a bare Indian mobile number is +91.
+        let india = try price("Worked", "98123 45678", "2024-10-08 10:00:00", 125, db: db)
+        XCTAssertEqual(india["cost"] as? String, "1.5000")
+        XCTAssertEqual(india["destination"] as? String, "+919812345678")
+        XCTAssertEqual(india["billed_seconds"] as? Int, 180)
+
+        // The table says the same, and a plan prices by its tariff.
+        let table = try CLI.expect(0, ["price", "--plan", "Starter", "--destination", "+44 1632 960001", "--start", "2024-10-07 19:59:30",
+                                       "--seconds", "95"], db: db)
+        for text in ["tariff          Worked (version 1, from 2024-10-01 00:00:00 Asia/Kolkata)", "prefix          +44 (UK)",
+                     "connect fee     0.50", "rounding        half_up to 4 decimals", "cost            8.7000", "peak", "offpeak"] {
+            XCTAssertTrue(table.stdout.contains(text), "\(text)\n\(table.stdout)")
+        }
+        // A plan without a tariff: one catch-all row at its overage rate, 60/60.
+        let flat = try CLI.expect(0, ["price", "--plan", "Professional", "--destination", "+91 98123 45678", "--start", "2024-10-08 10:00:00",
+                                      "--seconds", "61", "--format", "json"], db: db)
+        XCTAssertTrue(flat.stdout.contains("\"billed_seconds\" : 120") || flat.stdout.contains("\"billed_seconds\": 120"), flat.stdout)
+        XCTAssertTrue(flat.stdout.contains("has no tariff"), flat.stdout)
+    }
+
+    func testNoPriceBeforeTheFirstVersionOrWithoutAMatchingPrefix() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try directory()
+        _ = try importWorkedExample(db, in: dir)
+        let early = try CLI.expect(1, ["price", "--tariff", "Worked", "--destination", "+441632960001", "--start", "2024-09-30 23:59:59",
+                                       "--seconds", "60"], db: db)
+        XCTAssertTrue(early.stderr.contains("tariff Worked has no version in force at 2024-09-30 23:59:59 (Asia/Kolkata): its first version is from 2024-10-01 00:00:00"), early.stderr)
+        let narrow = try write("prefix,rate\n+44,1.00\n", "uk.csv", in: dir)
+        try CLI.expect(0, ["tariffs", "import", narrow, "--tariff", "UK only", "--effective", "2024-10-01"], db: db)
+        let none = try CLI.expect(1, ["price", "--tariff", "UK only", "--destination", "+86 138 0013 8000", "--start", "2024-10-08 10:00:00",
+                                      "--seconds", "60"], db: db)
+        XCTAssertTrue(none.stderr.contains("no price for +8613800138000 in tariff UK only"), none.stderr)
+        XCTAssertEqual(try CLI.expect(1, ["price", "--tariff", "Nope", "--destination", "+44", "--start", "2024-10-08 10:00:00", "--seconds", "6"],
+                                      db: db).stderr, "cdr-rater: error: there is no tariff Nope (cdr-rater tariffs list)\n")
+        try CLI.expect(2, ["price", "--tariff", "Worked", "--plan", "Starter", "--destination", "+44", "--start", "2024-10-08 10:00:00", "--seconds", "6"], db: db)
     }
 
     /// November's version (+91 at 0.60), then its correction (+91 at 0.70, +33 added).
@@ -87,6 +170,29 @@ final class TariffTests: XCTestCase {
         XCTAssertEqual((object?["rows"] as? [Any])?.count, 9)
         let before = try CLI.expect(1, ["tariffs", "show", "Worked", "--at", "2024-09-30"], db: db)
         XCTAssertTrue(before.stderr.contains("tariff Worked has no version in force at 2024-09-30 00:00:00 (Asia/Kolkata): its first version is from 2024-10-01 00:00:00"), before.stderr)
+    }
+    func testAPriceAcrossAnEffectiveDateAndACorrection() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try directory()
+        let (_, bands) = try importWorkedExample(db, in: dir)
+        let november = try write(Self.deck.replacingOccurrences(of: "*,+91,0,0.50", with: "*,+91,0,0.60"), "nov.csv", in: dir)
+        try CLI.expect(0, ["tariffs", "import", november, "--tariff", "Worked", "--effective", "2024-11-01", "--bands", bands], db: db)
+        // Each call by the version in force at its start.
+        let october = try price("Worked", "+919812345678", "2024-10-31 23:59:59", 125, db: db)
+        XCTAssertEqual(october["cost"] as? String, "1.5000")
+        XCTAssertEqual(october["version"] as? Int, 1)
+        let after = try price("Worked", "+919812345678", "2024-11-01 00:00:00", 125, db: db)
+        XCTAssertEqual(after["cost"] as? String, "1.8000")
+        XCTAssertEqual(after["version"] as? Int, 2)
+        // A correction of November (version 3, the same date): the latest of equal dates prices.
+        _ = try importNovemberAndItsCorrection(db, in: dir, bands: bands)
+        let corrected = try price("Worked", "+919812345678", "2024-11-15 10:00:00", 125, db: db)
+        XCTAssertEqual(corrected["cost"] as? String, "2.1000")
+        XCTAssertEqual(corrected["version"] as? Int, 4)
+        XCTAssertEqual(try price("Worked", "+33 1 23 45 67 89", "2024-11-15 10:00:00", 60, db: db)["cost"] as? String, "3.0000")
+        XCTAssertEqual(try price("Worked", "+33 1 23 45 67 89", "2024-10-15 10:00:00", 60, db: db)["cost"] as? String, "12.0000",
+                       "October's version has no +33: the catch-all")
     }
 
     func testExportThenImportIsNoDifference() throws {
@@ -166,5 +272,6 @@ final class TariffTests: XCTestCase {
         XCTAssertLessThan(seconds, 30, "a debug build; a release build takes a fraction of it")
         print("imported 100,000 rows in \(seconds) s")
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM tariff_rows"), "100000")
+        XCTAssertEqual(try price("Big", "+2054321999", "2024-10-08 10:00:00", 7, db: db)["prefix"] as? String, "+2054321")
     }
 }
