@@ -81,10 +81,13 @@ public enum TariffStore {
             return r
         }
         let bands = try db.execute("""
-            SELECT band, days, start_second, priority FROM tariff_bands WHERE version_id = \(id) ORDER BY line
-            """).rows.compactMap { c -> StoredBand? in
-            guard let days = try? BandDays(c[1]!) else { return nil }
-            return StoredBand(days: c[1]!, line: BandLine(band: c[0]!, days: days, start: Int(c[2]!)!, priority: Int(c[3]!)!))
+            SELECT line, band, days, start_second, priority FROM tariff_bands WHERE version_id = \(id) ORDER BY line
+            """).rows.map { c -> StoredBand in
+            // Stored only after BandDays read them; a band that no longer reads is an error, never left out.
+            guard let days = try? BandDays(c[2]!) else {
+                throw BillingError("tariff \(tariff) version \(id): the days '\(c[2]!)' of its band \(c[1]!) (bands line \(c[0]!)) do not read")
+            }
+            return StoredBand(days: c[2]!, line: BandLine(band: c[1]!, days: days, start: Int(c[3]!)!, priority: Int(c[4]!)!))
         }
         return TariffVersion(id: id, tariff: tariff, effectiveFrom: effectiveFrom, createdAt: createdAt, source: source, rows: rows, bands: bands)
     }
