@@ -27,6 +27,10 @@ public enum NightlyGrants {
         ("rate_plans", "SELECT"),
         ("subscriptions", "SELECT"),
         ("dids", "SELECT"),
+        ("tariffs", "SELECT"), // the decks rating prices with (SPEC 3c); imported by the owner
+        ("tariff_versions", "SELECT"),
+        ("tariff_rows", "SELECT"),
+        ("tariff_bands", "SELECT"),
     ]
 
     /// The functions that make a month as the owner of cdrs.

@@ -22,10 +22,12 @@ struct CDRRater: ParsableCommand {
               cdr-rater rate --dry-run samples/            what a batch would cost, writing nothing
               cdr-rater rate /var/spool/cdr/inbox          rate an inbox
               cdr-rater files --since 2024-10-03           did every file of last night go in?
+              cdr-rater price --tariff ISD --destination +441632960001 --start '2024-10-07 19:59:30' --seconds 95
+                                                           what a call costs by a tariff, and why
               cdr-rater <command> --help                   each command's options and examples
             """,
         version: "cdr-rater 0.3.0",
-        subcommands: [MigrateCommand.self, SeedCommand.self, RateCommand.self, RerateCommand.self, CheckCommand.self, FilesCommand.self, PartitionsCommand.self, GrantsCommand.self])
+        subcommands: [MigrateCommand.self, SeedCommand.self, RateCommand.self, RerateCommand.self, CheckCommand.self, FilesCommand.self, PartitionsCommand.self, GrantsCommand.self, TariffsCommand.self, PriceCommand.self])
 }
 
 /// `--database-url`, shared by every subcommand.

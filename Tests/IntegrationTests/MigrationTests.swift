@@ -25,9 +25,9 @@ final class MigrationTests: XCTestCase {
                        "ACC-10001|prepaid|500.00\nACC-10002|prepaid|2000.00\nACC-10003|postpaid|0.00")
         // 13 migrations make 12 tables (one adds a foreign key), plus the ledger, the billing settings,
         // the rerate runs and cost history, the rating lock holders, the uuid registry and archived months
-        // of the partitioned cdrs (no month yet), and the runner's bookkeeping.
+        // of the partitioned cdrs (no month yet), the tariffs with their versions, rows and bands, and the runner's bookkeeping.
         XCTAssertEqual(try db.dump("SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = 'public'"),
-                       "accounts,billing_settings,cdr_cost_history,cdr_files,cdr_months_archived,cdr_uuids,cdrs,customers,dids,invoices,payment_methods,payments,rate_plans,refresh_tokens,rerate_runs,run_lock_holders,schema_migrations,subscription_usage,subscriptions,users")
+                       "accounts,billing_settings,cdr_cost_history,cdr_files,cdr_months_archived,cdr_uuids,cdrs,customers,dids,invoices,payment_methods,payments,rate_plans,refresh_tokens,rerate_runs,run_lock_holders,schema_migrations,subscription_usage,subscriptions,tariff_bands,tariff_rows,tariff_versions,tariffs,users")
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM users WHERE password LIKE '$2_$12$%' AND password = crypt(CASE WHEN role = 'customer' THEN 'Demo@123' ELSE 'Admin@123' END, password)"), "5")
         let status = try CLI.expect(0, ["migrate", "status"], db: db)
         XCTAssertEqual(status.stdout.split(separator: "\n").filter { $0.hasPrefix("applied") }.count, migrationCount)

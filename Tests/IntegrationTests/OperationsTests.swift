@@ -417,8 +417,9 @@ final class OperationsTests: XCTestCase {
     func testVersionAndHelp() throws {
         let r = try CLI.expect(0, ["--version"], db: nil)
         XCTAssertTrue(r.stdout.hasPrefix("cdr-rater "), r.stdout)
-        for command in ["rate", "rerate", "files", "check", "migrate", "seed", "grants"] {
-            let help = try CLI.expect(0, [command, "--help"], db: nil)
+        for command in ["rate", "rerate", "files", "check", "migrate", "seed", "grants", "tariffs", "tariffs import", "tariffs list",
+                        "tariffs show", "tariffs export", "price"] {
+            let help = try CLI.expect(0, command.split(separator: " ").map(String.init) + ["--help"], db: nil)
             for part in ["Examples:", "DATABASE_URL", "CDR_RATER_HOME", "Secrets never go in arguments", "~/.pgpass", "Exit codes:", "75 ", "143"]
             where command != "check" || part != "Examples:" {
                 XCTAssertTrue(help.stdout.contains(part), "\(command) --help lacks \(part)")
