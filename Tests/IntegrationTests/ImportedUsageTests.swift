@@ -183,7 +183,8 @@ final class ImportedUsageTests: XCTestCase {
             SELECT id, '2024-11-01 00:00:00+05:30', '2024-12-01 00:00:00+05:30', 500, 7, 1 FROM subscriptions WHERE subscription_number = 'SUB-10001'
             """)
         let before = try db.ratingSnapshot()
-        try CLI.expect(0, ["migrate", "down", "--steps", "1"], db: db)
+        // Back to before the imported-calls migration, however many came after it.
+        try CLI.expect(0, ["migrate", "down", "--steps", String(try migrationsSince("20241201000011-usage-imported-calls"))], db: db)
         // As an earlier version left the row: the imported minutes kept apart, the imported calls not.
         try db.connect().execute(script: """
             UPDATE subscription_usage SET metadata = metadata - ARRAY['imported_local_calls', 'imported_std_calls',
