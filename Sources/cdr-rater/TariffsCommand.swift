@@ -45,6 +45,12 @@ struct TariffsCommand: ParsableCommand {
         return text
     }
 
+    /// A version's bands as the bands file has them (`band,days,start,priority`), for `show` and `export` alike.
+    static func bandsTable(_ bands: [TariffStore.StoredBand]) -> Tabular {
+        Tabular(columns: TariffFile.bandColumns,
+                rows: bands.map { [$0.line.band, $0.days, TariffFile.timeOfDay($0.line.start), String($0.line.priority)] })
+    }
+
     /// The version of `name` in force at `at`, or an error saying why there is none.
     static func version(_ db: Connection, _ name: String, at: String?, zone: ZoneRules) throws -> TariffVersion {
         let instant = try instant(at, "--at", zone: zone)
@@ -197,7 +203,7 @@ struct TariffsShowCommand: ParsableCommand {
         let zone = try TariffStore.zone(db)
         let v = try TariffsCommand.version(db, name, at: at, zone: zone)
         let rows = Tabular(columns: TariffFile.columns, rows: TariffFile.csv(v.rows))
-        let bands = Tabular(columns: TariffFile.bandColumns, rows: v.bands.map { [$0.line.band, $0.days, TariffFile.timeOfDay($0.line.start), String($0.line.priority)] })
+        let bands = TariffsCommand.bandsTable(v.bands)
         let plans = try TariffStore.plans(db, tariff: name)
         switch format {
         case .table:
@@ -253,7 +259,7 @@ struct TariffsExportCommand: ParsableCommand {
         let v = try TariffsCommand.version(db, name, at: at, zone: zone)
         let rows = Tabular(columns: TariffFile.columns, rows: TariffFile.csv(v.rows))
         if let bandsOut {
-            let bands = Tabular(columns: TariffFile.bandColumns, rows: v.bands.map { [$0.line.band, $0.days, TariffFile.timeOfDay($0.line.start), String($0.line.priority)] })
+            let bands = TariffsCommand.bandsTable(v.bands)
             guard FileManager.default.createFile(atPath: bandsOut, contents: Data(bands.csv().utf8)) else {
                 throw BillingError("--bands-out \(bandsOut): cannot write the file")
             }

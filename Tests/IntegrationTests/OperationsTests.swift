@@ -383,7 +383,6 @@ final class OperationsTests: XCTestCase {
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs"), "2")
     }
 
-    /// The README's crontab line and systemd ExecStart, run as written but for their paths.
     func testProgressOnATerminalNeverOnAPipe() throws {
         let db = try TestDatabase()
         try db.prepare()

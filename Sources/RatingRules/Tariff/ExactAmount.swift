@@ -23,8 +23,6 @@ public struct ExactAmount: Equatable, Sendable, CustomStringConvertible {
         ExactAmount(numerator: a.numerator * b.denominator + b.numerator * a.denominator, denominator: a.denominator * b.denominator)
     }
 
-    public static func - (a: ExactAmount, b: ExactAmount) -> ExactAmount { a + ExactAmount(numerator: -b.numerator, denominator: b.denominator) }
-
     /// This amount times `count / per`: a rate per unit for some seconds.
     public func times(_ count: Int, per: Int) -> ExactAmount {
         ExactAmount(numerator: numerator * Int128(count), denominator: denominator * Int128(per))
@@ -47,8 +45,6 @@ public struct ExactAmount: Equatable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(numerator)/\(denominator)" }
-
-    public static func < (a: ExactAmount, b: ExactAmount) -> Bool { a.numerator * b.denominator < b.numerator * a.denominator }
 
     private static func gcd(_ a: UInt128, _ b: UInt128) -> UInt128 {
         var (a, b) = (a, b)
