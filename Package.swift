@@ -43,7 +43,7 @@ let package = Package(
                     swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "RatingCoreTests", dependencies: ["RatingRules", "CDRIngest", "Reports"], exclude: ["Renderings"],
                     swiftSettings: [.swiftLanguageMode(.v6)]),
-        .testTarget(name: "BillingTests", dependencies: ["Billing", "RatingRules", "Reports", "Postgres", "ConcurrencyHelpers",
+        .testTarget(name: "BillingTests", dependencies: ["Billing", "RatingRules", "CDRIngest", "Reports", "Postgres", "ConcurrencyHelpers",
                                                   .product(name: "Logging", package: "swift-log")], exclude: ["Renderings"],
                     swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "IntegrationTests", dependencies: ["Billing", "Postgres", "RatingRules", "CDRIngest"],
