@@ -1,6 +1,5 @@
 import ConcurrencyHelpers
 import Foundation
-import Logging
 import Postgres
 import RatingRules
 @testable import Billing
@@ -71,7 +70,8 @@ final class InMemoryRatingDatabase: RatingDatabase, CallCopySink {
     private let state = Locked(State())
     let ledger = InMemoryLedgerStore()
     let locks = InMemoryLockService()
-    private(set) var commits = 0, rollbacks = 0
+    /// Transactions rolled back: attempts that failed or were rated again.
+    private(set) var rollbacks = 0
 
     init(balances: [String: Money] = [:]) {
         state.withLock { $0.committed.balances = balances }
@@ -117,7 +117,6 @@ final class InMemoryRatingDatabase: RatingDatabase, CallCopySink {
                 s.committed = s.open!
                 s.open = nil
             }
-            commits += 1
             return value
         } catch {
             state.withLock { $0.open = nil }
@@ -247,49 +246,8 @@ struct InMemoryPartitions: CallPartitions {
 /// The single pass's lookups: the store as another connection sees it (what is committed).
 final class InMemoryLookups: LookupSource {
     private let store: InMemoryBillingStore
-    private(set) var handedOut = 0
 
     init(_ store: InMemoryBillingStore) { self.store = store }
 
-    func get() -> RatingLookups? {
-        handedOut += 1
-        return RatingLookups(store: store, partitions: InMemoryPartitions())
-    }
-}
-
-/// The advisory locks of one session, in sets: nothing else ever holds one
-/// unless a test says so (`heldElsewhere`: a file another run is rating).
-final class InMemoryLockService: LockService {
-    private(set) var ratingLock: RunLock.Mode?
-    private(set) var claims: Set<String> = []
-    /// Every file claimed, in order.
-    private(set) var claimed: [String] = []
-    /// Each attempt's turn at the gate: alone or not.
-    private(set) var gateTurns: [Bool] = []
-    /// Claims other sessions hold, by sha256.
-    var heldElsewhere: [String: [LockHolder]] = [:]
-
-    func acquireRatingLock(_ mode: RunLock.Mode, wait: Double, command: String, logger: Logger, stop: StopRequest?) throws -> Double {
-        precondition(ratingLock == nil, "the rating lock taken twice")
-        ratingLock = mode
-        return 0
-    }
-
-    func releaseRatingLock(_ mode: RunLock.Mode) { ratingLock = nil }
-
-    func claimFile(sha256: String) throws -> Bool {
-        guard heldElsewhere[sha256] == nil, claims.insert(sha256).inserted else { return false }
-        claimed.append(sha256)
-        return true
-    }
-
-    func releaseFile(sha256: String) { claims.remove(sha256) }
-
-    func fileHolders(sha256: String) throws -> [LockHolder] { heldElsewhere[sha256] ?? [] }
-
-    func endOrphans(_ holders: [LockHolder], what: String, logger: Logger) -> Bool { false }
-
-    func enterGate(alone: Bool) throws { gateTurns.append(alone) }
-
-    func leaveGate(alone: Bool) {}
+    func get() -> RatingLookups? { RatingLookups(store: store, partitions: InMemoryPartitions()) }
 }
