@@ -1,5 +1,4 @@
 import Foundation
-import Postgres
 
 /// Named places where a test can make the process die at once, as a kill -9
 /// would (`hit`), or a step fail (`fail`), without racing a signal against
@@ -21,7 +20,7 @@ public enum FailPoint {
     /// Keeps the session's server process busy for a minute, as a long
     /// statement would, when armed: a test kills the process meanwhile and
     /// the server session outlives it, holding its locks.
-    static func stall(_ name: String, _ db: Connection) {
-        if armed == name { _ = try? db.query("SELECT pg_sleep(60)") }
+    static func stall(_ name: String, _ db: RatingDatabase) {
+        if armed == name { db.stallForFailPoint() }
     }
 }

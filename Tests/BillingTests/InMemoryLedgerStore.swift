@@ -35,6 +35,19 @@ final class InMemoryLedgerStore: LedgerStore {
         entries.values.contains { $0.entry.rejectsPath.map { ($0 as NSString).lastPathComponent == name } ?? false }
     }
 
+    /// What the ledger holds, for a rolled-back transaction to put back (`InMemoryRatingDatabase`).
+    struct Snapshot {
+        fileprivate let entries: [String: (id: String, entry: LedgerEntry, finished: Bool)]
+        fileprivate let accepted: [String: String]
+    }
+
+    func snapshot() -> Snapshot { Snapshot(entries: entries, accepted: accepted) }
+
+    func restore(_ s: Snapshot) {
+        entries = s.entries
+        accepted = s.accepted
+    }
+
     /// `files accept`: a partial entry accepted as final.
     func accept(sha256: String, by: String) { if entries[sha256]?.entry.status == "partial" { accepted[sha256] = by } }
 }

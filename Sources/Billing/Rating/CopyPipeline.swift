@@ -1,12 +1,11 @@
 import ConcurrencyHelpers
 import Foundation
-import Postgres
 import RatingRules
 import CDRIngest
 
 /// The COPY of a file's rated calls into cdrs: a producer thread rates the
 /// calls and hands them over in uuid-sorted batches, while this thread
-/// encodes them in PostgreSQL's binary format and sends them.
+/// sends them (`CallCopySink`: encoded in PostgreSQL's binary format).
 struct CopyPipeline {
     let session: RatingSession
 
@@ -21,7 +20,7 @@ struct CopyPipeline {
         }
         if let month = bulkMonth {
             session.logger.info("\(read.path): every call is of \(month), which has no partition yet: loading it into a fresh one (the backfill path)")
-            try Partitions.bulkLoad(session.db, month: month, step: { session.step($0) }, load: copy)
+            try session.partitions.bulkLoad(month: month, step: { session.step($0) }, load: copy)
         } else {
             try copy(into: "cdrs")
             session.step("second pass: COPY cdrs")
@@ -81,22 +80,11 @@ struct CopyPipeline {
             if !flushed { try send() }
             return result
         }, consume: {
-            try session.db.copyIn(CDRRowEncoder.copyStatement(into: table)) { sink in
-                var encoder = CDRRowEncoder(fileName: path.name)
-                var row = BinaryCopyEncoder(capacity: 256 * 1024)
-                row.append(BinaryCopyEncoder.header)
+            try session.copySink.copyCalls(into: table, fileName: path.name) { send in
                 // An error of the producer before its last call comes here, after the batches before it: the COPY is aborted.
                 while let batch = try batches.next() {
-                    for i in batch.order {
-                        encoder.encode(batch.calls[i], into: &row)
-                        if row.buffer.count >= 256 * 1024 {
-                            try sink.write(row.buffer)
-                            row.clear()
-                        }
-                    }
+                    for i in batch.order { try send(batch.calls[i]) }
                 }
-                row.append(BinaryCopyEncoder.trailer)
-                try sink.write(row.buffer)
             }
         })
         return produced

@@ -25,7 +25,7 @@ struct FileAttempt {
     private var planner: FilePlanner { FilePlanner(session: session) }
 
     /// The outcome and the report's tallies of the file, once it committed (or, in a dry run, was read).
-    func run(lookupsOn side: Connection?) throws -> (FileOutcome, [String: CallTally]) {
+    func run(lookupsOn side: RatingLookups?) throws -> (FileOutcome, [String: CallTally]) {
         var outcome = FileOutcome(path: job.path.shown, status: .rated)
         outcome.sha256 = job.digest
         let rejects = session.dryRun ? nil
@@ -63,15 +63,15 @@ struct FileAttempt {
     /// by a provisional plan, against the usage rows as committed now (other
     /// runs COPY at the same time), then `lockAndPlan` and `FileCommit`.
     private func twoPasses(rejects: RejectsFile, outcome: inout FileOutcome) throws -> (FileRead, FilePlan) {
-        let db = session.db
+        let (db, partitions) = (session.db, session.partitions)
         try checkTemporaryRoom()
         let read = try FirstReading(session: session, job: job, lookup: lookup, rejects: rejects).run(outcome: &outcome)
         outcome.rejectsPath = try rejects.close()
-        let bulkMonth = try Partitions.prepare(db, months: read.scan.months, bulk: session.options.tuning.bulkLoad)
+        let bulkMonth = try partitions.prepare(months: read.scan.months, bulk: session.options.tuning.bulkLoad)
         let plan = try db.transaction {
             try session.usage.refresh(Set(read.scan.added.keys))
             let provisional = try planner.allocate(read)
-            let bulk = try bulkMonth.map { try Partitions.claimBulk(db, month: $0) } == true ? bulkMonth : nil
+            let bulk = try bulkMonth.map { try partitions.claimBulk(month: $0) } == true ? bulkMonth : nil
             try CopyPipeline(session: session).copy(read, provisional, bulkMonth: bulk)
             FailPoint.hit("rate:copied")
             let own = planner.ownCallsToCheck(read)
@@ -110,8 +110,8 @@ struct FileAttempt {
     /// Whatever one pass does not handle (a month without a partition, a very
     /// large file, two uuids of one hash, its lookups failing) throws
     /// `TwoPasses` before anything commits.
-    private func onePass(lookupsOn side: Connection, rejects: RejectsFile, outcome: inout FileOutcome) throws -> (FileRead, FilePlan) {
-        let lookups = PostgresBillingStore(db: side)
+    private func onePass(lookupsOn side: RatingLookups, rejects: RejectsFile, outcome: inout FileOutcome) throws -> (FileRead, FilePlan) {
+        let lookups = side.store
         let book = UsageBook(store: lookups, catalog: session.catalog, businessZone: session.businessZone)
         // A line of a switch's CSV is about 200 bytes: a file of many more calls than one pass keeps goes in two.
         let expected = Int((CDRFileReader.expandedSize(path: job.path) ?? 0) / 200)
@@ -131,7 +131,7 @@ struct FileAttempt {
                     try withoutActuallyEscaping(emit) { emit in try withoutActuallyEscaping(flush) { flush in
                         let along = FirstReading.AlongTheReading(store: lookups, room: { try book.room($0) }, each: { chunk, scan in
                             if scan.months.count > months {
-                                if let missing = try Partitions.firstMissing(side, months: scan.months) {
+                                if let missing = try side.partitions.firstMissing(months: scan.months) {
                                     throw TwoPasses(reason: "\(missing) has no partition yet")
                                 }
                                 months = scan.months.count

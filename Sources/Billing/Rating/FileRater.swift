@@ -26,7 +26,7 @@ struct FileRater {
 
     /// The file's outcome, and the report's tallies when it was rated.
     func rate(_ path: RawPath) -> (FileOutcome, [String: CallTally]?) {
-        let (db, stop) = (session.db, session.environment.stop)
+        let (db, locks, stop) = (session.db, session.locks, session.environment.stop)
         var outcome = FileOutcome(path: path.shown, status: .rated)
         var fileDigest: String?
         do {
@@ -43,7 +43,7 @@ struct FileRater {
             if !session.dryRun {
                 guard try claim(path, digest) else { return (try unclaimed(outcome, digest: digest), nil) }
             }
-            defer { if !session.dryRun { FileClaim.release(db, sha256: digest) } }
+            defer { if !session.dryRun { locks.releaseFile(sha256: digest) } }
             FailPoint.stall("rate:claimed", db)
             if let known = try known(digest) {
                 outcome.status = known.status
@@ -91,13 +91,13 @@ struct FileRater {
 
     /// The file's attempts, as `RetryPolicy` says.
     private func attempts(_ first: FileJob) throws -> (FileOutcome, [String: CallTally]?) {
-        let (db, logger) = (session.db, session.logger)
+        let (locks, logger) = (session.locks, session.logger)
         var policy = RetryPolicy(dryRun: session.dryRun, singlePass: session.options.tuning.singlePass)
         while true {
             let alone = policy.alone
             do {
-                if !session.dryRun { try FileGate.enter(db, alone: alone) }
-                defer { if !session.dryRun { FileGate.leave(db, alone: alone) } }
+                if !session.dryRun { try locks.enterGate(alone: alone) }
+                defer { if !session.dryRun { locks.leaveGate(alone: alone) } }
                 if policy.onePass, let side = session.lookups.get() {
                     do {
                         return try FileAttempt(session: session, job: first.restarted, lookup: policy.lookup).run(lookupsOn: side)
@@ -133,14 +133,14 @@ struct FileRater {
     /// Claims the file; a claim left by a run that is gone is taken over
     /// (its session ended), within --lock-wait or at least a few seconds.
     private func claim(_ path: RawPath, _ digest: String) throws -> Bool {
-        let db = session.db
-        if try FileClaim.take(db, sha256: digest) { return true }
-        guard LockHolder.endOrphans(db, try FileClaim.holders(db, sha256: digest), what: path.shown, logger: session.logger) else {
+        let locks = session.locks
+        if try locks.claimFile(sha256: digest) { return true }
+        guard locks.endOrphans(try locks.fileHolders(sha256: digest), what: path.shown, logger: session.logger) else {
             return false
         }
         let deadline = Date().addingTimeInterval(max(session.options.lock.wait, 5))
         repeat {
-            if try FileClaim.take(db, sha256: digest) { return true }
+            if try locks.claimFile(sha256: digest) { return true }
             usleep(100_000)
             try session.environment.stop?.check(file: nil)
         } while Date() < deadline
@@ -149,7 +149,7 @@ struct FileRater {
 
     /// The outcome of a file whose claim another session holds.
     private func unclaimed(_ outcome: FileOutcome, digest: String) throws -> FileOutcome {
-        FileRater.unclaimed(outcome, holders: try FileClaim.holders(session.db, sha256: digest))
+        FileRater.unclaimed(outcome, holders: try session.locks.fileHolders(sha256: digest))
     }
 
     /// A file whose claim `holders` hold: left to a run that is rating it,

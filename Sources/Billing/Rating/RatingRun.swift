@@ -15,7 +15,7 @@ import Reports
 /// database keeps them apart file by file and usage row by usage row, so
 /// several rate the same inbox at once.
 public final class RatingRun {
-    let db: Connection
+    let backend: RatingBackend
     let options: RatingOptions
     let environment: RunEnvironment
     let logger: Logger
@@ -29,8 +29,14 @@ public final class RatingRun {
 
     /// What the run did is logged at info level, what needs a person (a file
     /// failed, cut short or incomplete) at warning, each step's time at debug.
-    public init(db: Connection, options: RatingOptions, environment: RunEnvironment = RunEnvironment(), logger: Logger) {
-        self.db = db
+    public convenience init(db: Connection, options: RatingOptions, environment: RunEnvironment = RunEnvironment(), logger: Logger) {
+        self.init(backend: .postgres(db, connect: environment.connect, logger: logger), options: options, environment: environment,
+                  logger: logger)
+    }
+
+    /// A run against `backend` (an in-memory one in unit tests).
+    init(backend: RatingBackend, options: RatingOptions, environment: RunEnvironment = RunEnvironment(), logger: Logger) {
+        self.backend = backend
         self.options = options
         self.environment = environment
         self.logger = logger
@@ -47,10 +53,10 @@ public final class RatingRun {
         var report = RunReport(dryRun: options.dryRun)
         defer { self.report = report }
         let inbox = try Inbox(options.input.paths)
-        report.lockWaitSeconds = try RunScope.enter(db, options: options, stop: environment.stop, logger: logger)
-        defer { RunScope.leave(db, dryRun: options.dryRun) }
-        let session = try RatingSession(db: db, options: options, environment: environment, logger: logger)
-        environment.stop?.watch(db)
+        report.lockWaitSeconds = try RunScope.enter(backend, options: options, stop: environment.stop, logger: logger)
+        defer { RunScope.leave(backend, dryRun: options.dryRun) }
+        let session = try RatingSession(backend: backend, options: options, environment: environment, logger: logger)
+        if let stop = environment.stop { backend.database.cancelOnStop(stop) }
         let eligible = inbox.files.filter { path in
             guard options.input.minAge > 0, let modified = modificationAge(path), modified < options.input.minAge else { return true }
             logger.info("\(path): modified \(Int(modified)) s ago, less than --min-age \(Int(options.input.minAge)) s: left for a later run")
@@ -95,7 +101,7 @@ public final class RatingRun {
             if committed || outcome.status == .already_rated { report.files.append(outcome) }
             try environment.stop?.check(file: committed ? nil : path.shown)
         }
-        if !db.isConnected {
+        if !backend.database.isConnected {
             throw BillingError("lost the connection to the database while rating \(path): \(outcome.message ?? "")"
                 + "; files before it are committed. Run again once the database is back")
         }
@@ -136,16 +142,16 @@ public final class RatingRun {
 /// snapshot (REPEATABLE READ READ ONLY) for a dry run, which takes no lock.
 enum RunScope {
     /// Enters it; the seconds spent waiting for the lock.
-    static func enter(_ db: Connection, options: RatingOptions, stop: StopRequest?, logger: Logger) throws -> Double {
+    static func enter(_ backend: RatingBackend, options: RatingOptions, stop: StopRequest?, logger: Logger) throws -> Double {
         if options.dryRun {
-            try db.execute(script: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            try backend.database.beginReadOnlySnapshot()
             return 0
         }
-        return try RunLock.acquire(db, .shared, wait: options.lock.wait, command: "rate", logger: logger, stop: stop)
+        return try backend.locks.acquireRatingLock(.shared, wait: options.lock.wait, command: "rate", logger: logger, stop: stop)
     }
 
-    static func leave(_ db: Connection, dryRun: Bool) {
-        if dryRun { _ = try? db.execute(script: "ROLLBACK") } else { RunLock.release(db, .shared) }
+    static func leave(_ backend: RatingBackend, dryRun: Bool) {
+        if dryRun { backend.database.endReadOnlySnapshot() } else { backend.locks.releaseRatingLock(.shared) }
     }
 }
 

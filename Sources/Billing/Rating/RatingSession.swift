@@ -5,11 +5,15 @@ import RatingRules
 import CDRIngest
 
 /// What every file of a run shares, set up once the run holds its lock or
-/// snapshot: the connection and stores, the catalog and business zone, the
+/// snapshot: the database and stores (`RatingBackend`), the catalog and business zone, the
 /// usage books, the parser, and what the run remembers of its own files.
 /// Each file's rating (`FileRater`) reads it; nothing in it is set later.
 final class RatingSession {
-    let db: Connection
+    let db: RatingDatabase
+    /// Where the file's rated calls go (COPY).
+    let copySink: CallCopySink
+    let partitions: CallPartitions
+    let locks: LockService
     let options: RatingOptions
     let environment: RunEnvironment
     let logger: Logger
@@ -22,22 +26,25 @@ final class RatingSession {
     /// The what-if book (dry run with --plans): the proposed plans' view of the same periods.
     let whatIf: UsageBook?
     let parser: FileParser
-    /// The single pass's connection for lookups.
-    let lookups: LookupConnection
+    /// The single pass's lookups.
+    let lookups: LookupSource
     /// Fingerprints and uuids rated earlier in this run: in a dry run the
     /// database never sees them, so duplicates across files are caught here.
     let seen: SeenThisRun
     let step: StepTimer
 
-    init(db: Connection, options: RatingOptions, environment: RunEnvironment, logger: Logger) throws {
-        self.db = db
+    init(backend: RatingBackend, options: RatingOptions, environment: RunEnvironment, logger: Logger) throws {
+        db = backend.database
+        copySink = backend.copy
+        partitions = backend.partitions
+        locks = backend.locks
         self.options = options
         self.environment = environment
         self.logger = logger
-        let store = PostgresBillingStore(db: db)
+        let store = backend.store
         self.store = store
-        ledger = PostgresLedgerStore(db: db)
-        let context = try CatalogLoader.context(db)
+        ledger = backend.ledger
+        let context = try backend.context()
         catalog = context.catalog
         businessZone = context.businessZone
         usage = UsageBook(store: store, catalog: catalog, businessZone: businessZone)
@@ -48,7 +55,7 @@ final class RatingSession {
         let classifier = CallClassifier(catalog: catalog, businessZone: businessZone)
         parser = FileParser(layout: options.input.layout, switchZone: options.input.switchZone, classifier: classifier,
                             workers: options.tuning.workers, chunkLines: options.tuning.chunkLines)
-        lookups = LookupConnection(connect: environment.connect, logger: logger)
+        lookups = backend.lookups
         seen = SeenThisRun()
         step = StepTimer(logger: logger)
     }
@@ -65,7 +72,7 @@ final class SeenThisRun {
 /// The single pass's connection for lookups (`OnePass`): the run's own is
 /// in COPY meanwhile. Opened at its first use and again when lost; nil when
 /// it cannot be (the file goes in two passes).
-final class LookupConnection {
+final class LookupConnection: LookupSource {
     private let connect: (() throws -> Connection)?
     private let logger: Logger
     private var connection: Connection?
@@ -75,7 +82,12 @@ final class LookupConnection {
         self.logger = logger
     }
 
-    func get() -> Connection? {
+    func get() -> RatingLookups? {
+        open().map { RatingLookups(store: PostgresBillingStore(db: $0), partitions: PostgresPartitions(db: $0)) }
+    }
+
+    /// The connection, opened when there is none or it was lost.
+    private func open() -> Connection? {
         if let connection, connection.isConnected { return connection }
         connection = nil
         guard let connect else { return nil }
