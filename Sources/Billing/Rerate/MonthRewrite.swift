@@ -25,9 +25,12 @@ import RatingRules
 /// the old partition as it was; the fresh table is gone with the transaction.
 final class MonthRewrite {
     /// The share of a month's calls changed from which it is rewritten rather than UPDATEd, measured by
-    /// `scripts/bench-over-time` on the 2-core machine (README "Measured: scripts/bench-over-time"): an
-    /// UPDATE costs about 8 times a rewritten row, so a rewrite pays from about 1/8 of the month changed.
-    static let defaultShare = 0.15
+    /// `scripts/bench-over-time` (2 cores, a 1M-call month, 2 alternating rounds): with 19.7% of the month
+    /// changed (one plan's rate) the rewrite and the UPDATE took the same time (44.2 s and 51.4 s against
+    /// 39.3 s and 56.8 s); with 69% changed the rewrite took 51.2 s against 93.4 s. Under the break-even
+    /// the UPDATE is cheaper (it writes only the changed rows); above it the rewrite (it writes every row
+    /// once and builds the indexes in one pass each).
+    static let defaultShare = 0.2
     /// The temporary table of the staged changes.
     static let staged = "cdr_rerate_changes"
 
