@@ -59,8 +59,8 @@ final class BulkRerateTests: XCTestCase {
     /// the month), triggers, privileges, and that it is attached.
     func shape(_ db: TestDatabase, _ table: String) throws -> String {
         try db.dump("""
-            SELECT 'index', replace(pg_get_indexdef(indexrelid), '\(table)', 'M') FROM pg_index WHERE indrelid = '\(table)'::regclass
-            UNION ALL SELECT 'constraint', contype || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = '\(table)'::regclass
+            SELECT 'index', regexp_replace(pg_get_indexdef(indexrelid), 'INDEX \\S+ ON \\S+', 'INDEX ON M') FROM pg_index WHERE indrelid = '\(table)'::regclass
+            UNION ALL SELECT 'constraint', contype::text || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = '\(table)'::regclass
             UNION ALL SELECT 'trigger', tgname FROM pg_trigger WHERE tgrelid = '\(table)'::regclass AND NOT tgisinternal
             UNION ALL SELECT 'acl', coalesce(relacl::text, '') FROM pg_class WHERE oid = '\(table)'::regclass
             UNION ALL SELECT 'attached', count(*)::text FROM pg_inherits WHERE inhrelid = '\(table)'::regclass AND inhparent = 'cdrs'::regclass
@@ -81,7 +81,6 @@ final class BulkRerateTests: XCTestCase {
         // Every month that changed is rewritten (share 0); UPDATE batch by batch; UPDATE from the staged changes (share 1).
         let r = try CLI.expect(0, october + ["--rewrite-share", "0"], db: bulk)
         XCTAssertTrue(r.stderr.contains("2024-10:") && r.stderr.contains("the month is written anew"), r.stderr)
-        XCTAssertTrue(r.stderr.contains("2024-11:"), r.stderr)
         try CLI.expect(0, october + ["--no-rewrite"], db: update)
         let s = try CLI.expect(0, october + ["--rewrite-share", "1"], db: staged)
         XCTAssertTrue(s.stderr.contains("updated in place") && !s.stderr.contains("written anew"), s.stderr)
@@ -89,18 +88,19 @@ final class BulkRerateTests: XCTestCase {
             try db.assertMoneyEqualities()
             try CLI.expect(0, ["check"], db: db)
         }
-        XCTAssertGreaterThan(Int(try bulk.scalar("SELECT calls_repriced FROM rerate_runs") ?? "0")!, 40)
+        XCTAssertGreaterThan(Int(try bulk.scalar("SELECT calls_repriced FROM rerate_runs") ?? "0")!, 20)
         XCTAssertEqual(try bulk.scalar("SELECT calls_rematched FROM rerate_runs"), "1")
         XCTAssertEqual(try everything(bulk), try everything(update))
         XCTAssertEqual(try everything(staged), try everything(update))
 
-        // The months are new tables under the old names, shaped as before, with the calls' ids and creation times.
+        // October is a new table under the old names, shaped as before, with the calls' ids and creation times.
         XCTAssertNotEqual(try oid(bulk, "cdrs_2024_10"), octoberOid)
-        XCTAssertNotEqual(try oid(bulk, "cdrs_2024_11"), novemberOid)
+        // November's calls did not change: it is not rewritten.
+        XCTAssertEqual(try oid(bulk, "cdrs_2024_11"), novemberOid)
         XCTAssertEqual(try shape(bulk, "cdrs_2024_10"), updateShape.0)
         XCTAssertEqual(try shape(bulk, "cdrs_2024_11"), updateShape.1)
         XCTAssertEqual(try bulk.dump(ids), bulkIds)
-        XCTAssertEqual(try bulk.scalar("SELECT count(*) FROM pg_class WHERE relname LIKE '%rewrite%'"), "0")
+        XCTAssertEqual(try bulk.scalar("SELECT count(*) FROM pg_class WHERE relname LIKE 'cdrs%rewrite%'"), "0")
         XCTAssertEqual(try bulk.dump("""
             SELECT DISTINCT left(c.relname, 12) FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid
             WHERE x.indrelid IN ('cdrs_2024_10'::regclass, 'cdrs_2024_11'::regclass) ORDER BY 1
@@ -132,11 +132,11 @@ final class BulkRerateTests: XCTestCase {
             let before = try everything(killed), month = try oid(killed, "cdrs_2024_10")
             let r = try CLI.run(october + ["--rewrite-share", "0"], db: killed, environment: ["CDR_RATER_FAIL_POINT": point])
             XCTAssertEqual(r.status, SIGKILL, "\(point): died by the fail point\n\(r.stderr)")
-            XCTAssertTrue(try waitUntil { try killed.scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cdr-rater'") == "0" })
+            XCTAssertTrue(try waitUntil { try killed.scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cdr-rater' AND pid <> pg_backend_pid()") == "0" })
             XCTAssertEqual(try everything(killed), before, point)
             XCTAssertEqual(try oid(killed, "cdrs_2024_10"), month, point)
             XCTAssertEqual(try killed.dump("""
-                SELECT (SELECT count(*) FROM rerate_runs), (SELECT count(*) FROM cdr_cost_history), (SELECT count(*) FROM pg_class WHERE relname LIKE '%rewrite%')
+                SELECT (SELECT count(*) FROM rerate_runs), (SELECT count(*) FROM cdr_cost_history), (SELECT count(*) FROM pg_class WHERE relname LIKE 'cdrs%rewrite%')
                 """), "0|0|0", point)
             try killed.assertMoneyEqualities()
             try CLI.expect(0, ["check"], db: killed)
