@@ -34,7 +34,8 @@ public enum NightlyGrants {
     ]
 
     /// The functions that make a month as the owner of cdrs.
-    static let functions = ["cdrs_ensure_month(date)", "cdrs_open_month_load(date)", "cdrs_attach_month_load(date)"]
+    static let functions = ["cdrs_ensure_month(date)", "cdrs_open_month_load(date)", "cdrs_attach_month_load(date)",
+                            "cdrs_open_month_rewrite(date)", "cdrs_build_month_rewrite(date)", "cdrs_swap_month_rewrite(date)"]
 
     /// The GRANT statements for `role`, for the objects the schema has now
     /// (a table or function a later migration brings is granted by the

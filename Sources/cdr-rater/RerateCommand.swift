@@ -48,6 +48,15 @@ struct RerateCommand: ParsableCommand, PlansHelp {
     @Flag(help: "Work it all out in a read-only transaction and print the report; write nothing.")
     var dryRun = false
 
+    @Option(help: ArgumentHelp("""
+        Rewrite a month (its calls into a fresh table, indexed after, swapped in place of its partition) instead of \
+        updating it when at least this share of its calls changed, 0 to 1; the result is the same either way.
+        """, valueName: "share"))
+    var rewriteShare: Double = RerateOptions.defaultRewriteShare
+
+    @Flag(help: "Update the changed calls in place, batch by batch, whatever share of a month changed (no month is rewritten).")
+    var noRewrite = false
+
     @OptionGroup var whatIf: WhatIfOptions<RerateCommand>
 
     @OptionGroup var output: ReportFormatOptions
@@ -68,6 +77,7 @@ struct RerateCommand: ParsableCommand, PlansHelp {
 
     func validate() throws {
         if lock.lockWait < 0 { throw ValidationError("--lock-wait must be 0 or more seconds") }
+        if !(0 ... 1).contains(rewriteShare) { throw ValidationError("--rewrite-share is a share of a month's calls, 0 to 1") }
         let start = try RerateCommand.dateTime(from, "--from"), end = try RerateCommand.dateTime(to, "--to")
         if start >= end { throw ValidationError("--from must be before --to") }
         if unmatched && !(subscriptions.isEmpty && accounts.isEmpty && plans.isEmpty) {
@@ -83,6 +93,7 @@ struct RerateCommand: ParsableCommand, PlansHelp {
         options.plans = plans
         options.unmatchedOnly = unmatched
         options.dryRun = dryRun
+        options.rewriteShare = noRewrite ? nil : rewriteShare
         options.proposedPlans = try whatIf.whatIf()?.proposedPlans
         options.lockWait = lock.lockPolicy().wait
         options.stop = stopOnSignals()

@@ -8,13 +8,16 @@ struct ChangeBatcher {
     /// nil: a dry run.
     private let store: (any BillingStore)?
     private let source: ChangeSource
+    /// The bulk path: changes are staged for the months to be written at the end (rewritten or UPDATEd), not applied now.
+    private let staging: MonthRewrite?
     private var pending: [CallChange] = []
     /// The changes flushed so far, written or (in a dry run) not: the report's calls re-priced.
     private(set) var flushed = 0
 
-    init(store: (any BillingStore)?, source: ChangeSource) {
+    init(store: (any BillingStore)?, source: ChangeSource, staging: MonthRewrite? = nil) {
         self.store = store
         self.source = source
+        self.staging = store == nil ? nil : staging
     }
 
     /// Changes not written yet.
@@ -31,7 +34,7 @@ struct ChangeBatcher {
     /// Writes the pending changes (none in a dry run).
     mutating func flush() throws {
         flushed += pending.count
-        if let store, !pending.isEmpty { try store.apply(pending, source: source) }
+        if let staging { try staging.stage(pending) } else if let store, !pending.isEmpty { try store.apply(pending, source: source) }
         pending.removeAll(keepingCapacity: true)
     }
 }

@@ -15,6 +15,10 @@ public struct RerateOptions {
     public var proposedPlans: [ProposedPlan]?
     /// Seconds to wait for another run's rating lock before giving up (exit 75).
     public var lockWait: Double = 0
+    /// The share of a month's calls changed (0 to 1) from which the month is written anew into a fresh
+    /// table and swapped in, instead of UPDATEd (`MonthRewrite`); nil: always UPDATE, batch by batch.
+    public var rewriteShare: Double? = RerateOptions.defaultRewriteShare
+    public static let defaultRewriteShare = MonthRewrite.defaultShare
     /// Set by SIGINT/SIGTERM: the rerate's transaction rolls back.
     public var stop: StopRequest?
 

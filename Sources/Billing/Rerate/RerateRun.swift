@@ -68,7 +68,9 @@ public final class RerateRun {
         report.whatIf = options.proposedPlans != nil
         report.businessZone = zone.identifier
         let runId = options.dryRun ? "" : try runs.insert(selection: selection, started: started)
-        var changes = ChangeBatcher(store: options.dryRun ? nil : store, source: .rerate(runId: runId))
+        let share = options.dryRun ? nil : options.rewriteShare
+        let months = try share.flatMap { try MonthRewrite.available(db) ? MonthRewrite(db: db, zone: zone, share: $0, runId: runId, logger: logger) : nil }
+        var changes = ChangeBatcher(store: options.dryRun ? nil : store, source: .rerate(runId: runId), staging: months)
 
         // 1. Match the selected calls again; note every usage period touched.
         var rematcher = Rematcher(classifier: CallClassifier(catalog: catalog, businessZone: zone))
@@ -93,6 +95,8 @@ public final class RerateRun {
         step("price the periods again, write the calls that changed")
         report.periods.sort { ($0.subscription, $0.periodStart) < ($1.subscription, $1.periodStart) }
         if !options.dryRun {
+            // The bulk path: each month's staged changes, rewritten or UPDATEd.
+            try months?.write(step: step.callAsFunction)
             FailPoint.hit("rerate:calls-updated")
             defer { step("usage rows, balances, commit") }
             try store.write(writes)

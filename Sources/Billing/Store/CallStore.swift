@@ -84,6 +84,41 @@ extension PostgresBillingStore: CallStore {
         ]
     }()
 
+    /// How a changed call's columns are set, `c` being its stored row and `x` its row of the changes table:
+    /// the UPDATE's SET list, and the month rewrite's (`MonthRewrite`) select list, so both write the same row.
+    static let changedColumns: [(column: String, value: String)] = [
+        ("cost", "x.cost"),
+        ("subscription_id", "CASE WHEN x.rematch THEN x.subscription_id ELSE c.subscription_id END"),
+        ("account_id", "CASE WHEN x.rematch THEN x.account_id ELSE c.account_id END"),
+        ("call_direction", "CASE WHEN x.rematch THEN x.call_direction ELSE c.call_direction END"),
+        ("call_type", "CASE WHEN x.rematch THEN x.call_type ELSE c.call_type END"),
+        ("call_status", "CASE WHEN x.rematch THEN x.call_status ELSE c.call_status END"),
+        ("processing_status", """
+            CASE WHEN NOT x.rematch THEN c.processing_status
+                 WHEN x.subscription_id IS NULL THEN 'failed'::enum_cdrs_processing_status
+                 ELSE 'processed' END
+            """),
+        ("processing_error", "CASE WHEN x.rematch THEN x.processing_error ELSE c.processing_error END"),
+        // A change of price alone (a new rate) leaves metadata as it is: cheaper to write.
+        ("metadata", """
+            CASE WHEN NOT x.minutes_changed THEN c.metadata ELSE (coalesce(c.metadata, '{}'::jsonb)
+                - ARRAY['\(CDRMetadata.usagePeriodStart.rawValue)', '\(CDRMetadata.chargedMinutes.rawValue)', '\(CDRMetadata.includedMinutes.rawValue)', '\(CDRMetadata.overageMinutes.rawValue)'])
+               || CASE WHEN x.period_start IS NULL THEN '{}'::jsonb
+                       ELSE jsonb_build_object('\(CDRMetadata.usagePeriodStart.rawValue)', x.period_start, '\(CDRMetadata.chargedMinutes.rawValue)', x.charged,
+                                               '\(CDRMetadata.includedMinutes.rawValue)', x.included, '\(CDRMetadata.overageMinutes.rawValue)', x.overage) END END
+            """),
+        ("updated_at", "now()"),
+    ]
+
+    /// The UPDATE of the stored calls from a changes table `x` (`cdr_changes`; a rerate's staged changes
+    /// with `extra` conditions: `MonthRewrite`).
+    static func updateFromChanges(_ table: String, where extra: String? = nil) -> String {
+        """
+        UPDATE cdrs c SET \(changedColumns.map { "\($0.column) = \($0.value)" }.joined(separator: ",\n"))
+        FROM \(table) x WHERE c.uuid = x.uuid AND c.start_time = x.start_time /* the month: one partition a call */
+        """ + (extra.map { " AND " + $0 } ?? "")
+    }
+
     func apply(_ changes: [CallChange], source: ChangeSource?) throws {
         guard !changes.isEmpty else { return }
         let table = PostgresBillingStore.changeTable
@@ -103,27 +138,7 @@ extension PostgresBillingStore: CallStore {
         }
         // Its statistics, so that a few changes are joined through the uuid indexes, not by scanning the months.
         try db.execute(script: "ANALYZE cdr_changes")
-        try db.execute(script: """
-            UPDATE cdrs c SET
-                cost = x.cost,
-                subscription_id = CASE WHEN x.rematch THEN x.subscription_id ELSE c.subscription_id END,
-                account_id = CASE WHEN x.rematch THEN x.account_id ELSE c.account_id END,
-                call_direction = CASE WHEN x.rematch THEN x.call_direction ELSE c.call_direction END,
-                call_type = CASE WHEN x.rematch THEN x.call_type ELSE c.call_type END,
-                call_status = CASE WHEN x.rematch THEN x.call_status ELSE c.call_status END,
-                processing_status = CASE WHEN NOT x.rematch THEN c.processing_status
-                                         WHEN x.subscription_id IS NULL THEN 'failed'::enum_cdrs_processing_status
-                                         ELSE 'processed' END,
-                processing_error = CASE WHEN x.rematch THEN x.processing_error ELSE c.processing_error END,
-                -- A change of price alone (a new rate) leaves metadata as it is: cheaper to write.
-                metadata = CASE WHEN NOT x.minutes_changed THEN c.metadata ELSE (coalesce(c.metadata, '{}'::jsonb)
-                            - ARRAY['\(CDRMetadata.usagePeriodStart.rawValue)', '\(CDRMetadata.chargedMinutes.rawValue)', '\(CDRMetadata.includedMinutes.rawValue)', '\(CDRMetadata.overageMinutes.rawValue)'])
-                           || CASE WHEN x.period_start IS NULL THEN '{}'::jsonb
-                                   ELSE jsonb_build_object('\(CDRMetadata.usagePeriodStart.rawValue)', x.period_start, '\(CDRMetadata.chargedMinutes.rawValue)', x.charged,
-                                                           '\(CDRMetadata.includedMinutes.rawValue)', x.included, '\(CDRMetadata.overageMinutes.rawValue)', x.overage) END END,
-                updated_at = now()
-            FROM cdr_changes x WHERE c.uuid = x.uuid AND c.start_time = x.start_time -- the month: one partition a call
-            """)
+        try db.execute(script: PostgresBillingStore.updateFromChanges("cdr_changes"))
         guard let source else { return }
         let reason: String, fileId: String?, runId: String?
         switch source {
