@@ -83,14 +83,15 @@ public final class FileScan {
 
     /// Once the file is read: marks the repeats of each uuid (and, in a dry
     /// run, the uuids an earlier file had: `seen`) as duplicates, and counts
-    /// and totals the rest.
-    func finish(seen: SeenKeys?) throws {
+    /// and totals the rest. `stored`: uuids found stored after `take` (a dry
+    /// run's lookups beside the reading), whose lines are duplicates too.
+    func finish(seen: SeenKeys?, stored: Set<CDRKey> = []) throws {
         try seen?.startPass()
         var previous: CDRKey?
         try sorter.drain { c in
             let repeated = c.key == previous
             previous = c.key
-            if try repeated || seen?.check(c.key) == true {
+            if try repeated || (!stored.isEmpty && stored.contains(c.key)) || seen?.check(c.key) == true {
                 duplicateLines.insert(Int(c.line))
             } else {
                 try count(c)
