@@ -42,8 +42,12 @@ public struct CSVLine {
         var inQuotes = false, afterQuote = false, fieldStart = true
         var pendingQuote = false // inside quotes, saw a quote that may be an escape
         var w = 0
+        let n = line.count
         return storage.withUnsafeMutableBufferPointer { out -> Problem? in
-            for b in line {
+            var i = 0
+            while i < n {
+                let b = line[i]
+                i += 1
                 if inQuotes {
                     if pendingQuote {
                         pendingQuote = false
@@ -53,7 +57,14 @@ public struct CSVLine {
                     } else if b == quote {
                         pendingQuote = true; continue
                     } else {
-                        out[w] = b; w += 1; continue
+                        // The rest of the quoted text up to the next quote, copied at once.
+                        var j = i
+                        while j < n && line[j] != quote { j += 1 }
+                        out[w] = b
+                        if j > i { UnsafeMutableRawPointer(out.baseAddress! + w + 1).copyMemory(from: line.baseAddress! + i, byteCount: j - i) }
+                        w += 1 + j - i
+                        i = j
+                        continue
                     }
                 }
                 if b == comma {

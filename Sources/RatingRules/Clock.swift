@@ -12,6 +12,14 @@ public struct LocalDateTime: Hashable, Sendable, Comparable {
     /// or an impossible date such as February 30.
     public init?<C: Collection>(bytes: C) where C.Element == UInt8 {
         guard bytes.count == 19 else { return nil }
+        if let fields = bytes.withContiguousStorageIfAvailable({ LocalDateTime.fields($0) }) {
+            // The same reading by index over contiguous bytes (a CDR field always is): a tenth of the instructions.
+            guard let v = fields else { return nil }
+            self.init(year: v.0, month: v.1, day: v.2, hour: v.3, minute: v.4, second: v.5)
+            guard (1...12).contains(month), (1...Calendar.daysIn(year: year, month: month)).contains(day),
+                  hour < 24, minute < 60, second < 60, year >= 1970 else { return nil }
+            return
+        }
         var values = (0, 0, 0, 0, 0, 0)
         var ok = true
         var i = 0
@@ -38,6 +46,25 @@ public struct LocalDateTime: Hashable, Sendable, Comparable {
         self.init(year: values.0, month: values.1, day: values.2, hour: values.3, minute: values.4, second: values.5)
         guard (1...12).contains(month), (1...Calendar.daysIn(year: year, month: month)).contains(day),
               hour < 24, minute < 60, second < 60, year >= 1970 else { return nil }
+    }
+
+    /// The six numbers of 19 bytes `YYYY-MM-DD HH:MM:SS` (or with a `T`), unchecked as a date; nil for any other shape.
+    private static func fields(_ b: UnsafeBufferPointer<UInt8>) -> (Int, Int, Int, Int, Int, Int)? {
+        guard b.count == 19, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
+              b[10] == UInt8(ascii: " ") || b[10] == UInt8(ascii: "T"),
+              b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":") else { return nil }
+        var bad = false
+        func digits(_ from: Int, _ count: Int) -> Int {
+            var v = 0
+            for i in from ..< from + count {
+                let d = b[i] &- 0x30
+                if d > 9 { bad = true }
+                v = v * 10 + Int(d)
+            }
+            return v
+        }
+        let v = (digits(0, 4), digits(5, 2), digits(8, 2), digits(11, 2), digits(14, 2), digits(17, 2))
+        return bad ? nil : v
     }
 
     /// Seconds since 1970-01-01 00:00 if this reading were UTC.
