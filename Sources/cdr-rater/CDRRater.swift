@@ -128,7 +128,6 @@ struct OperatorLogHandler: LogHandler {
 @main
 enum Main {
     static func main() {
-        MallocTuning.apply()
         do {
             var command = try CDRRater.parseAsRoot()
             try command.run()
