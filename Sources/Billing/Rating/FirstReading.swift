@@ -62,7 +62,7 @@ struct FirstReading {
         }
         // A dry run looks every uuid up; off the reading's thread when a second connection can be had.
         let background = options.dryRun && lookup == .every && along == nil
-            ? session.lookups.get().map { SnapshotLookups(run: session.db, side: $0) } : nil
+            ? session.lookups.get().flatMap { SnapshotLookups.start(run: session.db, side: $0) } : nil
         let (end, stored): (FileParser.FileEnd, Set<CDRKey>)
         if let background {
             (end, stored) = try background.around { lookUp in try read { uuids in try lookUp(uuids); return [] } }

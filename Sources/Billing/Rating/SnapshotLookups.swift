@@ -17,6 +17,24 @@ struct SnapshotLookups {
     let run: Connection
     let side: Connection
 
+    /// `side` in the run's snapshot; nil when that cannot be had (a server in
+    /// recovery exports none, say): the lookups then stay on the reading's thread.
+    static func start(run: Connection, side: Connection) -> SnapshotLookups? {
+        do {
+            guard let snapshot = try run.query("SELECT pg_export_snapshot()").rows.first?[0] else { return nil }
+            try side.execute(script: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            do {
+                try side.execute(script: "SET TRANSACTION SNAPSHOT '\(snapshot)'")
+            } catch {
+                _ = try? side.execute(script: "ROLLBACK")
+                return nil
+            }
+            return SnapshotLookups(run: run, side: side)
+        } catch {
+            return nil
+        }
+    }
+
     /// Batches of uuids waiting for the lookup thread: back-pressure when the server is slower than the reading.
     static let queued = 8
 
@@ -24,10 +42,9 @@ struct SnapshotLookups {
     private struct Stopped: Error {}
 
     /// Runs `read` (which hands uuids to `lookUp`) on this thread while the
-    /// lookups run on another; returns what `read` returned and the uuids found stored.
+    /// lookups run on another; returns what `read` returned and the uuids found
+    /// stored. Ends the side connection's transaction (`start` began it).
     func around<T>(_ read: (_ lookUp: ([String]) throws -> Void) throws -> T) throws -> (T, Set<CDRKey>) {
-        let snapshot = try run.query("SELECT pg_export_snapshot()").rows.first?[0] ?? ""
-        try side.execute(script: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '\(snapshot)'")
         let batches = BoundedHandOff<[String]>(capacity: SnapshotLookups.queued)
         let failure = Locked<(any Error)?>(nil)
         // The side connection is used by the lookup thread alone until the join: the one unchecked hand-over here.
