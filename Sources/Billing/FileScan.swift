@@ -83,33 +83,105 @@ public final class FileScan {
 
     /// Once the file is read: marks the repeats of each uuid (and, in a dry
     /// run, the uuids an earlier file had: `seen`) as duplicates, and counts
-    /// and totals the rest.
-    func finish(seen: SeenKeys?) throws {
+    /// and totals the rest. `stored`: uuids found stored after `take` (a dry
+    /// run's lookups beside the reading), whose lines are duplicates too.
+    func finish(seen: SeenKeys?, stored: Set<CDRKey> = []) throws {
         try seen?.startPass()
         var previous: CDRKey?
         try sorter.drain { c in
             let repeated = c.key == previous
             previous = c.key
-            if try repeated || seen?.check(c.key) == true {
+            if try repeated || (!stored.isEmpty && stored.contains(c.key)) || seen?.check(c.key) == true {
                 duplicateLines.insert(Int(c.line))
             } else {
                 try count(c)
             }
         }
         try seen?.endPass()
+        fold()
         duplicateLines.seal()
         for key in charges.keys { charges[key]!.seal() }
     }
 
+    /// Counts one stored call into `counts` (folded into the report's tallies, `added` and `charges` by `fold`).
     private func count(_ c: ScannedCall) throws {
         stored += 1
-        let sub = c.subscription >= 0 ? subscriptions[Int(c.subscription)] : nil
-        tallies[sub?.number ?? RunReport.unmatchedLabel, default: CallTally()].count(status: c.status, type: c.type)
-        guard let sub, c.periodStart != .min else { unmatched += 1; return }
-        let key = UsageKey(subscriptionId: sub.id, periodStart: c.periodStart)
-        added[key, default: UsageTotals()].add(chargedMinutes: Int(c.chargedMinutes), status: c.status, type: c.type)
+        counts.tally(subscription: Int(c.subscription), status: c.status, type: c.type)
+        guard c.subscription >= 0, c.periodStart != .min else { unmatched += 1; return }
+        let slot = counts.slot(subscription: c.subscription, periodStart: c.periodStart)
+        counts.added[slot].add(chargedMinutes: Int(c.chargedMinutes), status: c.status, type: c.type)
         guard c.chargedMinutes > 0 else { return }
-        if charges[key] == nil { charges[key] = BatchCharges(room: try room(key)) }
-        charges[key]!.add(Charge(start: c.start, key: c.key, minutes: Int(c.chargedMinutes)))
+        if counts.charges[slot] == nil {
+            counts.charges[slot] = BatchCharges(room: try room(UsageKey(subscriptionId: subscriptions[Int(c.subscription)].id,
+                                                                        periodStart: c.periodStart)))
+        }
+        counts.charges[slot]!.add(Charge(start: c.start, key: c.key, minutes: Int(c.chargedMinutes)))
+    }
+
+    /// Once every call is counted: the counts by subscription number, usage key and status into the
+    /// report's tallies, `added` and `charges`.
+    private func fold() {
+        for (i, t) in counts.tallies.enumerated() where t.calls > 0 {
+            let number = i == 0 ? RunReport.unmatchedLabel : subscriptions[i - 1].number
+            tallies[number, default: CallTally()].add(t.tally)
+        }
+        for (slot, s) in counts.slots.enumerated() {
+            let key = UsageKey(subscriptionId: subscriptions[Int(s.subscription)].id, periodStart: s.periodStart)
+            added[key] = counts.added[slot] // one slot a key: a subscription has one index
+            if let c = counts.charges[slot] { charges[key] = c }
+        }
+        counts = Counts()
+    }
+
+    private var counts = Counts()
+
+    /// What `count` adds up, by the subscription's index and the period start
+    /// (integers, cheap to hash) rather than by a subscription's number and id.
+    private struct Counts {
+        /// By subscription index + 1 (0: the calls that matched none).
+        var tallies: [Tally] = []
+        /// Usage rows by slot: their subscription index and period start, what they gain, their charged calls.
+        var slots: [(subscription: Int32, periodStart: Int64)] = []
+        var slotIndex: [Slot: Int] = [:]
+        var added: [UsageTotals] = []
+        var charges: [BatchCharges?] = []
+
+        struct Slot: Hashable { let subscription: Int32, periodStart: Int64 }
+
+        mutating func tally(subscription: Int, status: CallStatus, type: CallType) {
+            while tallies.count <= subscription + 1 { tallies.append(Tally()) }
+            tallies[subscription + 1].count(status: status, type: type)
+        }
+
+        mutating func slot(subscription: Int32, periodStart: Int64) -> Int {
+            let key = Slot(subscription: subscription, periodStart: periodStart)
+            if let i = slotIndex[key] { return i }
+            slotIndex[key] = slots.count
+            slots.append((subscription, periodStart))
+            added.append(UsageTotals())
+            charges.append(nil)
+            return slots.count - 1
+        }
+    }
+
+    /// A `CallTally`'s counts by status and type, in arrays.
+    private struct Tally {
+        var calls = 0
+        var byStatus = [Int](repeating: 0, count: CallStatus.allCases.count)
+        var byType = [Int](repeating: 0, count: CallType.allCases.count)
+
+        mutating func count(status: CallStatus, type: CallType) {
+            calls += 1
+            byStatus[CallStatus.allCases.firstIndex(of: status)!] += 1
+            byType[CallType.allCases.firstIndex(of: type)!] += 1
+        }
+
+        var tally: CallTally {
+            var t = CallTally()
+            t.calls = calls
+            for (i, n) in byStatus.enumerated() where n > 0 { t.byStatus[CallStatus.allCases[i]] = n }
+            for (i, n) in byType.enumerated() where n > 0 { t.byType[CallType.allCases[i]] = n }
+            return t
+        }
     }
 }

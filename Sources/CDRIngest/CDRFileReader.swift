@@ -231,11 +231,19 @@ public final class CDRFileReader {
             }
             // Copy up to the next newline.
             let newline: Int? = textBuffer.withUnsafeBufferPointer { buf in
-                var i = textStart
-                while i < textEnd { if buf[i] == 0x0A { return i }; i += 1 }
-                return nil
+                memchr(buf.baseAddress! + textStart, 0x0A, textEnd - textStart).map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - buf.baseAddress! }
             }
             let stop = newline ?? textEnd
+            if let newline, pending.isEmpty, pendingDropped == 0, sawBOMCheck, newline - textStart <= CDRFileReader.maxLineLength {
+                // A whole line within the buffer (nearly every line): straight into the chunk, as `endLine` would put it.
+                var end = newline
+                if end > textStart && textBuffer[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+                textBuffer.withUnsafeBufferPointer { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: $0[textStart ..< end])) }
+                starts.append(bytes.count)
+                nextLineNumber += 1
+                textStart = newline + 1
+                continue
+            }
             let room = CDRFileReader.maxLineLength + 1 - pending.count // + 1: a CR that endLine drops
             let take = min(room, stop - textStart)
             if take > 0 { pending.append(contentsOf: textBuffer[textStart ..< textStart + take]) }

@@ -36,10 +36,15 @@ public struct ScannedCall: Sendable, Equatable {
 /// with the file: up to `runLength` calls are sorted in memory; past that,
 /// sorted runs are written to files in `directory` and merged back when
 /// drained. A file of at most `runLength` calls never touches the disk.
+///
+/// Calls whose key is a canonical uuid (nearly all) are held packed: plain
+/// integers, which sort by moving bytes, with no reference count to touch;
+/// the others (text keys) apart, as they are.
 public final class CallSorter {
     private let runLength: Int
     private let directory: URL
-    private var buffer: [ScannedCall] = []
+    private var packed: [PackedCall] = []
+    private var texts: [ScannedCall] = []
     private var runs: [URL] = []
     public private(set) var count = 0
 
@@ -54,32 +59,49 @@ public final class CallSorter {
     public var spilledRuns: Int { runs.count }
 
     public func add(_ call: ScannedCall) throws {
-        buffer.append(call)
+        if case let .uuid(hi, lo) = call.key {
+            // Room for a whole run at once: growing by doubling would hold the old buffer and the new (pages untouched cost nothing).
+            if packed.capacity == 0 { packed.reserveCapacity(runLength) }
+            packed.append(PackedCall(hi: hi, lo: lo, call))
+        } else {
+            texts.append(call)
+        }
         count += 1
-        if buffer.count >= runLength { try spill() }
+        if packed.count + texts.count >= runLength { try spill() }
+    }
+
+    /// The calls held in memory, sorted, as one sequence in (uuid, line) order.
+    private func sortedInMemory() -> MergedInMemory {
+        packed.withUnsafeMutableBufferPointer { CallSorter.sortInPlace($0) }
+        texts.sort(by: <)
+        return MergedInMemory(packed: packed, texts: texts)
     }
 
     private func spill() throws {
-        buffer.sort(by: <)
         let url = directory.appendingPathComponent("cdr-rater-run-\(getpid())-\(UUID().uuidString).bin")
         let writer = try SpillWriter(url)
-        for c in buffer { writer.put(c) }
+        do { // `memory` shares the buffers: let go of it before they are emptied (or emptying copies them)
+            var memory = sortedInMemory()
+            while let c = memory.next() { writer.put(c) }
+        }
         try writer.close()
         runs.append(url)
-        buffer.removeAll(keepingCapacity: true)
+        packed.removeAll(keepingCapacity: true)
+        texts.removeAll(keepingCapacity: true)
     }
 
     /// Every call added, in (uuid, line) order; the sorter is empty afterwards.
     public func drain(_ each: (ScannedCall) throws -> Void) throws {
-        buffer.sort(by: <)
+        var memory = sortedInMemory()
         defer {
             for run in runs { try? FileManager.default.removeItem(at: run) }
             runs = []
-            buffer = []
+            packed = []
+            texts = []
             count = 0
         }
         if runs.isEmpty {
-            for c in buffer { try each(c) }
+            while let c = memory.next() { try each(c) }
             return
         }
         // A k-way merge of the runs and the buffer; k is small (a run per `runLength` calls), so a linear pick is enough.
@@ -88,13 +110,7 @@ public final class CallSorter {
             let reader = try SpillReader(run)
             sources.append { try reader.next() }
         }
-        let memory = buffer
-        var m = 0
-        sources.append {
-            guard m < memory.count else { return nil }
-            m += 1
-            return memory[m - 1]
-        }
+        sources.append { memory.next() }
         var heads = try sources.map { try $0() }
         while true {
             var best: Int?
@@ -104,6 +120,111 @@ public final class CallSorter {
             guard let pick = best else { break }
             try each(heads[pick]!)
             heads[pick] = try sources[pick]()
+        }
+    }
+
+    /// Sorts in place, with no scratch buffer (the standard library's stable
+    /// sort takes half the buffer again: 12 MiB for a run): quicksort, median
+    /// of three, insertion sort for short ranges, heapsort past a depth of
+    /// 2 log2 n, so no file's order can make it quadratic. No two packed
+    /// calls are equal (a line is in one call), so stability does not matter.
+    private static func sortInPlace(_ a: UnsafeMutableBufferPointer<PackedCall>) {
+        func insertion(_ lo: Int, _ hi: Int) {
+            guard hi - lo > 1 else { return }
+            for i in lo + 1 ..< hi {
+                let x = a[i]
+                var j = i
+                while j > lo && x < a[j - 1] { a[j] = a[j - 1]; j -= 1 }
+                a[j] = x
+            }
+        }
+        func heapsort(_ lo: Int, _ hi: Int) {
+            let n = hi - lo
+            func siftDown(_ start: Int, _ end: Int) {
+                var root = start
+                while 2 * root + 1 < end {
+                    var child = 2 * root + 1
+                    if child + 1 < end && a[lo + child] < a[lo + child + 1] { child += 1 }
+                    guard a[lo + root] < a[lo + child] else { return }
+                    a.swapAt(lo + root, lo + child)
+                    root = child
+                }
+            }
+            for start in stride(from: n / 2 - 1, through: 0, by: -1) { siftDown(start, n) }
+            for end in stride(from: n - 1, to: 0, by: -1) {
+                a.swapAt(lo, lo + end)
+                siftDown(0, end)
+            }
+        }
+        func sort(_ lo: Int, _ hi: Int, _ depth: Int) {
+            var (lo, hi, depth) = (lo, hi, depth)
+            while hi - lo > 16 {
+                if depth == 0 { heapsort(lo, hi); return }
+                depth -= 1
+                let mid = lo + (hi - lo) / 2
+                if a[mid] < a[lo] { a.swapAt(mid, lo) }
+                if a[hi - 1] < a[lo] { a.swapAt(hi - 1, lo) }
+                if a[hi - 1] < a[mid] { a.swapAt(hi - 1, mid) }
+                let pivot = a[mid]
+                var i = lo, j = hi - 1
+                while i <= j {
+                    while a[i] < pivot { i += 1 }
+                    while pivot < a[j] { j -= 1 }
+                    if i <= j { a.swapAt(i, j); i += 1; j -= 1 }
+                }
+                // The shorter side first by recursion, the longer by the loop: the stack stays at log2 n.
+                if j + 1 - lo < hi - i { sort(lo, j + 1, depth); lo = i } else { sort(i, hi, depth); hi = j + 1 }
+            }
+            insertion(lo, hi)
+        }
+        var depth = 0, n = a.count
+        while n > 1 { depth += 2; n >>= 1 }
+        sort(0, a.count, depth)
+    }
+
+    /// A call whose key is a canonical uuid, as plain integers (48 bytes).
+    private struct PackedCall {
+        var hi: UInt64, lo: UInt64
+        var start: Int64, periodStart: Int64
+        var line: UInt32
+        var subscription: Int32, chargedMinutes: Int32
+        var status: CallStatus, type: CallType
+
+        init(hi: UInt64, lo: UInt64, _ c: ScannedCall) {
+            (self.hi, self.lo, start, periodStart, line) = (hi, lo, c.start, c.periodStart, c.line)
+            (subscription, chargedMinutes, status, type) = (c.subscription, c.chargedMinutes, c.status, c.type)
+        }
+
+        var call: ScannedCall {
+            ScannedCall(key: .uuid(hi, lo), line: line, start: start, subscription: subscription, periodStart: periodStart,
+                        chargedMinutes: chargedMinutes, status: status, type: type)
+        }
+
+        /// (uuid, line) order, as `ScannedCall`'s.
+        static func < (a: PackedCall, b: PackedCall) -> Bool {
+            a.hi != b.hi ? a.hi < b.hi : a.lo != b.lo ? a.lo < b.lo : a.line < b.line
+        }
+    }
+
+    /// The packed calls and the text-keyed ones, each sorted, merged in (uuid, line) order.
+    private struct MergedInMemory {
+        let packed: [PackedCall], texts: [ScannedCall]
+        var p = 0, t = 0
+
+        init(packed: [PackedCall], texts: [ScannedCall]) { (self.packed, self.texts) = (packed, texts) }
+
+        mutating func next() -> ScannedCall? {
+            if t == texts.count {
+                guard p < packed.count else { return nil }
+                p += 1
+                return packed[p - 1].call
+            }
+            if p < packed.count {
+                let a = packed[p].call
+                if a < texts[t] { p += 1; return a }
+            }
+            t += 1
+            return texts[t - 1]
         }
     }
 }

@@ -240,11 +240,30 @@ public struct FileParser: Sendable {
     /// Valid UTF-8 with no control characters but tab (no NUL, no stray CR).
     static func isCleanText(_ line: ArraySlice<UInt8>) -> Bool {
         var asciiOnly = true
-        for b in line {
-            if b < 0x20 && b != 0x09 { return false }
-            if b == 0x7F { return false }
-            if b >= 0x80 { asciiOnly = false }
+        let clean: Bool = line.withUnsafeBufferPointer { buf in
+            guard let base = buf.baseAddress else { return true }
+            let n = buf.count
+            var i = 0
+            // Eight bytes at a time while they are printable ASCII (0x20-0x7E): a line of a switch nearly always is.
+            let low = UInt64(0x0101_0101_0101_0101), high = UInt64(0x8080_8080_8080_8080)
+            while i + 8 <= n {
+                let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                // A byte below 0x20, 0x7F or 0x80 and above sets its high bit in one of these.
+                let below = (w &- low &* 0x20) & ~w
+                let del = ((w ^ (low &* 0x7F)) &- low) & ~(w ^ (low &* 0x7F))
+                if (below | del | w) & high != 0 { break }
+                i += 8
+            }
+            while i < n {
+                let b = base[i]
+                if b < 0x20 && b != 0x09 { return false }
+                if b == 0x7F { return false }
+                if b >= 0x80 { asciiOnly = false }
+                i += 1
+            }
+            return true
         }
+        if !clean { return false }
         if asciiOnly { return true }
         return String(validating: line, as: UTF8.self) != nil
     }

@@ -36,12 +36,20 @@ extension Bool: PostgresEncodable {
 extension Array: PostgresEncodable where Element == String {
     public var postgresText: String {
         var out = [UInt8]("{".utf8)
-        for item in self {
+        out.reserveCapacity(2 + reduce(0) { $0 + $1.utf8.count + 3 })
+        for var item in self {
             if out.count > 1 { out.append(UInt8(ascii: ",")) }
             out.append(UInt8(ascii: "\""))
-            for b in item.utf8 {
-                if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
-                out.append(b)
+            item.withUTF8 { utf8 in
+                // Most items (uuids) have nothing to escape: appended whole.
+                guard utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+                    out.append(contentsOf: utf8)
+                    return
+                }
+                for b in utf8 {
+                    if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
+                    out.append(b)
+                }
             }
             out.append(UInt8(ascii: "\""))
         }

@@ -14,24 +14,19 @@ public enum CDRKey: Hashable, Sendable, Comparable {
     /// numeric order of the two halves is the byte order of the text.
     private static func parseUUID(_ b: UnsafeBufferPointer<UInt8>) -> CDRKey? {
         guard b.count == 36, b[8] == 0x2D, b[13] == 0x2D, b[18] == 0x2D, b[23] == 0x2D else { return nil }
-        var halves: (UInt64, UInt64) = (0, 0)
-        var digits = 0
-        for i in 0 ..< 36 where i != 8 && i != 13 && i != 18 && i != 23 {
-            let v = hexValue[Int(b[i])]
-            guard v < 16 else { return nil }
-            if digits < 16 { halves.0 = halves.0 << 4 | UInt64(v) } else { halves.1 = halves.1 << 4 | UInt64(v) }
-            digits += 1
+        // By fixed ranges, the digits' values or'ed together: any byte not a lowercase hex digit leaves a bit above 15.
+        var bad: UInt8 = 0, high: UInt64 = 0, low: UInt64 = 0
+        func take(_ r: Range<Int>, into v: inout UInt64) {
+            for i in r {
+                let c = b[i]
+                let d: UInt8 = c &- 0x30 < 10 ? c &- 0x30 : c &- 0x61 < 6 ? c &- 0x61 &+ 10 : 0xFF
+                bad |= d
+                v = v << 4 | UInt64(d & 0xF)
+            }
         }
-        return .uuid(halves.0, halves.1)
-    }
-
-    /// Value of a lowercase hex digit, 255 for any other byte.
-    private static let hexValue: [UInt8] = (0 ... 255).map { b in
-        switch b {
-        case 0x30 ... 0x39: return UInt8(b - 0x30)
-        case 0x61 ... 0x66: return UInt8(b - 0x61 + 10)
-        default: return 255
-        }
+        take(0 ..< 8, into: &high); take(9 ..< 13, into: &high); take(14 ..< 18, into: &high)
+        take(19 ..< 23, into: &low); take(24 ..< 36, into: &low)
+        return bad > 0xF ? nil : .uuid(high, low)
     }
 
     /// The uuid as written.

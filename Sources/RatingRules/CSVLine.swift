@@ -32,44 +32,52 @@ public struct CSVLine {
         if let problem = parsed { throw problem }
     }
 
-    /// The state machine, over raw bytes: a field's contents are never longer
-    /// than the line, so `storage` is sized once and written by index.
+    /// Field by field, over raw bytes: a quoted field's text runs to its next
+    /// quote (`""` inside is one quote), a bare field's to the next comma; a
+    /// field's contents are never longer than the line, so `storage` is sized
+    /// once and written by index. What a byte-by-byte state machine reads:
+    /// a quote starts quoting only at a field's start, anything but a comma
+    /// after a closing quote is an error, the line may not end inside quotes.
     private mutating func split(_ line: UnsafeBufferPointer<UInt8>) -> Problem? {
         bounds.removeAll(keepingCapacity: true)
         bounds.append(0)
         if storage.count < line.count { storage = [UInt8](repeating: 0, count: max(line.count, 2 * storage.count)) }
+        var fields = bounds // the buffers out of `self` while written (no overlapping access), back at the end
+        bounds = []
+        defer { bounds = fields }
         let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ",")
-        var inQuotes = false, afterQuote = false, fieldStart = true
-        var pendingQuote = false // inside quotes, saw a quote that may be an escape
-        var w = 0
-        return storage.withUnsafeMutableBufferPointer { out -> Problem? in
-            for b in line {
-                if inQuotes {
-                    if pendingQuote {
-                        pendingQuote = false
-                        if b == quote { out[w] = quote; w += 1; continue }
-                        inQuotes = false; afterQuote = true
-                        // fall through to handle b outside quotes
-                    } else if b == quote {
-                        pendingQuote = true; continue
-                    } else {
-                        out[w] = b; w += 1; continue
+        let n = line.count
+        return storage.withUnsafeMutableBufferPointer { outBuffer -> Problem? in
+            guard let out = outBuffer.baseAddress, let p = line.baseAddress else { fields.append(0); return nil } // an empty line: one empty field
+            var i = 0, w = 0
+            func copy(_ from: Int, _ to: Int) {
+                if to > from { (out + w).update(from: p + from, count: to - from); w += to - from }
+            }
+            while true {
+                if i < n && p[i] == quote {
+                    i += 1
+                    while true {
+                        var j = i
+                        while j < n && p[j] != quote { j += 1 }
+                        copy(i, j)
+                        if j == n { return .unterminatedQuote }
+                        if j + 1 < n && p[j + 1] == quote { out[w] = quote; w += 1; i = j + 2; continue } // "" inside quotes
+                        i = j + 1 // the closing quote
+                        break
                     }
-                }
-                if b == comma {
-                    bounds.append(w)
-                    fieldStart = true; afterQuote = false
-                } else if afterQuote {
-                    return .textAfterClosingQuote(field: bounds.count)
-                } else if b == quote && fieldStart {
-                    inQuotes = true; fieldStart = false
+                    if i == n { fields.append(w); return nil }
+                    guard p[i] == comma else { return .textAfterClosingQuote(field: fields.count) }
+                    fields.append(w)
+                    i += 1
                 } else {
-                    out[w] = b; w += 1; fieldStart = false
+                    var j = i
+                    while j < n && p[j] != comma { j += 1 }
+                    copy(i, j)
+                    fields.append(w)
+                    if j == n { return nil }
+                    i = j + 1
                 }
             }
-            if inQuotes && !pendingQuote { return .unterminatedQuote }
-            bounds.append(w)
-            return nil
         }
     }
 }

@@ -12,6 +12,14 @@ public struct LocalDateTime: Hashable, Sendable, Comparable {
     /// or an impossible date such as February 30.
     public init?<C: Collection>(bytes: C) where C.Element == UInt8 {
         guard bytes.count == 19 else { return nil }
+        if let fields = bytes.withContiguousStorageIfAvailable({ LocalDateTime.fields($0) }) {
+            // The same reading by index over contiguous bytes (a CDR field always is): a tenth of the instructions.
+            guard let v = fields else { return nil }
+            self.init(year: v.0, month: v.1, day: v.2, hour: v.3, minute: v.4, second: v.5)
+            guard (1...12).contains(month), (1...Calendar.daysIn(year: year, month: month)).contains(day),
+                  hour < 24, minute < 60, second < 60, year >= 1970 else { return nil }
+            return
+        }
         var values = (0, 0, 0, 0, 0, 0)
         var ok = true
         var i = 0
@@ -38,6 +46,25 @@ public struct LocalDateTime: Hashable, Sendable, Comparable {
         self.init(year: values.0, month: values.1, day: values.2, hour: values.3, minute: values.4, second: values.5)
         guard (1...12).contains(month), (1...Calendar.daysIn(year: year, month: month)).contains(day),
               hour < 24, minute < 60, second < 60, year >= 1970 else { return nil }
+    }
+
+    /// The six numbers of 19 bytes `YYYY-MM-DD HH:MM:SS` (or with a `T`), unchecked as a date; nil for any other shape.
+    private static func fields(_ b: UnsafeBufferPointer<UInt8>) -> (Int, Int, Int, Int, Int, Int)? {
+        guard b.count == 19, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
+              b[10] == UInt8(ascii: " ") || b[10] == UInt8(ascii: "T"),
+              b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":") else { return nil }
+        var bad = false
+        func digits(_ from: Int, _ count: Int) -> Int {
+            var v = 0
+            for i in from ..< from + count {
+                let d = b[i] &- 0x30
+                if d > 9 { bad = true }
+                v = v * 10 + Int(d)
+            }
+            return v
+        }
+        let v = (digits(0, 4), digits(5, 2), digits(8, 2), digits(11, 2), digits(14, 2), digits(17, 2))
+        return bad ? nil : v
     }
 
     /// Seconds since 1970-01-01 00:00 if this reading were UTC.
@@ -146,13 +173,32 @@ public struct ZoneRules: Sendable {
 
 /// Formats an instant as a PostgreSQL timestamptz literal in UTC: `2024-10-05 04:30:00+00`.
 public func postgresTimestamp(_ epoch: Int64) -> String {
-    LocalDateTime(secondsAsIfUTC: epoch).text + "+00"
+    LocalDateTime(secondsAsIfUTC: epoch).text(suffix: "+00")
 }
 
 extension LocalDateTime {
     /// `YYYY-MM-DD HH:MM:SS`, the form `init?(bytes:)` reads.
-    public var text: String {
-        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(year)-\(two(month))-\(two(day)) \(two(hour)):\(two(minute)):\(two(second))"
+    public var text: String { text(suffix: "") }
+
+    /// `text` and then `suffix`: written byte by byte for a four-digit year (String
+    /// interpolation of six numbers cost about 5,000 instructions, once per unmatched call).
+    func text(suffix: StaticString) -> String {
+        guard (1000 ... 9999).contains(year), (0 ... 99).contains(month), (0 ... 99).contains(day),
+              (0 ... 99).contains(hour), (0 ... 99).contains(minute), (0 ... 99).contains(second) else {
+            func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+            return "\(year)-\(two(month))-\(two(day)) \(two(hour)):\(two(minute)):\(two(second))" + suffix.description
+        }
+        let n = 19 + suffix.utf8CodeUnitCount
+        return String(unsafeUninitializedCapacity: n) { out in
+            func put(_ v: Int, _ at: Int, _ digits: Int) {
+                var v = v
+                for k in stride(from: at + digits - 1, through: at, by: -1) { out[k] = UInt8(0x30 + v % 10); v /= 10 }
+            }
+            put(year, 0, 4); out[4] = UInt8(ascii: "-"); put(month, 5, 2); out[7] = UInt8(ascii: "-"); put(day, 8, 2)
+            out[10] = UInt8(ascii: " "); put(hour, 11, 2); out[13] = UInt8(ascii: ":"); put(minute, 14, 2)
+            out[16] = UInt8(ascii: ":"); put(second, 17, 2)
+            for k in 0 ..< suffix.utf8CodeUnitCount { out[19 + k] = suffix.utf8Start[k] }
+            return n
+        }
     }
 }

@@ -5,6 +5,16 @@ public enum NumberPlan {
     /// `00` becomes `+`; Indian numbers (10 digits starting 6-9, `0` + 10
     /// digits, `91` + 10 digits, `1800`/`1860` toll-free) become `+91...`.
     public static func normalize(_ raw: String) -> String {
+        var bytes = raw
+        switch bytes.withUTF8({ normalizeASCII($0) }) {
+        case .unchanged?: return raw
+        case .changed(let s)?: return s
+        case nil: return normalizeByCharacters(raw)
+        }
+    }
+
+    /// `normalize` by String's own tests, for any number: the definition the byte path follows.
+    static func normalizeByCharacters(_ raw: String) -> String {
         let strip: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x2D || $0 == 0x28 || $0 == 0x29 || $0 == 0x09 }
         var s = raw.utf8.contains(where: strip) ? String(decoding: raw.utf8.filter { !strip($0) }, as: UTF8.self) : raw
         if s.hasPrefix("00") { s = "+" + s.dropFirst(2) }
@@ -19,6 +29,42 @@ public enum NumberPlan {
         if n == 12, s.hasPrefix("91") { return "+" + s }
         if (s.hasPrefix("1800") || s.hasPrefix("1860")) && (10...11).contains(n) { return "+91" + s }
         return s
+    }
+
+    private enum Normalized { case unchanged, changed(String) }
+
+    /// `normalize` over the bytes of a number that is printable ASCII (nearly
+    /// all): there a Character is a byte, so the byte tests below are the
+    /// String tests of `normalize`, without its Unicode-aware prefix checks
+    /// and intermediate strings. nil for anything else (CR, which joins LF
+    /// into one Character, any other control character, any non-ASCII byte).
+    private static func normalizeASCII(_ raw: UnsafeBufferPointer<UInt8>) -> Normalized? {
+        // On the stack: the number's bytes less those stripped, 3 bytes before them for a prefix.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: raw.count + 3) { buffer -> Normalized? in
+            let s = buffer.baseAddress! + 3
+            var n = 0, stripped = false
+            for b in raw {
+                guard b >= 0x20 && b < 0x7F || b == 0x09 else { return nil }
+                if b == 0x20 || b == 0x2D || b == 0x28 || b == 0x29 || b == 0x09 { stripped = true } else { s[n] = b; n += 1 }
+            }
+            func at(_ i: Int, _ c: Unicode.Scalar) -> Bool { i < n && s[i] == UInt8(ascii: c) }
+            /// `prefix` then the bytes from `dropping` on (the prefix written over the bytes dropped and the room before).
+            func make(_ prefix: StaticString, dropping: Int) -> Normalized {
+                let p = prefix.utf8CodeUnitCount
+                let start = s + dropping - p
+                for k in 0 ..< p { start[k] = prefix.utf8Start[k] }
+                return .changed(String(decoding: UnsafeBufferPointer(start: start, count: n - dropping + p), as: UTF8.self))
+            }
+            if at(0, "0") && at(1, "0") { return make("+", dropping: 2) }
+            let unchanged: Normalized = stripped ? .changed(String(decoding: UnsafeBufferPointer(start: s, count: n), as: UTF8.self)) : .unchanged
+            if at(0, "+") { return unchanged }
+            for i in 0 ..< n where s[i] < 0x30 || s[i] > 0x39 { return unchanged }
+            if n == 10, s[0] >= UInt8(ascii: "6") && s[0] <= UInt8(ascii: "9") { return make("+91", dropping: 0) }
+            if n == 11, at(0, "0") { return make("+91", dropping: 1) }
+            if n == 12, at(0, "9") && at(1, "1") { return make("+", dropping: 0) }
+            if (10...11).contains(n), at(0, "1") && at(1, "8") && (at(2, "0") || at(2, "6")) && at(3, "0") { return make("+91", dropping: 0) }
+            return unchanged
+        }
     }
 
     /// Call type of an outbound call to an already normalised destination.

@@ -88,6 +88,7 @@ struct RateCommand: ParsableCommand, PlansHelp {
     }
 
     func run() throws {
+        if !effects.dryRun { MallocTuning.apply() }
         let options = RatingOptions(input: input.inputSelection(), tuning: tuning.readingTuning(), effects: effects.runEffects(),
                                     lock: lock.lockPolicy(), whatIf: try whatIf.whatIf())
         var environment = RunEnvironment(connect: { [database] in try database.connect() }, stop: stopOnSignals())

@@ -70,6 +70,8 @@ final class InMemoryRatingDatabase: RatingDatabase, CallCopySink {
     private let state = Locked(State())
     let ledger = InMemoryLedgerStore()
     let locks = InMemoryLockService()
+    /// The lookups' transactions in a dry run's snapshot (`SnapshotLookups`).
+    let snapshots = InMemorySnapshot()
     /// Transactions rolled back: attempts that failed or were rated again.
     private(set) var rollbacks = 0
 
@@ -84,7 +86,7 @@ final class InMemoryRatingDatabase: RatingDatabase, CallCopySink {
     func backend(catalog: Catalog, zone: ZoneRules) -> RatingBackend {
         let side = InMemoryBillingStore(self, committedOnly: true)
         return RatingBackend(database: self, copy: self, store: InMemoryBillingStore(self, committedOnly: false), ledger: ledger,
-                             partitions: InMemoryPartitions(), locks: locks, lookups: InMemoryLookups(side),
+                             partitions: InMemoryPartitions(), locks: locks, lookups: InMemoryLookups(side, snapshot: snapshots),
                              context: { RatingContext(catalog: catalog, businessZone: zone) })
     }
 
@@ -129,6 +131,10 @@ final class InMemoryRatingDatabase: RatingDatabase, CallCopySink {
     func beginReadOnlySnapshot() throws { state.withLock { $0.open = $0.committed } }
 
     func endReadOnlySnapshot() { state.withLock { $0.open = nil } }
+
+    /// Nothing commits beside a dry run here (no other sessions): its snapshot is what is committed, as the
+    /// lookups (`committedOnly`) read it.
+    func exportSnapshot() throws -> String? { "in-memory" }
 
     func cancelOnStop(_ stop: StopRequest) {}
 
@@ -246,8 +252,25 @@ struct InMemoryPartitions: CallPartitions {
 /// The single pass's lookups: the store as another connection sees it (what is committed).
 final class InMemoryLookups: LookupSource {
     private let store: InMemoryBillingStore
+    private let snapshot: InMemorySnapshot
 
-    init(_ store: InMemoryBillingStore) { self.store = store }
+    init(_ store: InMemoryBillingStore, snapshot: InMemorySnapshot) {
+        self.store = store
+        self.snapshot = snapshot
+    }
 
-    func get() -> RatingLookups? { RatingLookups(store: store, partitions: InMemoryPartitions()) }
+    func get() -> RatingLookups? { RatingLookups(store: store, partitions: InMemoryPartitions(), snapshot: snapshot) }
+}
+
+/// The lookups in the run's snapshot: what is committed, which nothing changes during a dry run here.
+/// Begun and ended on the run's thread; counted, so a test sees the lookups went beside the reading.
+final class InMemorySnapshot: SnapshotTransaction {
+    private(set) var begun = 0, ended = 0
+
+    func begin(snapshot: String) throws -> Bool {
+        begun += 1
+        return true
+    }
+
+    func end() throws { ended += 1 }
 }

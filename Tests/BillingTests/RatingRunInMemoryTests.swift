@@ -30,8 +30,9 @@ final class RatingRunInMemoryTests: XCTestCase {
         return try CDRFileReader.sha256(path: RawPath(url.path)).hex
     }
 
-    private func run(_ db: InMemoryRatingDatabase, log: Locked<[String]> = Locked([])) throws -> RunReport {
+    private func run(_ db: InMemoryRatingDatabase, dryRun: Bool = false, log: Locked<[String]> = Locked([])) throws -> RunReport {
         var options = RatingOptions(input: InputSelection(paths: [inbox.appendingPathComponent("in").path], switchZone: Fixture.zone))
+        options.effects.dryRun = dryRun
         options.tuning.workers = 2
         options.effects.rejectsDirectory = inbox.appendingPathComponent("rejects").path
         var logger = Logger(label: "test") { _ in CapturingLogHandler(lines: log) }
@@ -86,5 +87,22 @@ final class RatingRunInMemoryTests: XCTestCase {
         XCTAssertTrue(db.committed.calls.isEmpty)
         XCTAssertEqual(try run(db).files.map(\.status), [.failed], "a failed file is rated again, not skipped")
         XCTAssertEqual(db.ledger.entries.count, 1, "one entry a content, written over while it is failed")
+    }
+
+    /// A dry run looks every uuid up beside the reading, in the run's snapshot (`SnapshotLookups` through
+    /// `RatingDatabase.exportSnapshot` and `SnapshotTransaction`): a stored call is its duplicate, and nothing is written.
+    func testADryRunLooksItsUUIDsUpInTheRunsSnapshotAndCountsStoredCallsAsDuplicates() throws {
+        let db = InMemoryRatingDatabase()
+        try put("01.csv", Fixture.first)
+        XCTAssertEqual(try run(db).files.map(\.status), [.rated])
+        let stored = db.committed
+        try put("03.csv", [Fixture.line("c1", account: "ACC-A", start: "2024-10-21 09:00:00", billsec: 60), Fixture.first[0],
+                           Fixture.line("c2", account: "ACC-A", start: "2024-10-22 09:00:00", billsec: 60)])
+        let report = try run(db, dryRun: true)
+        let fresh = try XCTUnwrap(report.files.first { $0.path.hasSuffix("03.csv") })
+        XCTAssertEqual([fresh.stored, fresh.duplicates], [2, 1], "a1 is stored: a duplicate")
+        XCTAssertGreaterThan(db.snapshots.begun, 0, "the lookups went to the second handle, in the run's snapshot")
+        XCTAssertEqual(db.snapshots.ended, db.snapshots.begun, "each file's snapshot transaction ended")
+        XCTAssertEqual(db.committed, stored, "a dry run writes nothing")
     }
 }

@@ -146,6 +146,26 @@ final class RatingTests: XCTestCase {
         XCTAssertFalse(table.stdout.contains("cdr_cost_history") || table.stdout.contains(" rated,\n"), table.stdout)
     }
 
+    /// A dry run looks its uuids up beside the reading (the second connection, in the run's snapshot):
+    /// the calls stored already are its duplicates, as when looked up in line, and nothing is written.
+    func testADryRunCountsStoredCallsAsDuplicates() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try scratchFolder(self)
+        let stored = dir.appendingPathComponent("stored.csv"), mixed = dir.appendingPathComponent("mixed.csv")
+        let old = syntheticFreeSWITCH(lines: 20_000, prefix: "s").split(separator: "\n")
+        let new = syntheticFreeSWITCH(lines: 13_000, prefix: "t").split(separator: "\n")
+        try (old.joined(separator: "\n") + "\n").write(to: stored, atomically: true, encoding: .utf8)
+        try CLI.expect(0, ["rate", "--rejects-dir", dir.path, stored.path], db: db)
+        let before = try db.ratingSnapshot()
+        // Stored lines among new ones, and one of them twice.
+        let lines = Array(new[..<6_500]) + Array(old[..<7_000]) + Array(new[6_500...]) + [old[3]]
+        try (lines.joined(separator: "\n") + "\n").write(to: mixed, atomically: true, encoding: .utf8)
+        let r = try CLI.expect(0, ["rate", "--dry-run", mixed.path], db: db, cwd: dir)
+        XCTAssertTrue(r.stdout.contains("lines: 20001 = 13000 would be stored + 7001 duplicates + 0 rejected"), r.stdout)
+        XCTAssertEqual(try db.ratingSnapshot(), before)
+    }
+
     func testKilledRunLeavesNoTraceAndRerunMatchesCleanRun() throws {
         let dir = try scratchFolder(self)
         let big = dir.appendingPathComponent("big.csv")

@@ -120,4 +120,56 @@ final class CSVLineTests: XCTestCase {
         XCTAssertEqual(f?[11], "")
         XCTAssertEqual(f?[12], "ACC-10001")
     }
+
+    /// The byte-by-byte state machine CSVLine used to be, kept here as the
+    /// definition the field-by-field splitter must agree with.
+    private func stateMachine(_ line: [UInt8]) -> Result<[[UInt8]], CSVLine.Problem> {
+        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ",")
+        var fields: [[UInt8]] = [], field: [UInt8] = []
+        var inQuotes = false, afterQuote = false, fieldStart = true, pendingQuote = false
+        for b in line {
+            if inQuotes {
+                if pendingQuote {
+                    pendingQuote = false
+                    if b == quote { field.append(quote); continue }
+                    inQuotes = false; afterQuote = true
+                } else if b == quote {
+                    pendingQuote = true; continue
+                } else {
+                    field.append(b); continue
+                }
+            }
+            if b == comma {
+                fields.append(field); field = []
+                fieldStart = true; afterQuote = false
+            } else if afterQuote {
+                return .failure(.textAfterClosingQuote(field: fields.count + 1))
+            } else if b == quote && fieldStart {
+                inQuotes = true; fieldStart = false
+            } else {
+                field.append(b); fieldStart = false
+            }
+        }
+        if inQuotes && !pendingQuote { return .failure(.unterminatedQuote) }
+        fields.append(field)
+        return .success(fields)
+    }
+
+    func testFieldByFieldAgreesWithTheStateMachine() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [[UInt8]] = [[0x22], [0x22], [0x2C], [0x2C], Array("a".utf8), Array("bc".utf8), [0x20], Array("\"\"".utf8)]
+        var csv = CSVLine() // reused, as the parser does
+        for _ in 0 ..< 60_000 {
+            var line: [UInt8] = []
+            for _ in 0 ..< Int.random(in: 0 ... 12, using: &generator) { line += alphabet.randomElement(using: &generator)! }
+            let got: Result<[[UInt8]], CSVLine.Problem>
+            do {
+                try csv.parse(line)
+                got = .success((0 ..< csv.count).map { Array(csv[$0]) })
+            } catch {
+                got = .failure(error)
+            }
+            XCTAssertEqual("\(got)", "\(stateMachine(line))", String(decoding: line, as: UTF8.self))
+        }
+    }
 }

@@ -2,6 +2,22 @@ import XCTest
 @testable import RatingRules
 
 final class ClockTests: XCTestCase {
+    /// The text written byte by byte is the interpolated text, on either side of every field's width.
+    func testTimestampTextIsTheInterpolatedText() {
+        func interpolated(_ t: LocalDateTime) -> String {
+            func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+            return "\(t.year)-\(two(t.month))-\(two(t.day)) \(two(t.hour)):\(two(t.minute)):\(two(t.second))"
+        }
+        var epoch: Int64 = -62_135_596_800 // 0001-01-01
+        while epoch < 253_402_300_800 + 86_400 * 400 { // past 9999
+            let t = LocalDateTime(secondsAsIfUTC: epoch)
+            XCTAssertEqual(t.text, interpolated(t))
+            XCTAssertEqual(postgresTimestamp(epoch), interpolated(t) + "+00")
+            epoch += 7_919_993 // about three months and some seconds: every field's digits come round
+        }
+        XCTAssertEqual(postgresTimestamp(1_728_000_000), "2024-10-04 00:00:00+00")
+    }
+
     private func parse(_ s: String) -> LocalDateTime? { LocalDateTime(bytes: Array(s.utf8)) }
 
     // MARK: LocalDateTime parsing

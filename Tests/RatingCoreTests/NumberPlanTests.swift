@@ -114,4 +114,26 @@ final class NumberPlanTests: XCTestCase {
         XCTAssertEqual(NumberPlan.outboundCallType(NumberPlan.normalize("0014155550100")), .isd)
         XCTAssertEqual(NumberPlan.outboundCallType(NumberPlan.normalize("2001")), .local)
     }
+
+    /// The byte path `normalize` takes for printable ASCII gives what String's tests give, on every shape it
+    /// branches on (prefixes 00, +, 0, 91, 1800, 1860, 6-9; lengths 9 to 13; strip characters; CR and non-ASCII fall back).
+    func testTheBytePathAgreesWithTheCharacterPath() {
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["0", "00", "+", "91", "1800", "1860", "9", "6", "5", "1", " ", "-", "(", ")", "\t", "a", "#", "*", "é", "\r", "\r\n", "0\u{301}", ""]
+        var checked = 0
+        for length in 0 ... 14 {
+            for _ in 0 ..< 400 {
+                var s = ""
+                while s.utf8.count < length { s += pieces.randomElement(using: &generator)! }
+                if Bool.random(using: &generator) { s += String(repeating: "7", count: Int.random(in: 0 ... 12, using: &generator)) }
+                XCTAssertEqual(NumberPlan.normalize(s), NumberPlan.normalizeByCharacters(s), "\(s.debugDescription)")
+                checked += 1
+            }
+        }
+        for s in ["", " ", "00", "0", "+", "9812345678", "09812345678", "919812345678", "18001234567", "1860123456", "1800 123 4567",
+                  "00 44 20 7946 0958", "5812345678", "98123456789", "+91 98123 45678", "12\r", "9812345678\u{301}"] {
+            XCTAssertEqual(NumberPlan.normalize(s), NumberPlan.normalizeByCharacters(s), "\(s.debugDescription)")
+        }
+        XCTAssertGreaterThan(checked, 5000)
+    }
 }

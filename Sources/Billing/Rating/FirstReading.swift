@@ -41,19 +41,15 @@ struct FirstReading {
             max(try usage.room(key), try whatIf?.room(key) ?? 0)
         })
         let calls = options.dryRun || along != nil ? nil : try CallLog()
-        let end = try session.parser.parse(path: path) { chunk in
+        func read(_ alreadyStored: ([String]) throws -> Set<CDRKey>) throws -> FileParser.FileEnd {
+          try session.parser.parse(path: path) { chunk in
             try environment.stop?.check(file: path.shown)
             if along != nil {
                 environment.progress?.readInOnePass(bytes: chunk.bytesRead, lines: chunk.lineCount)
             } else {
                 environment.progress?.read(bytes: chunk.bytesRead, lines: chunk.lineCount, second: false)
             }
-            try scan.take(chunk.calls) { uuids in
-                guard lookup == .sample else { return try lookups.storedUUIDs(uuids) }
-                let sample = stride(from: 0, to: uuids.count, by: Lookup.sampleEvery).map { uuids[$0] }
-                if try !lookups.storedUUIDs(sample).isEmpty { throw StoredCallsSampled() }
-                return []
-            }
+            try scan.take(chunk.calls, alreadyStored: alreadyStored)
             calls?.append(chunk)
             try along?.each(chunk, scan)
             // After `each`: a file the one pass gives up on at its first chunk (a backfill) logs its rejects once.
@@ -62,13 +58,28 @@ struct FirstReading {
                 if scan.rejected <= 10 { session.logger.info("\(path):\(r.lineNumber): rejected: \(r.reason)") }
                 try rejects?.append(r)
             }
+          }
+        }
+        // A dry run looks every uuid up; off the reading's thread when a second connection can be had.
+        let background = options.dryRun && lookup == .every && along == nil
+            ? session.lookups.get().flatMap { SnapshotLookups.start(run: session.db, side: $0) } : nil
+        let (end, stored): (FileParser.FileEnd, Set<CDRKey>)
+        if let background {
+            (end, stored) = try background.around { lookUp in try read { uuids in try lookUp(uuids); return [] } }
+        } else {
+            (end, stored) = (try read { uuids in
+                guard lookup == .sample else { return try lookups.storedUUIDs(uuids) }
+                let sample = stride(from: 0, to: uuids.count, by: Lookup.sampleEvery).map { uuids[$0] }
+                if try !lookups.storedUUIDs(sample).isEmpty { throw StoredCallsSampled() }
+                return []
+            }, [])
         }
         guard end.sha256 == nil || end.sha256 == job.digest else {
             throw BillingError("\(path) changed while it was being rated: rate it again once the switch has finished writing it")
         }
         try calls?.close()
         try along?.parsed()
-        try scan.finish(seen: options.dryRun ? session.seen.uuids : nil)
+        try scan.finish(seen: options.dryRun ? session.seen.uuids : nil, stored: stored)
         if scan.rejected > 10 {
             let kept = rejects.map { $0.leftOut == 0 ? ", all in the rejects file"
                 : ", the first \($0.count - $0.leftOut) in the rejects file (it stops at \(RejectsFile.maxBytes >> 20) MiB)" } ?? ""

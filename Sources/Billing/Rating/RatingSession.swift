@@ -83,7 +83,10 @@ final class LookupConnection: LookupSource {
     }
 
     func get() -> RatingLookups? {
-        open().map { RatingLookups(store: PostgresBillingStore(db: $0), partitions: PostgresPartitions(db: $0)) }
+        open().map {
+            RatingLookups(store: PostgresBillingStore(db: $0), partitions: PostgresPartitions(db: $0),
+                          snapshot: PostgresSnapshotTransaction(db: $0))
+        }
     }
 
     /// The connection, opened when there is none or it was lost.

@@ -15,6 +15,8 @@ final class PostgresRatingDatabase: RatingDatabase, CallCopySink {
 
     func endReadOnlySnapshot() { _ = try? db.execute(script: "ROLLBACK") }
 
+    func exportSnapshot() throws -> String? { try db.query("SELECT pg_export_snapshot()").rows.first?[0] }
+
     func cancelOnStop(_ stop: StopRequest) { stop.watch(db) }
 
     func stallForFailPoint() { _ = try? db.query("SELECT pg_sleep(60)") }

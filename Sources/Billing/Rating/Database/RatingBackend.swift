@@ -32,6 +32,40 @@ struct RatingBackend {
 struct RatingLookups {
     let store: BillingStore
     let partitions: CallPartitions
+    /// The handle's read-only transaction in the run's snapshot, for a dry run's lookups (`SnapshotLookups`).
+    let snapshot: SnapshotTransaction
+}
+
+/// A lookup handle's read-only transaction in another session's snapshot
+/// (`RatingDatabase.exportSnapshot`): a dry run looks its uuids up there,
+/// beside the reading, and sees the stored calls the run sees.
+protocol SnapshotTransaction: AnyObject {
+    /// Begins it; false, with no transaction left open, when the snapshot cannot be taken (a server in recovery
+    /// exports none): the lookups then stay on the reading's thread.
+    func begin(snapshot: String) throws -> Bool
+    /// Ends it (rolled back: it only read).
+    func end() throws
+}
+
+/// The PostgreSQL implementation: SET TRANSACTION SNAPSHOT on the lookup connection.
+final class PostgresSnapshotTransaction: SnapshotTransaction {
+    let db: Connection
+
+    init(db: Connection) { self.db = db }
+
+    func begin(snapshot: String) throws -> Bool {
+        try db.execute(script: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        do {
+            try db.execute(script: "SET TRANSACTION SNAPSHOT '\(snapshot)'")
+            return true
+        } catch {
+            // Left in an aborted transaction, every later file's lookups would fail with it.
+            _ = try? db.execute(script: "ROLLBACK")
+            return false
+        }
+    }
+
+    func end() throws { try db.execute(script: "ROLLBACK") }
 }
 
 /// Where the single pass gets its lookups from; nil when it cannot (the file goes in two passes).

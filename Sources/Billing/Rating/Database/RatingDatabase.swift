@@ -14,6 +14,9 @@ protocol RatingDatabase: AnyObject {
     /// begun before the catalog is read and ended (rolled back) with the run.
     func beginReadOnlySnapshot() throws
     func endReadOnlySnapshot()
+    /// That snapshot, named for another session to take (`pg_export_snapshot`): a dry run's lookups beside
+    /// the reading (`SnapshotLookups`) see the same stored calls. Nil when it cannot be named.
+    func exportSnapshot() throws -> String?
     /// Lets `stop` cancel the statement in flight when the run is asked to stop.
     func cancelOnStop(_ stop: StopRequest)
     /// The `rate:claimed` fail point: a statement that keeps the session busy for a minute.
