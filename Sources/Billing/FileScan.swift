@@ -77,7 +77,7 @@ public final class FileScan {
             noteMonth(c.record.start)
             try sorter.add(ScannedCall(key: key, line: UInt32(c.record.lineNumber), start: c.record.start, subscription: subscription,
                                        periodStart: MinuteAllocator.usageKey(c)?.periodStart ?? .min,
-                                       chargedMinutes: Int32(c.chargedMinutes), status: c.status, type: c.type))
+                                       charge: c.charge, status: c.status, type: c.type))
         }
     }
 
@@ -107,9 +107,10 @@ public final class FileScan {
         tallies[sub?.number ?? RunReport.unmatchedLabel, default: CallTally()].count(status: c.status, type: c.type)
         guard let sub, c.periodStart != .min else { unmatched += 1; return }
         let key = UsageKey(subscriptionId: sub.id, periodStart: c.periodStart)
-        added[key, default: UsageTotals()].add(chargedMinutes: Int(c.chargedMinutes), status: c.status, type: c.type)
-        guard c.chargedMinutes > 0 else { return }
+        let charge = c.charge
+        added[key, default: UsageTotals()].add(billedSeconds: charge?.billedSeconds ?? 0, status: c.status, type: c.type)
+        guard let charge else { return }
         if charges[key] == nil { charges[key] = BatchCharges(room: try room(key)) }
-        charges[key]!.add(Charge(start: c.start, key: c.key, minutes: Int(c.chargedMinutes)))
+        charges[key]!.add(Charge(start: c.start, key: c.key, price: charge))
     }
 }

@@ -82,7 +82,7 @@ struct CopyPipeline {
             return result
         }, consume: {
             try session.db.copyIn(CDRRowEncoder.copyStatement(into: table)) { sink in
-                var encoder = CDRRowEncoder(fileName: path.name)
+                var encoder = CDRRowEncoder(fileName: path.name, book: session.catalog.tariffs)
                 var row = BinaryCopyEncoder(capacity: 256 * 1024)
                 row.append(BinaryCopyEncoder.header)
                 // An error of the producer before its last call comes here, after the batches before it: the COPY is aborted.

@@ -84,7 +84,7 @@ public final class RerateRun {
         try Partitions.refuseArchived(db, from: span.from, to: span.to)
         var writes: [UsageWrite] = []
         for period in found.periods {
-            let priced = try reprice(period, found, zone: zone, into: &changes)
+            let priced = try reprice(period, found, zone: zone, book: catalog.tariffs, into: &changes)
             report.periods.append(priced.line)
             if let write = priced.write { writes.append(write) }
         }
@@ -103,10 +103,10 @@ public final class RerateRun {
     }
 
     /// One period priced again: its stored calls streamed in charge order, the changes batched as they come.
-    private func reprice(_ period: TouchedPeriod, _ found: RematchResult, zone: ZoneRules,
+    private func reprice(_ period: TouchedPeriod, _ found: RematchResult, zone: ZoneRules, book: TariffBook,
                          into changes: inout ChangeBatcher) throws -> RepricedPeriod {
         var repricer = PeriodRepricer(period, before: try store.usageRow(period.key), arriving: found.arriving[period.key] ?? [],
-                                      skip: found.skip, zone: zone)
+                                      skip: found.skip, zone: zone, book: book)
         try db.forEachStoredCall(RerateSelection.periodCalls(period.subscription.id, period.span)) { stored in
             guard repricer.prices(stored) else { return }
             try changes.flushIfFull()
