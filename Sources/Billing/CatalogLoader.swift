@@ -26,9 +26,9 @@ enum CatalogLoader {
     }
 
     /// The catalog with proposed plans (what-if), or a usage error naming the plans file's mistake.
-    static func proposing(_ plans: [ProposedPlan], in catalog: Catalog) throws -> Catalog {
-        do { return try catalog.replacingPlans(plans) } catch {
-            throw BillingError.usage("--plans: \(error)")
+    static func proposing(_ plans: [ProposedPlan], tariffs: [String: TariffDeck] = [:], in catalog: Catalog) throws -> Catalog {
+        do { return try catalog.replacingPlans(plans, tariffs: tariffs) } catch {
+            throw BillingError.usage("\(tariffs.isEmpty ? "--plans" : "--plans/--plan-tariff"): \(error)")
         }
     }
 

@@ -94,14 +94,14 @@ struct FilePlanner {
     /// What-if (dry run with --plans): the file's calls allocated again, under
     /// the proposed plans, after every stored call of their periods.
     func proposeAlternative(_ read: FileRead, book: UsageBook) throws {
-        let scan = read.scan
+        let scan = read.proposed ?? read.scan
         try book.load(Set(scan.added.keys))
         let allocation = MinuteAllocator.plan(scan.charges, basis: book.basis, keepEveryCall: true)
         for (key, minutes) in allocation.batch {
             let number = try subscription(key.subscriptionId).number
-            scan.tallies[number, default: CallTally()].proposed.includedSeconds += minutes.coveredSeconds
-            scan.tallies[number, default: CallTally()].proposed.overageSeconds += minutes.overageSeconds
-            scan.tallies[number, default: CallTally()].proposed.cost += minutes.cost
+            read.scan.tallies[number, default: CallTally()].proposed.includedSeconds += minutes.coveredSeconds
+            read.scan.tallies[number, default: CallTally()].proposed.overageSeconds += minutes.overageSeconds
+            read.scan.tallies[number, default: CallTally()].proposed.cost += minutes.cost
         }
         book.record(book.writes(adding: scan.added, plan: allocation), plan: allocation)
     }

@@ -41,6 +41,11 @@ struct FirstReading {
             max(try usage.room(key), try whatIf?.room(key) ?? 0)
         })
         let calls = options.dryRun || along != nil ? nil : try CallLog()
+        // A what-if with proposed tariffs prices the same calls by them, apart (duplicates across the files of the run aside).
+        let proposed = session.whatIfClassifier.map { _ in
+            FileScan(businessZone: session.businessZone, runLength: options.tuning.sortRunCalls,
+                     room: { [usage = session.usage, whatIf = session.whatIf] key in max(try usage.room(key), try whatIf?.room(key) ?? 0) })
+        }
         let end = try session.parser.parse(path: path) { chunk in
             try environment.stop?.check(file: path.shown)
             if along != nil {
@@ -48,11 +53,15 @@ struct FirstReading {
             } else {
                 environment.progress?.read(bytes: chunk.bytesRead, lines: chunk.lineCount, second: false)
             }
+            var stored: Set<CDRKey> = []
             try scan.take(chunk.calls) { uuids in
-                guard lookup == .sample else { return try lookups.storedUUIDs(uuids) }
+                guard lookup == .sample else { stored = try lookups.storedUUIDs(uuids); return stored }
                 let sample = stride(from: 0, to: uuids.count, by: Lookup.sampleEvery).map { uuids[$0] }
                 if try !lookups.storedUUIDs(sample).isEmpty { throw StoredCallsSampled() }
                 return []
+            }
+            if let proposed, let classifier = session.whatIfClassifier {
+                try proposed.take(chunk.calls.map { classifier.classify($0.record) }) { _ in stored }
             }
             calls?.append(chunk)
             try along?.each(chunk, scan)
@@ -69,6 +78,7 @@ struct FirstReading {
         try calls?.close()
         try along?.parsed()
         try scan.finish(seen: options.dryRun ? session.seen.uuids : nil)
+        try proposed?.finish(seen: nil)
         if scan.rejected > 10 {
             let kept = rejects.map { $0.leftOut == 0 ? ", all in the rejects file"
                 : ", the first \($0.count - $0.leftOut) in the rejects file (it stops at \(RejectsFile.maxBytes >> 20) MiB)" } ?? ""
@@ -76,7 +86,7 @@ struct FirstReading {
         }
         step("first reading: parse, classify, duplicates, usage")
         try judge(end, scan, outcome: &outcome)
-        return FileRead(job: job, layout: end.layout, scan: scan, calls: calls)
+        return FileRead(job: job, layout: end.layout, scan: scan, calls: calls, proposed: proposed)
     }
 
     /// The reading's counts into the outcome, and what the file is: not a

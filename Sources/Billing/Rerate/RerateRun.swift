@@ -58,14 +58,16 @@ public final class RerateRun {
 
     private func rerate(started: Date) throws -> RerateReport {
         let context = try CatalogLoader.context(db)
-        let catalog = try options.proposedPlans.map { try CatalogLoader.proposing($0, in: context.catalog) } ?? context.catalog
+        let whatIf = options.proposedPlans != nil || !options.proposedTariffs.isEmpty
+        let catalog = whatIf ? try CatalogLoader.proposing(options.proposedPlans ?? [], tariffs: options.proposedTariffs, in: context.catalog)
+            : context.catalog
         let zone = context.businessZone
         let from = zone.instant(of: options.from), to = zone.instant(of: options.to)
         guard from < to else { throw BillingError.usage("--from must be before --to") }
         let selection = RerateSelection(options, from: from, to: to)
         try selection.refuseUnknownNames(db)
         var report = RerateReport(dryRun: options.dryRun)
-        report.whatIf = options.proposedPlans != nil
+        report.whatIf = whatIf
         report.businessZone = zone.identifier
         let runId = options.dryRun ? "" : try runs.insert(selection: selection, started: started)
         var changes = ChangeBatcher(store: options.dryRun ? nil : store, source: .rerate(runId: runId))
