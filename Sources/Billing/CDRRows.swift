@@ -23,6 +23,12 @@ struct CDRRowEncoder {
     private let periodKey = CDRMetadata.usagePeriodStart.jsonMember + [UInt8(ascii: "\"")]
     private let chargedKey = [UInt8(ascii: "\"")] + CDRMetadata.chargedMinutes.jsonMember
     private let includedKey = CDRMetadata.includedMinutes.jsonMember, overageKey = CDRMetadata.overageMinutes.jsonMember
+    private let billedKey = CDRMetadata.billedSeconds.jsonMember, bundleKey = CDRMetadata.bundleSeconds.jsonMember
+    private let coveredKey = CDRMetadata.coveredSeconds.jsonMember
+    private let tariffKey = CDRMetadata.tariff.jsonMember, versionKey = CDRMetadata.tariffVersion.jsonMember
+    private let prefixKey = CDRMetadata.prefix.jsonMember, bandsKey = CDRMetadata.bands.jsonMember
+    /// Describes tariff calls in their metadata.
+    private let book: TariffBook
     private let accountKey = CDRMetadata.accountCode.jsonMember, callerKey = CDRMetadata.callerReceived.jsonMember
     private let destinationKey = CDRMetadata.destinationReceived.jsonMember
     private let directions = Dictionary(uniqueKeysWithValues: CallDirection.allCases.map { ($0, Array($0.rawValue.utf8)) })
@@ -35,7 +41,8 @@ struct CDRRowEncoder {
     private let idHigh: UInt64
     private var idLow: UInt64
 
-    init(fileName: String, now: Date = Date()) {
+    init(fileName: String, book: TariffBook = .empty, now: Date = Date()) {
+        self.book = book
         // jsonb's version byte first
         source = [1] + Array(("{\"\(CDRMetadata.source.rawValue)\": " + jsonString(fileName)).utf8) + CDRMetadata.line.jsonMember
         let millis = UInt64(now.timeIntervalSince1970 * 1000) & 0xFFFF_FFFF_FFFF
@@ -73,9 +80,19 @@ struct CDRRowEncoder {
         row.append(destinationKey); row.appendJSONString(c.record.destinationReceived)
         if let p = c.period {
             row.append(periodKey); row.appendTimestamp(p.start)
-            row.append(chargedKey); row.appendDigits(Int64(c.chargedMinutes))
-            row.append(includedKey); row.appendDigits(Int64(r.includedMinutes))
-            row.append(overageKey); row.appendDigits(Int64(r.overageMinutes))
+            let billed = c.billedSeconds
+            row.append(chargedKey); row.appendDigits(Int64(CallCharge.minutes(billed)))
+            row.append(includedKey); row.appendDigits(Int64(CallCharge.minutes(r.coveredSeconds)))
+            row.append(overageKey); row.appendDigits(Int64(CallCharge.minutes(r.overageSeconds)))
+            row.append(billedKey); row.appendDigits(Int64(billed))
+            row.append(bundleKey); row.appendDigits(Int64(c.charge?.bundleSeconds ?? 0))
+            row.append(coveredKey); row.appendDigits(Int64(r.coveredSeconds))
+            if let charge = c.charge, let audit = TariffAudit(charge, start: c.record.start, covered: r.coveredSeconds, book: book) {
+                row.append(tariffKey); row.appendJSONString(audit.tariff)
+                row.append(versionKey); row.appendDigits(audit.version)
+                row.append(prefixKey); row.appendJSONString(audit.prefix)
+                row.append(bandsKey); row.appendJSONString(audit.bands)
+            }
         }
         row.append(byte: UInt8(ascii: "}"))
         row.closeField()

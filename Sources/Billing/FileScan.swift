@@ -77,7 +77,7 @@ public final class FileScan {
             noteMonth(c.record.start)
             try sorter.add(ScannedCall(key: key, line: UInt32(c.record.lineNumber), start: c.record.start, subscription: subscription,
                                        periodStart: MinuteAllocator.usageKey(c)?.periodStart ?? .min,
-                                       chargedMinutes: Int32(c.chargedMinutes), status: c.status, type: c.type))
+                                       charge: c.charge, status: c.status, type: c.type))
         }
     }
 
@@ -109,13 +109,14 @@ public final class FileScan {
         counts.tally(subscription: Int(c.subscription), status: c.status, type: c.type)
         guard c.subscription >= 0, c.periodStart != .min else { unmatched += 1; return }
         let slot = counts.slot(subscription: c.subscription, periodStart: c.periodStart)
-        counts.added[slot].add(chargedMinutes: Int(c.chargedMinutes), status: c.status, type: c.type)
-        guard c.chargedMinutes > 0 else { return }
+        let charge = c.charge
+        counts.added[slot].add(billedSeconds: charge?.billedSeconds ?? 0, status: c.status, type: c.type)
+        guard let charge else { return }
         if counts.charges[slot] == nil {
             counts.charges[slot] = BatchCharges(room: try room(UsageKey(subscriptionId: subscriptions[Int(c.subscription)].id,
                                                                         periodStart: c.periodStart)))
         }
-        counts.charges[slot]!.add(Charge(start: c.start, key: c.key, minutes: Int(c.chargedMinutes)))
+        counts.charges[slot]!.add(Charge(start: c.start, key: c.key, price: charge))
     }
 
     /// Once every call is counted: the counts by subscription number, usage key and status into the

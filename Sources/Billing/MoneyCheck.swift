@@ -12,8 +12,9 @@ public enum MoneyCheck {
         CROSS JOIN (SELECT \(CatalogLoader.businessZoneSQL) AS zone) z
         CROSS JOIN LATERAL (
             SELECT count(*) AS calls, coalesce(sum(c.cost), 0) AS cost,
-                   coalesce(sum(\(CDRMetadata.chargedMinutes.int("c"))), 0) AS minutes,
-                   coalesce(sum(\(CDRMetadata.includedMinutes.int("c"))), 0) AS included,
+                   coalesce(sum(\(CDRMetadata.seconds(.billedSeconds, "c"))), 0) AS billed,
+                   coalesce(sum(\(CDRMetadata.seconds(.bundleSeconds, "c"))), 0) AS bundle,
+                   coalesce(sum(\(CDRMetadata.seconds(.coveredSeconds, "c"))), 0) AS covered,
                    count(*) FILTER (WHERE c.call_status = 'answered' AND c.call_type = 'local') AS local,
                    count(*) FILTER (WHERE c.call_status = 'answered' AND c.call_type = 'std') AS std,
                    count(*) FILTER (WHERE c.call_status = 'answered' AND c.call_type = 'isd') AS isd,
@@ -32,12 +33,20 @@ public enum MoneyCheck {
                         THEN 'overage_cost ' || u.overage_cost || ' <> round2(sum of call costs ' || t.cost || ')' END,
                    CASE WHEN coalesce((\(UsageMetadata.keptCallCost("u.")))::numeric, -1) <> t.cost
                         THEN 'metadata.\(UsageMetadata.callCost) ' || coalesce(\(UsageMetadata.keptCallCost("u.")), 'missing') || ' <> ' || t.cost END,
-                   CASE WHEN u.minutes_used <> i.minutes + t.minutes
-                        THEN 'minutes_used ' || u.minutes_used || ' <> imported ' || i.minutes || ' + charged minutes of the calls ' || t.minutes END,
-                   CASE WHEN u.minutes_overage <> greatest(0, u.minutes_used - u.minutes_included)
-                        THEN 'minutes_overage ' || u.minutes_overage || ' <> max(0, used - included)' END,
-                   CASE WHEN t.included <> least(t.minutes, greatest(0, u.minutes_included - i.minutes))
-                        THEN 'the calls hold ' || t.included || ' included minutes, not min(charged, included - imported)' END,
+                   CASE WHEN u.minutes_used <> i.minutes + (t.billed + 59) / 60
+                        THEN 'minutes_used ' || u.minutes_used || ' <> imported ' || i.minutes
+                             || ' + the calls'' billed seconds ' || t.billed || ' / 60, rounded up' END,
+                   CASE WHEN u.minutes_overage <> (t.billed - t.covered + 59) / 60 + greatest(0, i.minutes - u.minutes_included)
+                        THEN 'minutes_overage ' || u.minutes_overage || ' <> the calls'' uncovered billed seconds '
+                             || (t.billed - t.covered) || ' / 60, rounded up, + imported minutes past the included' END,
+                   CASE WHEN t.covered <> least(t.bundle, greatest(0, u.minutes_included - i.minutes) * 60)
+                        THEN 'the bundle covers ' || t.covered || ' billed seconds of the calls, not min(their in-bundle seconds '
+                             || t.bundle || ', (included - imported) x 60)' END,
+                   CASE WHEN coalesce((u.metadata->>'\(UsageMetadata.billedSeconds)')::bigint, t.billed) <> t.billed
+                          OR coalesce((u.metadata->>'\(UsageMetadata.coveredSeconds)')::bigint, t.covered) <> t.covered
+                        THEN 'metadata.\(UsageMetadata.billedSeconds)/\(UsageMetadata.coveredSeconds) '
+                             || (u.metadata->>'\(UsageMetadata.billedSeconds)') || '/' || (u.metadata->>'\(UsageMetadata.coveredSeconds)')
+                             || ' <> the calls'' ' || t.billed || '/' || t.covered END,
                    CASE WHEN (\(recordedCalls.joined(separator: ", ")))
                              <> (t.local + i.local, t.std + i.std, t.isd + i.isd, t.mobile + i.mobile, t.toll_free + i.toll_free)
                         THEN 'answered calls by type (local/std/isd/mobile/toll-free) ' || n.recorded || ' <> '
@@ -54,28 +63,36 @@ public enum MoneyCheck {
     /// The usage row's answered calls by type, local, std, isd, mobile, toll-free.
     private static let recordedCalls = UsageMetadata.figures("u.").dropFirst()
 
-    /// Included minutes go in (start_time, uuid byte order): no call holding
-    /// included minutes comes after one that paid overage in its period.
+    /// Included minutes go in (start_time, uuid byte order): no call the
+    /// bundle covers comes after one of its period whose in-bundle seconds it did not cover.
     static let order = """
-        SELECT 'call ' || uuid || ': holds ' || included || ' included minutes after a call of its period that paid overage'
+        SELECT 'call ' || uuid || ': the bundle covers ' || covered || ' of its billed seconds after a call of its period '
+               || 'whose in-bundle seconds it did not cover'
         FROM (
-            SELECT c.uuid, \(CDRMetadata.includedMinutes.int("c")) AS included,
-                   bool_or(\(CDRMetadata.overageMinutes.int("c")) > 0) OVER (
+            SELECT c.uuid, \(CDRMetadata.seconds(.coveredSeconds, "c")) AS covered,
+                   bool_or(\(CDRMetadata.seconds(.bundleSeconds, "c")) > \(CDRMetadata.seconds(.coveredSeconds, "c"))) OVER (
                        PARTITION BY c.subscription_id, \(CDRMetadata.usagePeriodStart.text("c"))
-                       ORDER BY c.start_time, c.uuid COLLATE "C" ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS overage_before
+                       ORDER BY c.start_time, c.uuid COLLATE "C" ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS uncovered_before
             FROM cdrs c WHERE c.subscription_id IS NOT NULL
         ) x
-        WHERE included > 0 AND overage_before
+        WHERE covered > 0 AND uncovered_before
         ORDER BY 1
         """
 
-    /// Each call: charged = included + overage, and a matched call is in the
-    /// usage period its metadata names.
+    /// Each call: covered <= in-bundle <= billed seconds, and the minutes shown are its seconds / 60, rounded up.
     static let calls = """
-        SELECT 'call ' || uuid || ': charged ' || (\(CDRMetadata.chargedMinutes.text())) || ' <> included + overage'
+        SELECT 'call ' || uuid || ': billed ' || \(CDRMetadata.seconds(.billedSeconds)) || ', in-bundle '
+               || \(CDRMetadata.seconds(.bundleSeconds)) || ', covered ' || \(CDRMetadata.seconds(.coveredSeconds))
+               || ' seconds, charged/included/overage minutes ' || (\(CDRMetadata.chargedMinutes.text())) || '/'
+               || (\(CDRMetadata.includedMinutes.text())) || '/' || (\(CDRMetadata.overageMinutes.text())) || ' do not agree'
         FROM cdrs
         WHERE subscription_id IS NOT NULL
-          AND \(CDRMetadata.chargedMinutes.int()) <> \(CDRMetadata.includedMinutes.int()) + \(CDRMetadata.overageMinutes.int())
+          AND NOT (\(CDRMetadata.seconds(.coveredSeconds)) <= \(CDRMetadata.seconds(.bundleSeconds))
+                   AND \(CDRMetadata.seconds(.bundleSeconds)) <= \(CDRMetadata.seconds(.billedSeconds))
+                   AND \(CDRMetadata.chargedMinutes.int()) = (\(CDRMetadata.seconds(.billedSeconds)) + 59) / 60
+                   AND \(CDRMetadata.includedMinutes.int()) = (\(CDRMetadata.seconds(.coveredSeconds)) + 59) / 60
+                   AND \(CDRMetadata.overageMinutes.int())
+                       = (\(CDRMetadata.seconds(.billedSeconds)) - \(CDRMetadata.seconds(.coveredSeconds)) + 59) / 60)
         ORDER BY 1
         """
 

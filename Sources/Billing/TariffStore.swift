@@ -32,6 +32,11 @@ public struct TariffImport: Sendable {
     public let bandsChanged: Bool
     public let warnings: [String]
     public let plans: [String]
+    /// Stored calls from the new version's date on that the version it follows (or supersedes) priced,
+    /// and the span of their start times: what a `rerate` re-prices.
+    public var repriceable: (calls: Int, first: Int64, last: Int64)?
+    /// The plans that price with this tariff now.
+    public var pricedPlans: [String] = []
 }
 
 /// Tariffs in the database: import, look-up of the version in force, listing.
@@ -59,6 +64,18 @@ public enum TariffStore {
             ORDER BY v.effective_from DESC, v.id DESC LIMIT 1
             """).decodeFirst((Int64, Int64, String, String?).self) else { return nil }
         return try load(db, id: v.0, tariff: tariff, effectiveFrom: v.1, createdAt: v.2, source: v.3)
+    }
+
+    /// Every version of every tariff, loaded once for a run (SPEC 3c: a tariff is loaded once a run).
+    static func book(_ db: Connection, zone: ZoneRules) throws -> TariffBook {
+        let versions = try db.execute("""
+            SELECT v.id, t.name, extract(epoch FROM v.effective_from)::bigint, v.created_at::text, v.source
+            FROM tariff_versions v JOIN tariffs t ON t.id = v.tariff_id ORDER BY v.id
+            """).decode((Int64, String, Int64, String, String?).self)
+        return TariffBook(versions: try versions.map { id, tariff, from, created, source in
+            TariffBook.Version(id: id, tariff: tariff, effectiveFrom: from,
+                               deck: try load(db, id: id, tariff: tariff, effectiveFrom: from, createdAt: created, source: source).deck)
+        }, zone: zone)
     }
 
     static func load(_ db: Connection, id: Int64, tariff: String, effectiveFrom: Int64, createdAt: String, source: String?) throws -> TariffVersion {
@@ -137,10 +154,22 @@ public enum TariffStore {
                     try db.execute("UPDATE rate_plans SET tariff_id = (SELECT id FROM tariffs WHERE name = \(tariff)), updated_at = now() WHERE name = \(plan)")
                 }
             }
-            return TariffImport(tariff: tariff, effectiveFrom: from, zone: zone, rows: rows.count, prefixes: new.count, bandLines: bands.count,
-                                versionId: versionId, follows: previous.map { ($0.id, $0.effectiveFrom, $0.createdAt) },
-                                supersedes: previous?.effectiveFrom == from, added: added, removed: removed, changed: changed,
-                                bandsChanged: bandsChanged, warnings: TariffFile.gaps(newRows, bands: bands.map(\.band)), plans: plans)
+            var result = TariffImport(tariff: tariff, effectiveFrom: from, zone: zone, rows: rows.count, prefixes: new.count,
+                                      bandLines: bands.count, versionId: versionId,
+                                      follows: previous.map { ($0.id, $0.effectiveFrom, $0.createdAt) },
+                                      supersedes: previous?.effectiveFrom == from, added: added, removed: removed, changed: changed,
+                                      bandsChanged: bandsChanged, warnings: TariffFile.gaps(newRows, bands: bands.map(\.band)), plans: plans)
+            if let previous {
+                // The calls the new version now prices (its date on), priced by the one it follows: what a rerate changes.
+                if let (count, first, last) = try db.execute("""
+                    SELECT count(*), extract(epoch FROM min(start_time))::bigint, extract(epoch FROM max(start_time))::bigint
+                    FROM cdrs WHERE start_time >= to_timestamp(\(from)) AND metadata->>'tariff_version' = \(String(previous.id))
+                    """).decodeFirst((Int, Int64?, Int64?).self), count > 0, let first, let last {
+                    result.repriceable = (count, first, last)
+                }
+            }
+            result.pricedPlans = try self.plans(db, tariff: tariff)
+            return result
         }
     }
 

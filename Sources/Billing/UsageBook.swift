@@ -33,7 +33,7 @@ final class UsageBook {
             rows[key] = .some(try store.usageRow(key))
             // A what-if book reads the earliest `room` charged calls: no later one can hold included minutes.
             held[key] = try store.heldCalls(subscriptionId: key.subscriptionId, period: period(key),
-                                            earliest: everyCall ? basis(key).room : nil)
+                                            earliest: everyCall ? basis(key).room : nil, book: catalog.tariffs)
         }
     }
 
@@ -57,7 +57,7 @@ final class UsageBook {
         let plan = catalog.subscription(id: key.subscriptionId)!.plan
         let row = rows[key] ?? nil
         return PeriodBasis(included: everyCall ? plan.includedMinutes : row?.minutesIncluded ?? plan.includedMinutes, imported: row?.importedMinutes ?? 0,
-                           rate: plan.overageRatePerMinute, held: held[key] ?? [])
+                           rate: plan.overageRatePerMinute, held: held[key] ?? [], book: catalog.tariffs)
     }
 
     /// The usage rows a file's batch writes: its calls' usage and cost, and
@@ -68,8 +68,12 @@ final class UsageBook {
             let before = rows[key] ?? nil
             let start = before ?? UsageRow(minutesIncluded: sub.plan.includedMinutes)
             let cost = (plan.batch[key]?.cost ?? .zero) + (plan.repricings[key] ?? []).reduce(Money.zero) { $0 + $1.costDelta }
+            let covered = (plan.batch[key]?.coveredSeconds ?? 0)
+                + (plan.repricings[key] ?? []).reduce(0) { $0 + $1.after.coveredSeconds - $1.before.coveredSeconds }
+            var usage = added[key]!
+            usage.coveredSeconds += covered
             return UsageWrite(key: key, periodEnd: period(key).end, subscription: sub, before: before,
-                              after: start.adding(added[key]!, cost: cost))
+                              after: start.adding(usage, cost: cost))
         }
     }
 

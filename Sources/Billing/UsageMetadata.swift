@@ -16,6 +16,8 @@ enum UsageMetadata {
     static let tollFreeCalls = "toll_free_calls"
     /// The exact sum of the period's call costs; `overage_cost` is its rounding to paise.
     static let callCost = "call_cost"
+    /// The calls' exact billed seconds and those the bundle covers (SPEC 3c); rows written before have neither.
+    static let billedSeconds = "billed_seconds", coveredSeconds = "covered_seconds"
     /// The imported part of each figure, in `UsageTotals` order (minutes, local, std, isd, mobile, toll-free).
     /// The first also marks a row rating has written.
     static let importedKeys = ["imported_minutes", "imported_local_calls", "imported_std_calls",
@@ -41,19 +43,22 @@ enum UsageMetadata {
     /// A `jsonb_build_object` of what rating keeps, its values the parameters
     /// `$first`... in the order of `values(_:)`.
     static func object(parameters first: Int) -> String {
-        let keys = [(tollFreeCalls, "int"), (callCost, "text")] + importedKeys.map { ($0, "int") }
+        let named: [(String, String)] = [(tollFreeCalls, "int"), (callCost, "text"), (billedSeconds, "int"), (coveredSeconds, "int")]
+        let keys: [(String, String)] = named + importedKeys.map { ($0, "int") }
         return "jsonb_build_object(" + keys.enumerated().map { i, k in "'\(k.0)', $\(first + i)::\(k.1)" }.joined(separator: ", ") + ")"
     }
 
     /// The parameters of `object(parameters:)` for `row`.
     static func values(_ row: UsageRow) -> [String] {
         let i = row.imported
-        return [String(row.totals.tollFreeCalls), row.callCost.description]
-            + [i.minutesUsed, i.localCalls, i.stdCalls, i.isdCalls, i.mobileCalls, i.tollFreeCalls].map(String.init)
+        let own: [String] = [String(row.totals.tollFreeCalls), row.callCost.description, String(row.totals.billedSeconds),
+                             String(row.totals.coveredSeconds)]
+        let imported: [Int] = [i.minutesUsed, i.localCalls, i.stdCalls, i.isdCalls, i.mobileCalls, i.tollFreeCalls]
+        return own + imported.map { String($0) }
     }
 
     /// What a row rating makes holds: no calls, nothing imported.
-    static let empty = "jsonb_build_object('\(tollFreeCalls)', 0, '\(callCost)', '0', "
+    static let empty = "jsonb_build_object('\(tollFreeCalls)', 0, '\(callCost)', '0', '\(billedSeconds)', 0, '\(coveredSeconds)', 0, "
         + importedKeys.map { "'\($0)', 0" }.joined(separator: ", ") + ")"
 
     /// Usage totals from figures in `UsageTotals` order.

@@ -39,7 +39,9 @@ public final class CallLog: @unchecked Sendable {
             w.int(r.answer ?? 0)
             w.int(Int64(r.duration))
             w.int(Int64(r.billsec))
-            w.int(Int64(c.chargedMinutes))
+            let charge = c.charge
+            w.int(Int64(charge?.billedSeconds ?? 0)); w.int(Int64(charge?.bundleSeconds ?? 0)); w.int(charge?.fullCost.units ?? 0)
+            w.int(Int64(charge?.tariff?.version ?? -1)); w.int(Int64(charge?.tariff?.prefix ?? 0)); w.int(Int64(charge?.tariff?.billsec ?? 0))
             w.int(c.subscription.map(number) ?? -1)
             w.byte(UInt8(CallDirection.allCases.firstIndex(of: c.direction)!))
             w.byte(UInt8(CallType.allCases.firstIndex(of: c.type)!))
@@ -61,8 +63,8 @@ public final class CallLog: @unchecked Sendable {
         return n
     }
 
-    /// Bytes of a call before its strings: nine 8-byte integers, the subscription's 4-byte number, 5 single bytes.
-    static let fixedBytes = 8 * 9 + 4 + 5
+    /// Bytes of a call before its strings: fourteen 8-byte integers, the subscription's 4-byte number, 5 single bytes.
+    static let fixedBytes = 8 * 14 + 4 + 5
 
     /// Ends the writing; throws when the temporary folder ran out of room.
     public func close() throws {
@@ -86,7 +88,11 @@ public final class CallLog: @unchecked Sendable {
                 try r.fill(atLeast: CallLog.fixedBytes)
                 let line = Int(r.int(Int64.self)), start = r.int(Int64.self), end = r.int(Int64.self)
                 let answered = r.byte() == 1, answer = r.int(Int64.self)
-                let duration = Int(r.int(Int64.self)), billsec = Int(r.int(Int64.self)), charged = Int(r.int(Int64.self))
+                let duration = Int(r.int(Int64.self)), billsec = Int(r.int(Int64.self))
+                let billed = Int(r.int(Int64.self)), bundle = Int(r.int(Int64.self)), full = r.int(Int64.self)
+                let version = Int32(r.int(Int64.self)), prefix = Int32(r.int(Int64.self)), priced = Int32(r.int(Int64.self))
+                let charge = billed == 0 ? nil : CallCharge(billedSeconds: billed, bundleSeconds: bundle, fullCost: Money(units: full),
+                                                             tariff: version < 0 ? nil : TariffRef(version: version, prefix: prefix, billsec: priced))
                 let sub = Int(r.int(Int32.self))
                 let direction = CallDirection.allCases[Int(r.byte())], type = CallType.allCases[Int(r.byte())]
                 let status = CallStatus.allCases[Int(r.byte())]
@@ -105,7 +111,7 @@ public final class CallLog: @unchecked Sendable {
                 record.destinationReceived = try text() ?? ""
                 let unmatchedReason = try text()
                 chunk.calls.append(ClassifiedCall(record: record, subscription: sub >= 0 ? subscriptions[sub] : nil,
-                                                  direction: direction, type: type, status: status, chargedMinutes: charged,
+                                                  direction: direction, type: type, status: status, charge: charge,
                                                   unmatchedReason: unmatchedReason,
                                                   period: hasPeriod ? UsagePeriod(start: periodStart, end: periodEnd) : nil))
             }

@@ -4,7 +4,7 @@ import RatingRules
 /// One call as the first reading keeps it until its file's duplicates are
 /// known: enough to count it, total its usage and allocate its minutes.
 public struct ScannedCall: Sendable, Equatable {
-    // In this order the fields pack into 48 bytes.
+    // In this order the fields pack into 72 bytes.
     public var key: CDRKey
     public var status: CallStatus
     public var type: CallType
@@ -14,18 +14,33 @@ public struct ScannedCall: Sendable, Equatable {
     public var periodStart: Int64
     /// The caller's index of the call's subscription; -1 when it matched none.
     public var subscription: Int32
-    public var chargedMinutes: Int32
+    /// The call's `CallCharge` in pieces (billed seconds 0: not charged; tariff version -1: no tariff).
+    var billedSeconds: Int32 = 0, bundleSeconds: Int32 = 0
+    var fullCost: Int64 = 0
+    var tariffVersion: Int32 = -1, tariffPrefix: Int32 = 0, tariffBillsec: Int32 = 0
 
-    public init(key: CDRKey, line: UInt32, start: Int64, subscription: Int32, periodStart: Int64, chargedMinutes: Int32,
+    public init(key: CDRKey, line: UInt32, start: Int64, subscription: Int32, periodStart: Int64, charge: CallCharge?,
                 status: CallStatus, type: CallType) {
         self.key = key
         self.line = line
         self.start = start
         self.subscription = subscription
         self.periodStart = periodStart
-        self.chargedMinutes = chargedMinutes
         self.status = status
         self.type = type
+        if let charge {
+            billedSeconds = Int32(clamping: charge.billedSeconds)
+            bundleSeconds = Int32(clamping: charge.bundleSeconds)
+            fullCost = charge.fullCost.units
+            if let t = charge.tariff { (tariffVersion, tariffPrefix, tariffBillsec) = (t.version, t.prefix, t.billsec) }
+        }
+    }
+
+    /// The call's price before the bundle; nil when it is not charged.
+    public var charge: CallCharge? {
+        guard billedSeconds > 0 else { return nil }
+        return CallCharge(billedSeconds: Int(billedSeconds), bundleSeconds: Int(bundleSeconds), fullCost: Money(units: fullCost),
+                          tariff: tariffVersion < 0 ? nil : TariffRef(version: tariffVersion, prefix: tariffPrefix, billsec: tariffBillsec))
     }
 
     /// (uuid, line) order: the first line of a uuid comes first.
@@ -182,22 +197,30 @@ public final class CallSorter {
         sort(0, a.count, depth)
     }
 
-    /// A call whose key is a canonical uuid, as plain integers (48 bytes).
+    /// A call whose key is a canonical uuid, as plain integers (72 bytes).
     private struct PackedCall {
         var hi: UInt64, lo: UInt64
         var start: Int64, periodStart: Int64
+        var fullCost: Int64
         var line: UInt32
-        var subscription: Int32, chargedMinutes: Int32
+        var subscription: Int32
+        var billedSeconds: Int32, bundleSeconds: Int32
+        var tariffVersion: Int32, tariffPrefix: Int32, tariffBillsec: Int32
         var status: CallStatus, type: CallType
 
         init(hi: UInt64, lo: UInt64, _ c: ScannedCall) {
             (self.hi, self.lo, start, periodStart, line) = (hi, lo, c.start, c.periodStart, c.line)
-            (subscription, chargedMinutes, status, type) = (c.subscription, c.chargedMinutes, c.status, c.type)
+            (subscription, status, type) = (c.subscription, c.status, c.type)
+            (billedSeconds, bundleSeconds, fullCost) = (c.billedSeconds, c.bundleSeconds, c.fullCost)
+            (tariffVersion, tariffPrefix, tariffBillsec) = (c.tariffVersion, c.tariffPrefix, c.tariffBillsec)
         }
 
         var call: ScannedCall {
-            ScannedCall(key: .uuid(hi, lo), line: line, start: start, subscription: subscription, periodStart: periodStart,
-                        chargedMinutes: chargedMinutes, status: status, type: type)
+            var c = ScannedCall(key: .uuid(hi, lo), line: line, start: start, subscription: subscription, periodStart: periodStart,
+                                charge: nil, status: status, type: type)
+            (c.billedSeconds, c.bundleSeconds, c.fullCost) = (billedSeconds, bundleSeconds, fullCost)
+            (c.tariffVersion, c.tariffPrefix, c.tariffBillsec) = (tariffVersion, tariffPrefix, tariffBillsec)
+            return c
         }
 
         /// (uuid, line) order, as `ScannedCall`'s.
@@ -316,7 +339,8 @@ final class SpillWriter {
         int(c.start)
         int(c.subscription)
         int(c.periodStart)
-        int(c.chargedMinutes)
+        int(c.billedSeconds); int(c.bundleSeconds); int(c.fullCost)
+        int(c.tariffVersion); int(c.tariffPrefix); int(c.tariffBillsec)
         bytes.append(UInt8(CallStatus.allCases.firstIndex(of: c.status)!))
         bytes.append(UInt8(CallType.allCases.firstIndex(of: c.type)!))
     }
@@ -423,11 +447,13 @@ final class SpillReader {
     func next() throws -> ScannedCall? {
         guard let key = try nextKey() else { return nil }
         let line = int(UInt32.self), start = int(Int64.self), sub = int(Int32.self), period = int(Int64.self)
-        let minutes = int(Int32.self)
-        let status = CallStatus.allCases[Int(bytes[position])], type = CallType.allCases[Int(bytes[position + 1])]
+        var c = ScannedCall(key: key, line: line, start: start, subscription: sub, periodStart: period, charge: nil,
+                            status: .answered, type: .local)
+        (c.billedSeconds, c.bundleSeconds, c.fullCost) = (int(Int32.self), int(Int32.self), int(Int64.self))
+        (c.tariffVersion, c.tariffPrefix, c.tariffBillsec) = (int(Int32.self), int(Int32.self), int(Int32.self))
+        (c.status, c.type) = (CallStatus.allCases[Int(bytes[position])], CallType.allCases[Int(bytes[position + 1])])
         position += 2
-        return ScannedCall(key: key, line: line, start: start, subscription: sub, periodStart: period, chargedMinutes: minutes,
-                           status: status, type: type)
+        return c
     }
 }
 

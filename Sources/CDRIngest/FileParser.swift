@@ -226,7 +226,7 @@ public struct FileParser: Sendable {
                 let record = try decoder.decode(csv, rawLine: line, lineNumber: number)
                 let call = classifier.classify(record)
                 guard call.maximumCost <= Money.largestCallCost else {
-                    reject("\(call.chargedMinutes) charged minutes could cost more than a call's cost can hold (\(Money.largestCallCost))")
+                    reject("\(CallCharge.minutes(call.billedSeconds)) charged minutes could cost more than a call's cost can hold (\(Money.largestCallCost))")
                     continue
                 }
                 out.calls.append(call)

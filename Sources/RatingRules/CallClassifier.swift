@@ -6,28 +6,39 @@ public struct ClassifiedCall: Sendable {
     public var direction: CallDirection
     public var type: CallType
     public var status: CallStatus
-    /// Minutes charged to the subscription: ceil(billsec / 60) when the
-    /// subscription pays for this call, else 0.
-    public var chargedMinutes: Int
+    /// The call's price before the bundle, when the subscription pays for it; nil otherwise.
+    public var charge: CallCharge?
     /// Why no subscription matched, for `processing_error`.
     public var unmatchedReason: String?
     /// The usage period the call falls in (nil when unmatched).
     public var period: UsagePeriod?
 
     public init(record: CallDetailRecord, subscription: Subscription?, direction: CallDirection, type: CallType,
-                status: CallStatus, chargedMinutes: Int, unmatchedReason: String?, period: UsagePeriod?) {
+                status: CallStatus, charge: CallCharge?, unmatchedReason: String?, period: UsagePeriod?) {
         self.record = record
         self.subscription = subscription
         self.direction = direction
         self.type = type
         self.status = status
-        self.chargedMinutes = chargedMinutes
+        self.charge = charge
         self.unmatchedReason = unmatchedReason
         self.period = period
     }
 
-    /// The most this call can cost: every charged minute at the overage rate.
-    public var maximumCost: Money { subscription.map { $0.plan.overageRatePerMinute.times(chargedMinutes) } ?? .zero }
+    /// The most this call can cost: its price with nothing covered.
+    public var maximumCost: Money { charge?.fullCost ?? .zero }
+
+    /// Minutes charged to the subscription, its billed seconds / 60 rounded up (0 when it does not pay).
+    public var chargedMinutes: Int { CallCharge.minutes(billedSeconds) }
+
+    /// Billed seconds charged to the subscription (0 when it does not pay).
+    public var billedSeconds: Int { charge?.billedSeconds ?? 0 }
+
+    /// The call as minute allocation sees it, when it is charged.
+    public var allocationCharge: Charge? {
+        guard let charge, charge.billedSeconds > 0 else { return nil }
+        return Charge(start: record.start, key: CDRKey(record.uuid), price: charge)
+    }
 }
 
 /// SPEC section 3 "Subscription in force", matching order, direction, call
@@ -52,7 +63,7 @@ public struct CallClassifier: Sendable {
         guard let subscription else {
             return ClassifiedCall(record: record, subscription: nil, direction: .outbound,
                                   type: NumberPlan.outboundCallType(record.destination), status: status,
-                                  chargedMinutes: 0, unmatchedReason: unmatchedReason(record), period: nil)
+                                  charge: nil, unmatchedReason: unmatchedReason(record), period: nil)
         }
         let direction: CallDirection
         let type: CallType
@@ -66,9 +77,24 @@ public struct CallClassifier: Sendable {
             type = NumberPlan.outboundCallType(record.destination)
             pays = status == .answered
         }
+        var charge: CallCharge?
+        if pays && record.billsec > 0 {
+            if let tariff = subscription.plan.tariff {
+                do {
+                    charge = try catalog.tariffs.charge(tariff: tariff, destination: record.destination, start: t, billsec: record.billsec)
+                } catch {
+                    // SPEC 3c step 2: no price; stored as failed, like a call no subscription matched, and
+                    // retried by `rerate --unmatched` once the tariff prices it.
+                    return ClassifiedCall(record: record, subscription: nil, direction: direction, type: type, status: status,
+                                          charge: nil, unmatchedReason: "\(error.description) (plan \(subscription.plan.name), "
+                                              + "subscription \(subscription.number))", period: nil)
+                }
+            } else {
+                charge = .flat(billsec: record.billsec, rate: subscription.plan.overageRatePerMinute)
+            }
+        }
         return ClassifiedCall(record: record, subscription: subscription, direction: direction, type: type,
-                              status: status, chargedMinutes: pays ? record.billableMinutes : 0,
-                              unmatchedReason: nil,
+                              status: status, charge: charge, unmatchedReason: nil,
                               period: UsagePeriod.containing(t, anchor: subscription.start, zone: businessZone))
     }
 

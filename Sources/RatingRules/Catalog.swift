@@ -4,12 +4,15 @@ public struct RatePlan: Sendable, Hashable {
     public let name: String
     public let includedMinutes: Int
     public let overageRatePerMinute: Money
+    /// The tariff that prices its calls (SPEC 3c); nil: its overage rate per 60 s for every destination.
+    public let tariff: String?
 
-    public init(id: String, name: String, includedMinutes: Int, overageRatePerMinute: Money) {
+    public init(id: String, name: String, includedMinutes: Int, overageRatePerMinute: Money, tariff: String? = nil) {
         self.id = id
         self.name = name
         self.includedMinutes = includedMinutes
         self.overageRatePerMinute = overageRatePerMinute
+        self.tariff = tariff
     }
 }
 
@@ -66,13 +69,16 @@ public struct AssignedDID: Sendable, Hashable {
 public struct Catalog: Sendable {
     public let subscriptions: [Subscription]
     public let dids: [AssignedDID]
+    /// Every version of the tariffs plans name, loaded once.
+    public let tariffs: TariffBook
     private let byAccountNumber: [String: [Subscription]]
     private let byId: [String: Subscription]
     private let didsByNumber: [String: AssignedDID]
 
-    public init(subscriptions: [Subscription], dids: [AssignedDID]) {
+    public init(subscriptions: [Subscription], dids: [AssignedDID], tariffs: TariffBook = .empty) {
         self.subscriptions = subscriptions
         self.dids = dids
+        self.tariffs = tariffs
         byAccountNumber = Dictionary(grouping: subscriptions, by: \.accountNumber)
         byId = Dictionary(subscriptions.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         didsByNumber = Dictionary(dids.map { ($0.number, $0) }, uniquingKeysWith: { a, _ in a })

@@ -6,20 +6,21 @@
 /// included minutes can lose some when an earlier call arrives, so a batch is
 /// allocated against those alone (`PeriodBasis.held`), never the whole period.
 
-/// The included minutes of one usage row, handed out call by call in order.
+/// The included minutes of one usage row, in billed seconds (SPEC 3c: the
+/// allowance is the plan's included minutes x 60), handed out call by call in order.
 public struct IncludedMinutes: Sendable, Equatable {
-    /// Minutes still to hand out.
+    /// Billed seconds still to hand out.
     public private(set) var left: Int
 
     /// `included` minutes of the plan, of which `imported` (usage that no
     /// stored call accounts for) count as used before every call.
-    public init(included: Int, imported: Int) { left = max(0, included - imported) }
+    public init(included: Int, imported: Int) { left = max(0, included - imported) * 60 }
 
-    /// Splits the next call's minutes into included and overage.
-    public mutating func take(_ minutes: Int) -> (included: Int, overage: Int) {
-        let included = min(minutes, left)
-        left -= included
-        return (included, minutes - included)
+    /// Splits the next call's in-bundle billed seconds into covered and not.
+    public mutating func take(_ seconds: Int) -> (covered: Int, uncovered: Int) {
+        let covered = min(seconds, left)
+        left -= covered
+        return (covered, seconds - covered)
     }
 }
 
@@ -27,16 +28,24 @@ public struct IncludedMinutes: Sendable, Equatable {
 public struct Charge: Sendable {
     public let start: Int64
     public let key: CDRKey
-    public let minutes: Int
+    public let price: CallCharge
+    /// The billed seconds the bundle may cover.
+    public var seconds: Int { price.bundleSeconds }
 
+    public init(start: Int64, key: CDRKey, price: CallCharge) {
+        self.start = start
+        self.key = key
+        self.price = price
+    }
+
+    /// A call of a plan without a tariff, of `minutes` charged minutes.
     public init(start: Int64, uuid: String, minutes: Int) {
         self.init(start: start, key: CDRKey(uuid), minutes: minutes)
     }
 
     public init(start: Int64, key: CDRKey, minutes: Int) {
-        self.start = start
-        self.key = key
-        self.minutes = minutes
+        self.init(start: start, key: key, price: CallCharge(billedSeconds: minutes * 60, bundleSeconds: minutes * 60,
+                                                             fullCost: .zero, tariff: nil))
     }
 
     /// (start_time, uuid) order, uuids compared byte by byte.
@@ -49,20 +58,30 @@ public struct Charge: Sendable {
 public struct HeldCall: Sendable, Equatable {
     public let uuid: String
     public let start: Int64
-    /// Charged minutes.
-    public let minutes: Int
-    public var includedMinutes: Int
+    public let price: CallCharge
+    /// Billed seconds the bundle covers.
+    public var coveredSeconds: Int
     public var cost: Money
 
-    public init(uuid: String, start: Int64, minutes: Int, includedMinutes: Int, cost: Money) {
+    public init(uuid: String, start: Int64, price: CallCharge, coveredSeconds: Int, cost: Money) {
         self.uuid = uuid
         self.start = start
-        self.minutes = minutes
-        self.includedMinutes = includedMinutes
+        self.price = price
+        self.coveredSeconds = coveredSeconds
         self.cost = cost
     }
 
-    public var overageMinutes: Int { minutes - includedMinutes }
+    /// A call of a plan without a tariff: `minutes` charged, `includedMinutes` of them covered.
+    public init(uuid: String, start: Int64, minutes: Int, includedMinutes: Int, cost: Money) {
+        self.init(uuid: uuid, start: start, price: CallCharge(billedSeconds: minutes * 60, bundleSeconds: minutes * 60,
+                                                             fullCost: .zero, tariff: nil),
+                  coveredSeconds: includedMinutes * 60, cost: cost)
+    }
+
+    /// The billed seconds the bundle may cover.
+    public var seconds: Int { price.bundleSeconds }
+    public var overageSeconds: Int { price.billedSeconds - coveredSeconds }
+    public var charge: Charge { Charge(start: start, key: CDRKey(uuid), price: price) }
 }
 
 /// A usage row as a batch finds it.
@@ -71,18 +90,26 @@ public struct PeriodBasis: Sendable {
     public var included: Int
     /// Minutes recorded beyond what the row's stored calls account for.
     public var imported: Int
-    /// The overage rate new pricing uses: the plan's rate now.
+    /// The overage rate new pricing uses for calls of a plan without a tariff: the plan's rate now.
     public var rate: Money
     /// The stored calls that hold included minutes, in any order.
     public var held: [HeldCall]
-    /// Included minutes left before any call: what `BatchCharges` keeps calls for.
+    /// Prices tariff calls once the bundle covered some of them.
+    public var book: TariffBook
+    /// Billed seconds of included minutes left before any call: what `BatchCharges` keeps calls for.
     public var room: Int { IncludedMinutes(included: included, imported: imported).left }
 
-    public init(included: Int, imported: Int, rate: Money, held: [HeldCall] = []) {
+    public init(included: Int, imported: Int, rate: Money, held: [HeldCall] = [], book: TariffBook = .empty) {
         self.included = included
         self.imported = imported
         self.rate = rate
         self.held = held
+        self.book = book
+    }
+
+    /// What `charge` costs with `covered` seconds covered.
+    public func cost(_ charge: Charge, covered: Int) -> Money {
+        book.cost(charge.price, start: charge.start, covered: covered, flatRate: rate)
     }
 }
 
@@ -93,36 +120,51 @@ public struct Repricing: Sendable, Equatable {
     public var costDelta: Money { after.cost - before.cost }
 }
 
-/// The one home of pricing: what overage minutes cost.
+/// The one home of re-pricing a stored call whose covered seconds changed.
 public enum Pricing {
-    /// A call priced now: every overage minute at `rate`.
-    public static func cost(overageMinutes: Int, rate: Money) -> Money { rate.times(overageMinutes) }
-
-    /// A stored call re-priced because it now holds `included` of its minutes:
-    /// the minutes it already paid for keep their price (editing a plan never
-    /// changes calls already priced), the newly overage minutes cost `rate`.
-    /// (A call that gains included minutes, which only inconsistent stored
-    /// data allows, is refunded at `rate`, never below zero.)
-    public static func repriced(_ call: HeldCall, included: Int, rate: Money) -> HeldCall {
+    /// A stored call re-priced because the bundle now covers `covered` of its
+    /// seconds. A tariff call is priced again by the version and prefix that
+    /// priced it (its price is a function of the call and that version). A
+    /// call of a plan without a tariff keeps the price of the minutes it
+    /// already paid for (editing a plan never changes calls already priced);
+    /// the newly uncovered minutes cost `basis.rate`. (A call that gains
+    /// covered minutes, which only inconsistent stored data allows, is
+    /// refunded at that rate, never below zero.)
+    public static func repriced(_ call: HeldCall, covered: Int, basis: PeriodBasis) -> HeldCall {
         var after = call
-        after.includedMinutes = included
-        after.cost = max(.zero, call.cost + cost(overageMinutes: call.includedMinutes - included, rate: rate))
+        after.coveredSeconds = covered
+        if call.price.tariff != nil {
+            after.cost = basis.cost(call.charge, covered: covered)
+        } else {
+            let lost = call.coveredSeconds - covered
+            let delta = lost >= 0 ? basis.cost(Charge(start: call.start, key: CDRKey(call.uuid), price: CallCharge(
+                billedSeconds: lost, bundleSeconds: lost, fullCost: .zero, tariff: nil)), covered: 0)
+                : -basis.cost(Charge(start: call.start, key: CDRKey(call.uuid), price: CallCharge(
+                    billedSeconds: -lost, bundleSeconds: -lost, fullCost: .zero, tariff: nil)), covered: 0)
+            after.cost = max(.zero, call.cost + delta)
+        }
         return after
     }
 }
 
 /// What a batch of new calls contributes to one usage row.
 public struct BatchMinutes: Sendable, Equatable {
-    public var included = 0
-    public var overage = 0
+    /// Billed seconds the bundle covers.
+    public var coveredSeconds = 0
+    /// Billed seconds it does not.
+    public var overageSeconds = 0
     /// The sum of the batch's call costs.
     public var cost = Money.zero
 
-    public init(included: Int = 0, overage: Int = 0, cost: Money = .zero) {
-        self.included = included
-        self.overage = overage
+    public init(coveredSeconds: Int = 0, overageSeconds: Int = 0, cost: Money = .zero) {
+        self.coveredSeconds = coveredSeconds
+        self.overageSeconds = overageSeconds
         self.cost = cost
     }
+
+    /// The report's included and overage minutes: rounded up.
+    public var includedMinutes: Int { CallCharge.minutes(coveredSeconds) }
+    public var overageMinutes: Int { CallCharge.minutes(overageSeconds) }
 }
 
 /// Where included minutes run out in each usage row, so that any new call
@@ -130,83 +172,102 @@ public struct BatchMinutes: Sendable, Equatable {
 /// and which stored calls a batch re-prices.
 public struct AllocationPlan: Sendable {
     /// The call at which the row's included minutes run out, and how many of
-    /// its minutes are still included; absent when they never run out.
+    /// its seconds are still covered; absent when they never run out.
     struct Threshold {
         let call: Charge
-        let includedPart: Int
+        let coveredPart: Int
         /// A row with no included minutes left: every new call is overage.
-        static let everythingOverage = Threshold(call: Charge(start: .min, key: .text(""), minutes: 0), includedPart: 0)
+        static let everythingOverage = Threshold(call: Charge(start: .min, key: .text(""), minutes: 0), coveredPart: 0)
     }
 
     fileprivate(set) var thresholds: [UsageKey: Threshold] = [:]
-    fileprivate(set) var rates: [UsageKey: Money] = [:]
-    /// Per usage row: the batch's included and overage minutes and cost.
+    fileprivate(set) var bases: [UsageKey: PeriodBasis] = [:]
+    /// Per usage row: the batch's covered and overage seconds and cost.
     public fileprivate(set) var batch: [UsageKey: BatchMinutes] = [:]
     /// Per usage row: stored calls whose split changed, in call order.
     public fileprivate(set) var repricings: [UsageKey: [Repricing]] = [:]
     /// Per usage row: the calls, stored or new, that hold included minutes after the batch.
     public fileprivate(set) var held: [UsageKey: [HeldCall]] = [:]
 
-    /// Included and overage minutes of one new charged call.
-    public func split(_ key: UsageKey, start: Int64, uuid: String, minutes: Int) -> (included: Int, overage: Int) {
-        guard let t = thresholds[key] else { return (minutes, 0) }
-        let call = Charge(start: start, uuid: uuid, minutes: minutes)
-        if call.start == t.call.start && call.key == t.call.key { return (t.includedPart, minutes - t.includedPart) }
-        return call.precedes(t.call) ? (minutes, 0) : (0, minutes)
+    /// Covered and overage billed seconds of one new charged call.
+    public func split(_ key: UsageKey, _ call: Charge) -> (covered: Int, overage: Int) {
+        let billed = call.price.billedSeconds
+        guard call.seconds > 0 else { return (0, billed) }
+        guard let t = thresholds[key] else { return (call.seconds, billed - call.seconds) }
+        if call.start == t.call.start && call.key == t.call.key { return (t.coveredPart, billed - t.coveredPart) }
+        return call.precedes(t.call) ? (call.seconds, billed - call.seconds) : (0, billed)
     }
 
-    /// Included and overage minutes and cost of one new charged call of usage row `key`.
-    public func price(_ key: UsageKey, _ call: Charge) -> (included: Int, overage: Int, cost: Money) {
-        let (included, overage) = split(key, start: call.start, uuid: call.key.text, minutes: call.minutes)
-        return (included, overage, Pricing.cost(overageMinutes: overage, rate: rates[key] ?? .zero))
+    /// Covered and overage seconds and cost of one new charged call of usage row `key`.
+    public func price(_ key: UsageKey, _ call: Charge) -> (covered: Int, overage: Int, cost: Money) {
+        let (covered, overage) = split(key, call)
+        let basis = bases[key] ?? PeriodBasis(included: 0, imported: 0, rate: .zero)
+        return (covered, overage, basis.cost(call, covered: covered))
     }
 
-    /// A new classified call with its minutes split and priced.
+    /// A new classified call with its seconds split and priced.
     public func rate(_ call: ClassifiedCall) -> RatedCall {
-        var r = RatedCall(call: call)
-        guard call.chargedMinutes > 0, let key = MinuteAllocator.usageKey(call) else { return r }
-        (r.includedMinutes, r.overageMinutes) = split(key, start: call.record.start, uuid: call.record.uuid, minutes: call.chargedMinutes)
-        r.cost = Pricing.cost(overageMinutes: r.overageMinutes, rate: rates[key] ?? call.subscription!.plan.overageRatePerMinute)
-        return r
+        guard let charge = call.allocationCharge, let key = MinuteAllocator.usageKey(call) else { return RatedCall(call: call) }
+        let (covered, overage) = split(key, charge)
+        let basis = bases[key] ?? PeriodBasis(included: 0, imported: 0, rate: call.subscription!.plan.overageRatePerMinute)
+        return RatedCall(call: call, coveredSeconds: covered, overageSeconds: overage, cost: basis.cost(charge, covered: covered))
     }
 }
 
 /// A usage row's new charged calls, as minute allocation needs them, in
-/// memory that does not grow with the batch: every charged call is at least
-/// one minute, so no call later than the earliest `room` (the included
-/// minutes left to hand out) can hold any. Only those are kept; the later
-/// ones are all overage and kept as a count and their minutes.
+/// memory that does not grow with the batch: once the earliest calls' in-bundle
+/// seconds reach `room` (the included seconds left to hand out), no later call
+/// can be covered. Only those are kept; the later ones, and the calls with
+/// nothing in the bundle, are all overage and kept as counts and sums.
 public struct BatchCharges: Sendable {
-    /// Included minutes the row has left before the batch: `minutes_included` less imported minutes.
+    /// Included seconds the row has left before the batch: `minutes_included` less imported minutes, x 60.
     public let room: Int
-    /// The kept calls: at most 2 x room, sorted and cut to `room` now and then (not a heap).
+    /// The kept calls: sorted and cut now and then (not a heap).
     private var kept: [Charge] = []
-    private var cutCalls = 0
-    private var cutMinutes = 0
+    private var limit = 64
+    private var later = Later()
     /// `kept` is sorted and cut to `room`: reading it copies nothing.
     private var sealed = false
 
+    /// Calls no included second can reach: how many, their billed seconds, and their cost apart from flat ones.
+    public struct Later: Sendable, Equatable {
+        public var calls = 0
+        /// Calls past the earliest that fill the room (the room may not grow for them).
+        public var cut = 0
+        public var billedSeconds = 0
+        /// Billed seconds of calls of a plan without a tariff: priced at the row's rate when planned.
+        public var flatSeconds = 0
+        /// The cost of tariff calls, none of them covered.
+        public var tariffCost = Money.zero
+
+        mutating func add(_ c: Charge) {
+            calls += 1
+            billedSeconds += c.price.billedSeconds
+            if c.price.tariff == nil { flatSeconds += c.price.billedSeconds } else { tariffCost += c.price.fullCost }
+        }
+    }
+
     public init(room: Int) { self.room = max(0, room) }
 
-    public var isEmpty: Bool { kept.isEmpty && cutCalls == 0 }
+    public var isEmpty: Bool { kept.isEmpty && later.calls == 0 }
 
-    /// Takes one charged call (minutes > 0), in any order.
+    /// Takes one charged call (billed seconds > 0), in any order.
     public mutating func add(_ charge: Charge) {
-        precondition(charge.minutes > 0, "only charged calls take part in minute allocation")
+        precondition(charge.price.billedSeconds > 0, "only charged calls take part in minute allocation")
+        guard charge.seconds > 0 else { later.add(charge); return }
         kept.append(charge)
         sealed = false
-        if kept.count > 2 * room { cut() }
+        if kept.count > limit { cut() }
     }
 
     /// Sorts and cuts the kept calls once all are added, so that reading
     /// `earliest` (several times a file) does not sort a copy each time.
     public mutating func seal() { if !sealed { cut() } }
 
-    /// The earliest `room` calls, in (start_time, uuid) order.
+    /// The earliest calls in (start_time, uuid) order whose in-bundle seconds reach `room`.
     public var earliest: [Charge] { cutToRoom.kept }
-    /// Calls after the earliest `room`, and their minutes: all overage.
-    public var laterCalls: Int { cutToRoom.cutCalls }
-    public var laterMinutes: Int { cutToRoom.cutMinutes }
+    /// The calls no included second can reach.
+    public var laterCalls: Later { cutToRoom.later }
 
     private var cutToRoom: BatchCharges {
         if sealed { return self }
@@ -217,11 +278,18 @@ public struct BatchCharges: Sendable {
 
     private mutating func cut() {
         kept.sort { $0.precedes($1) }
-        for c in kept.dropFirst(room) {
-            cutCalls += 1
-            cutMinutes += c.minutes
+        var before = 0, keep = 0
+        for c in kept {
+            if before >= room { break }
+            before += c.seconds
+            keep += 1
         }
-        kept.removeLast(max(0, kept.count - room))
+        for c in kept.dropFirst(keep) {
+            later.add(c)
+            later.cut += 1
+        }
+        kept.removeLast(kept.count - keep)
+        limit = max(64, 2 * keep)
         sealed = true
     }
 }
@@ -240,52 +308,54 @@ public enum MinuteAllocator {
     /// Plans a batch: `charges` per usage row (uuids unique and not stored
     /// yet), `basis` the row as the batch finds it, whose room must not exceed
     /// the one the charges were kept with. The batch's calls are merged with
-    /// the row's held calls and included minutes handed out in order; calls
+    /// the row's held calls and included seconds handed out in order; calls
     /// past the kept ones are all overage.
     /// `keepEveryCall` keeps every call in `held`, not only those holding included minutes.
     public static func plan(_ charges: [UsageKey: BatchCharges], basis: (UsageKey) -> PeriodBasis,
                             keepEveryCall: Bool = false) -> AllocationPlan {
         var plan = AllocationPlan()
         for (key, charges) in charges where !charges.isEmpty {
-            let (earliest, laterCalls, laterMinutes) = (charges.earliest, charges.laterCalls, charges.laterMinutes)
+            let (earliest, later) = (charges.earliest, charges.laterCalls)
             let b = basis(key)
-            precondition(b.room <= charges.room || laterCalls == 0, "usage row \(key) gained room after its calls were read")
-            plan.rates[key] = b.rate
+            precondition(b.room <= charges.room || later.cut == 0, "usage row \(key) gained room after its calls were read")
+            plan.bases[key] = b
             // Stored calls carry their index into `b.held`, new ones nil.
             var merged: [(charge: Charge, held: Int?)] = earliest.map { ($0, nil) }
-            merged += b.held.enumerated().map { (Charge(start: $1.start, uuid: $1.uuid, minutes: $1.minutes), $0) }
+            merged += b.held.enumerated().map { ($1.charge, $0) }
             merged.sort { $0.charge.precedes($1.charge) }
-            var minutes = IncludedMinutes(included: b.included, imported: b.imported)
+            var allowance = IncludedMinutes(included: b.included, imported: b.imported)
             var batch = BatchMinutes(), repriced: [Repricing] = [], held: [HeldCall] = []
             for (charge, index) in merged {
-                let (included, overage) = minutes.take(charge.minutes)
-                // Where the minutes run out: at a call with overage, or one that takes the last exactly
+                let (covered, uncovered) = allowance.take(charge.seconds)
+                // Where the seconds run out: at a call with uncovered seconds, or one that takes the last exactly
                 // (the calls after it, the cut ones among them, are all overage).
-                if (overage > 0 || minutes.left == 0) && plan.thresholds[key] == nil {
-                    plan.thresholds[key] = AllocationPlan.Threshold(call: charge, includedPart: included)
+                if (uncovered > 0 || allowance.left == 0) && plan.thresholds[key] == nil {
+                    plan.thresholds[key] = AllocationPlan.Threshold(call: charge, coveredPart: covered)
                 }
                 if let index {
                     let before = b.held[index]
-                    let after = included == before.includedMinutes ? before : Pricing.repriced(before, included: included, rate: b.rate)
+                    let after = covered == before.coveredSeconds ? before : Pricing.repriced(before, covered: covered, basis: b)
                     if after != before { repriced.append(Repricing(before: before, after: after)) }
-                    if included > 0 || keepEveryCall { held.append(after) }
+                    if covered > 0 || keepEveryCall { held.append(after) }
                 } else {
-                    let cost = Pricing.cost(overageMinutes: overage, rate: b.rate)
-                    batch.included += included
-                    batch.overage += overage
+                    let cost = b.cost(charge, covered: covered)
+                    batch.coveredSeconds += covered
+                    batch.overageSeconds += charge.price.billedSeconds - covered
                     batch.cost += cost
-                    if included > 0 || keepEveryCall {
-                        held.append(HeldCall(uuid: charge.key.text, start: charge.start, minutes: charge.minutes,
-                                             includedMinutes: included, cost: cost))
+                    if covered > 0 || keepEveryCall {
+                        held.append(HeldCall(uuid: charge.key.text, start: charge.start, price: charge.price,
+                                             coveredSeconds: covered, cost: cost))
                     }
                 }
             }
-            if laterCalls > 0 {
-                // Past the earliest `room` calls the row has no included minutes left.
-                if plan.thresholds[key] == nil { plan.thresholds[key] = .everythingOverage }
-                batch.overage += laterMinutes
-                batch.cost += Pricing.cost(overageMinutes: laterMinutes, rate: b.rate)
+            if later.cut > 0, plan.thresholds[key] == nil {
+                // Past the earliest calls that fill the room the row has no included seconds left.
+                plan.thresholds[key] = .everythingOverage
             }
+            batch.overageSeconds += later.billedSeconds
+            batch.cost += b.cost(Charge(start: 0, key: .text(""), price: CallCharge(
+                billedSeconds: later.flatSeconds, bundleSeconds: later.flatSeconds, fullCost: .zero, tariff: nil)), covered: 0)
+                + later.tariffCost
             plan.batch[key] = batch
             if !repriced.isEmpty { plan.repricings[key] = repriced }
             plan.held[key] = held
@@ -304,8 +374,9 @@ public enum MinuteAllocator {
 /// (start_time, uuid) order, to `price`, which splits and prices each and
 /// keeps the row's totals.
 public struct PeriodPricer: Sendable {
-    private var minutes: IncludedMinutes
+    private var allowance: IncludedMinutes
     private let plan: RatePlan
+    private let basis: PeriodBasis
     private let imported: UsageTotals
     public private(set) var totals: UsageTotals
     public private(set) var callCost = Money.zero
@@ -313,20 +384,24 @@ public struct PeriodPricer: Sendable {
     /// A period of a subscription on `plan` (as the catalog has it now), with
     /// `imported` usage no call accounts for: its minutes are used before every
     /// call, and its minutes and answered calls stay in the totals as they are.
-    public init(plan: RatePlan, imported: UsageTotals) {
+    public init(plan: RatePlan, imported: UsageTotals, book: TariffBook = .empty) {
         self.plan = plan
         self.imported = imported
-        minutes = IncludedMinutes(included: plan.includedMinutes, imported: imported.minutesUsed)
+        basis = PeriodBasis(included: plan.includedMinutes, imported: imported.minutesUsed, rate: plan.overageRatePerMinute, book: book)
+        allowance = IncludedMinutes(included: plan.includedMinutes, imported: imported.minutesUsed)
         totals = imported
     }
 
-    /// The next call: its included and overage minutes and its cost now.
-    public mutating func price(chargedMinutes: Int, status: CallStatus, type: CallType) -> (included: Int, overage: Int, cost: Money) {
-        let (included, overage) = minutes.take(chargedMinutes)
-        let cost = Pricing.cost(overageMinutes: overage, rate: plan.overageRatePerMinute)
-        totals.add(chargedMinutes: chargedMinutes, status: status, type: type)
+    /// The next call (`charge` nil when it is not charged): its covered and
+    /// overage billed seconds and its cost now.
+    public mutating func price(_ charge: Charge?, status: CallStatus, type: CallType) -> (covered: Int, overage: Int, cost: Money) {
+        totals.add(billedSeconds: charge?.price.billedSeconds ?? 0, status: status, type: type)
+        guard let charge else { return (0, 0, .zero) }
+        let (covered, _) = allowance.take(charge.seconds)
+        let cost = basis.cost(charge, covered: covered)
+        totals.coveredSeconds += covered
         callCost += cost
-        return (included, overage, cost)
+        return (covered, charge.price.billedSeconds - covered, cost)
     }
 
     /// The usage row once every call of the period was priced.
@@ -363,8 +438,15 @@ public struct UsageRow: Sendable, Equatable {
     /// Imported minutes: used before every call of the period.
     public var importedMinutes: Int { imported.minutesUsed }
 
-    /// `minutes_overage`: max(0, used - included).
-    public var minutesOverage: Int { max(0, totals.minutesUsed - minutesIncluded) }
+    /// `minutes_used` (SPEC 3c): imported minutes + the calls' billed seconds / 60, rounded up once.
+    public var minutesUsed: Int { totals.minutesUsed + CallCharge.minutes(totals.billedSeconds) }
+
+    /// `minutes_overage`: the calls' uncovered billed seconds / 60, rounded up
+    /// once, and the imported minutes past the included ones. For a plan
+    /// without a tariff this is SPEC 3's max(0, used - included).
+    public var minutesOverage: Int {
+        CallCharge.minutes(totals.billedSeconds - totals.coveredSeconds) + max(0, importedMinutes - minutesIncluded)
+    }
 
     /// The row after its calls' usage and costs changed by these.
     public func adding(_ usage: UsageTotals, cost: Money) -> UsageRow {

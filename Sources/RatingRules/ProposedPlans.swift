@@ -103,22 +103,32 @@ public struct ProposedPlan: Sendable, Equatable {
 }
 
 extension Catalog {
-    /// The same catalog with the proposed plans' minutes and rates; every
-    /// proposed plan must be a plan of the catalog.
-    public func replacingPlans(_ proposed: [ProposedPlan]) throws(ProposedPlan.FileError) -> Catalog {
+    /// The same catalog with the proposed plans' minutes and rates, and
+    /// `proposedTariffs` (a deck by plan name) pricing those plans' calls
+    /// from any date; every plan named must be a plan of the catalog.
+    public func replacingPlans(_ proposed: [ProposedPlan], tariffs proposedTariffs: [String: TariffDeck] = [:])
+        throws(ProposedPlan.FileError) -> Catalog {
         let byName = Dictionary(proposed.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let known = Set(subscriptions.map(\.plan.name))
-        for p in proposed where !known.contains(p.name) {
-            throw ProposedPlan.FileError("plan '\(p.name)' is no plan of any subscription (known: \(known.sorted().joined(separator: ", ")))")
+        for name in proposed.map(\.name) + proposedTariffs.keys.sorted() where !known.contains(name) {
+            throw ProposedPlan.FileError("plan '\(name)' is no plan of any subscription (known: \(known.sorted().joined(separator: ", ")))")
+        }
+        // A proposed deck is a tariff of its own, one version in force from always.
+        let added = proposedTariffs.keys.sorted().enumerated().map { i, plan in
+            TariffBook.Version(id: -Int64(i + 1), tariff: "proposed for \(plan)", effectiveFrom: .min, deck: proposedTariffs[plan]!)
         }
         let subs = subscriptions.map { s -> Subscription in
-            guard let p = byName[s.plan.name] else { return s }
+            let p = byName[s.plan.name]
+            let tariff = proposedTariffs[s.plan.name] != nil ? "proposed for \(s.plan.name)" : s.plan.tariff
+            guard p != nil || tariff != s.plan.tariff else { return s }
             return Subscription(id: s.id, number: s.number, accountId: s.accountId, accountNumber: s.accountNumber,
                                 accountType: s.accountType,
-                                plan: RatePlan(id: s.plan.id, name: s.plan.name, includedMinutes: p.includedMinutes,
-                                               overageRatePerMinute: p.overageRatePerMinute),
+                                plan: RatePlan(id: s.plan.id, name: s.plan.name, includedMinutes: p?.includedMinutes ?? s.plan.includedMinutes,
+                                               overageRatePerMinute: p?.overageRatePerMinute ?? s.plan.overageRatePerMinute,
+                                               tariff: tariff),
                                 start: s.start, end: s.end)
         }
-        return Catalog(subscriptions: subs, dids: dids)
+        return Catalog(subscriptions: subs, dids: dids,
+                       tariffs: added.isEmpty ? tariffs : TariffBook(versions: tariffs.versions + added, zone: tariffs.zone))
     }
 }

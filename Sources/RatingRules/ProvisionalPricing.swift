@@ -14,12 +14,13 @@ public struct ProvisionalPricing {
     public struct Grant: Sendable {
         public let key: UsageKey
         public let charge: Charge
-        public let included: Int
+        /// Billed seconds the bundle covers.
+        public let covered: Int
     }
 
     private struct Row {
         var free: Int
-        let rate: Money
+        let basis: PeriodBasis
     }
 
     private var rows: [UsageKey: Row] = [:]
@@ -33,34 +34,31 @@ public struct ProvisionalPricing {
     }
 
     /// Splits and prices the next charged call of usage row `key`, in line order.
-    public mutating func take(_ key: UsageKey, _ charge: Charge) throws -> (included: Int, overage: Int, cost: Money) {
+    public mutating func take(_ key: UsageKey, _ charge: Charge) throws -> (covered: Int, overage: Int, cost: Money) {
         var row: Row
         if let known = rows[key] { row = known } else {
             let b = try basis(key)
-            row = Row(free: max(0, b.room - b.held.reduce(0) { $0 + $1.includedMinutes }), rate: b.rate)
+            row = Row(free: max(0, b.room - b.held.reduce(0) { $0 + $1.coveredSeconds }), basis: b)
         }
-        let included = min(charge.minutes, row.free)
-        row.free -= included
+        let covered = min(charge.seconds, row.free)
+        row.free -= covered
         rows[key] = row
-        if included > 0 { grants[charge.key] = Grant(key: key, charge: charge, included: included) }
-        let overage = charge.minutes - included
-        return (included, overage, Pricing.cost(overageMinutes: overage, rate: row.rate))
+        if covered > 0 { grants[charge.key] = Grant(key: key, charge: charge, covered: covered) }
+        return (covered, charge.price.billedSeconds - covered, row.basis.cost(charge, covered: covered))
     }
 
     /// A new classified call, split and priced by `take` when it is charged.
     public mutating func rate(_ call: ClassifiedCall) throws -> RatedCall {
         var r = RatedCall(call: call)
-        guard call.chargedMinutes > 0, let key = MinuteAllocator.usageKey(call) else { return r }
-        (r.includedMinutes, r.overageMinutes, r.cost) = try take(key, Charge(start: call.record.start, uuid: call.record.uuid,
-                                                                              minutes: call.chargedMinutes))
+        guard let charge = call.allocationCharge, let key = MinuteAllocator.usageKey(call) else { return r }
+        (r.coveredSeconds, r.overageSeconds, r.cost) = try take(key, charge)
         return r
     }
 
     /// How `take` split and priced a charged call of usage row `key` (nil for a row it never saw).
-    public func price(_ key: UsageKey, _ call: Charge) -> (included: Int, overage: Int, cost: Money)? {
+    public func price(_ key: UsageKey, _ call: Charge) -> (covered: Int, overage: Int, cost: Money)? {
         guard let row = rows[key] else { return nil }
-        let included = grants[call.key]?.included ?? 0
-        let overage = call.minutes - included
-        return (included, overage, Pricing.cost(overageMinutes: overage, rate: row.rate))
+        let covered = grants[call.key]?.covered ?? 0
+        return (covered, call.price.billedSeconds - covered, row.basis.cost(call, covered: covered))
     }
 }

@@ -30,14 +30,19 @@ public struct UsageKey: Hashable, Sendable, Comparable {
 
 /// The counters of one `subscription_usage` row.
 public struct UsageTotals: Equatable, Sendable {
+    /// Minutes no stored call accounts for (imported usage); the calls' are `billedSeconds`.
     public var minutesUsed = 0
+    /// The calls' billed seconds, and those the bundle covers (SPEC 3c: "the exact seconds are kept too").
+    public var billedSeconds = 0, coveredSeconds = 0
     public var localCalls = 0, stdCalls = 0, isdCalls = 0, mobileCalls = 0
     /// Kept in `metadata.toll_free_calls`: the table has no column for it.
     public var tollFreeCalls = 0
 
-    public init(minutesUsed: Int = 0, localCalls: Int = 0, stdCalls: Int = 0, isdCalls: Int = 0,
-                mobileCalls: Int = 0, tollFreeCalls: Int = 0) {
+    public init(minutesUsed: Int = 0, billedSeconds: Int = 0, coveredSeconds: Int = 0, localCalls: Int = 0, stdCalls: Int = 0,
+                isdCalls: Int = 0, mobileCalls: Int = 0, tollFreeCalls: Int = 0) {
         self.minutesUsed = minutesUsed
+        self.billedSeconds = billedSeconds
+        self.coveredSeconds = coveredSeconds
         self.localCalls = localCalls
         self.stdCalls = stdCalls
         self.isdCalls = isdCalls
@@ -45,14 +50,14 @@ public struct UsageTotals: Equatable, Sendable {
         self.tollFreeCalls = tollFreeCalls
     }
 
-    /// Adds what one call of the subscription contributes: its charged
-    /// minutes, and one to its type's counter when it was answered.
+    /// Adds what one call of the subscription contributes: its billed
+    /// seconds, and one to its type's counter when it was answered.
     public mutating func add(_ call: ClassifiedCall) {
-        add(chargedMinutes: call.chargedMinutes, status: call.status, type: call.type)
+        add(billedSeconds: call.billedSeconds, status: call.status, type: call.type)
     }
 
-    public mutating func add(chargedMinutes: Int, status: CallStatus, type: CallType) {
-        minutesUsed += chargedMinutes
+    public mutating func add(billedSeconds: Int, status: CallStatus, type: CallType) {
+        self.billedSeconds += billedSeconds
         if status == .answered { countAnswered(type) }
     }
 
@@ -68,17 +73,22 @@ public struct UsageTotals: Equatable, Sendable {
     }
 
     public static func + (a: UsageTotals, b: UsageTotals) -> UsageTotals {
-        UsageTotals(minutesUsed: a.minutesUsed + b.minutesUsed, localCalls: a.localCalls + b.localCalls,
+        UsageTotals(minutesUsed: a.minutesUsed + b.minutesUsed, billedSeconds: a.billedSeconds + b.billedSeconds,
+                    coveredSeconds: a.coveredSeconds + b.coveredSeconds, localCalls: a.localCalls + b.localCalls,
                     stdCalls: a.stdCalls + b.stdCalls, isdCalls: a.isdCalls + b.isdCalls,
                     mobileCalls: a.mobileCalls + b.mobileCalls, tollFreeCalls: a.tollFreeCalls + b.tollFreeCalls)
     }
 }
 
-/// A call with its included and overage minutes and its cost.
+/// A call with its covered and overage billed seconds and its cost.
 public struct RatedCall: Sendable {
     public var call: ClassifiedCall
-    public var includedMinutes = 0
-    public var overageMinutes = 0
+    public var coveredSeconds = 0
+    public var overageSeconds = 0
     public var cost = Money.zero
+
+    public init(call: ClassifiedCall, coveredSeconds: Int = 0, overageSeconds: Int = 0, cost: Money = .zero) {
+        (self.call, self.coveredSeconds, self.overageSeconds, self.cost) = (call, coveredSeconds, overageSeconds, cost)
+    }
 }
 

@@ -6,18 +6,25 @@ public struct CallTally: Sendable, Equatable {
     public var calls = 0
     public var byStatus: [CallStatus: Int] = [:]
     public var byType: [CallType: Int] = [:]
-    public var includedMinutes = 0
-    public var overageMinutes = 0
+    /// Billed seconds the bundle covered, and those it did not.
+    public var includedSeconds = 0
+    public var overageSeconds = 0
     public var cost = Money.zero
     /// What-if (`--plans`): the same calls under the proposed plans.
     public var proposed = ProposedTally()
 
     public init() {}
 
+    /// Minutes as the report shows them: the seconds / 60, rounded up once.
+    public var includedMinutes: Int { CallCharge.minutes(includedSeconds) }
+    public var overageMinutes: Int { CallCharge.minutes(overageSeconds) }
+
     public struct ProposedTally: Sendable, Equatable {
-        public var includedMinutes = 0
-        public var overageMinutes = 0
+        public var includedSeconds = 0
+        public var overageSeconds = 0
         public var cost = Money.zero
+        public var includedMinutes: Int { CallCharge.minutes(includedSeconds) }
+        public var overageMinutes: Int { CallCharge.minutes(overageSeconds) }
     }
 
     /// Counts a call by status and type (its minutes and cost are added apart).
@@ -33,11 +40,11 @@ public struct CallTally: Sendable, Equatable {
         calls += t.calls
         for (k, v) in t.byStatus { byStatus[k, default: 0] += v }
         for (k, v) in t.byType { byType[k, default: 0] += v }
-        includedMinutes += t.includedMinutes
-        overageMinutes += t.overageMinutes
+        includedSeconds += t.includedSeconds
+        overageSeconds += t.overageSeconds
         cost += t.cost
-        proposed.includedMinutes += t.proposed.includedMinutes
-        proposed.overageMinutes += t.proposed.overageMinutes
+        proposed.includedSeconds += t.proposed.includedSeconds
+        proposed.overageSeconds += t.proposed.overageSeconds
         proposed.cost += t.proposed.cost
     }
 }

@@ -8,8 +8,9 @@ struct CheckCommand: ParsableCommand {
         abstract: "Checks the money equalities of the stored usage rows and calls, in SQL; exits 1 when one fails.",
         discussion: """
             For every subscription_usage row: overage_cost = the period's call costs rounded half-up to paise; \
-            minutes_used = imported minutes + the calls' charged minutes; minutes_overage = max(0, used - included); \
-            the calls hold min(charged, included - imported) included minutes, in (start_time, uuid) order; \
+            minutes_used = imported minutes + the calls' billed seconds / 60, rounded up; minutes_overage = their \
+            uncovered billed seconds / 60, rounded up, + imported minutes past the included; the bundle covers \
+            min(the calls' in-bundle seconds, (included - imported) x 60), in (start_time, uuid) order; \
             the counters of answered calls by type = the calls' + the imported ones (metadata.imported_*). \
             It does not check balances: the database keeps no \
             starting balance. Rating moves a prepaid balance by exactly the growth of overage_cost, so, payments \

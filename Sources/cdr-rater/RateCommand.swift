@@ -20,6 +20,7 @@ struct RateCommand: ParsableCommand, PlansHelp {
             Examples:
               cdr-rater rate /var/spool/cdr/inbox
               cdr-rater rate --dry-run --format json 2024-10-03.csv.gz
+              cdr-rater rate --dry-run --plan-tariff Starter=deck.csv --plan-bands Starter=bands.csv /var/spool/cdr/inbox
               cdr-rater rate --quiet --lock-wait 600 --min-age 300 \\
                 --archive-dir /var/spool/cdr/archive \\
                 --summary-json /var/lib/cdr-rater/last-run.json \\

@@ -21,6 +21,7 @@ struct RerateCommand: ParsableCommand, PlansHelp {
               cdr-rater rerate --from 2024-10-01 --to 2024-11-01 --plan Starter --dry-run
               cdr-rater rerate --from 2024-10-01 --to 2024-11-01 --unmatched
               cdr-rater rerate --from 2024-10-01 --to 2024-11-01 --dry-run --plans new.json
+              cdr-rater rerate --from 2024-10-01 --to 2024-11-01 --dry-run --plan-tariff Starter=deck.csv --plan-bands Starter=bands.csv
 
             \(HelpText.environment)
 
@@ -94,7 +95,9 @@ struct RerateCommand: ParsableCommand, PlansHelp {
         options.unmatchedOnly = unmatched
         options.dryRun = dryRun
         options.rewriteShare = noRewrite ? nil : rewriteShare
-        options.proposedPlans = try whatIf.whatIf()?.proposedPlans
+        let proposed = try whatIf.whatIf()
+        options.proposedPlans = proposed.flatMap { $0.proposedPlans.isEmpty && !$0.proposedTariffs.isEmpty ? nil : $0.proposedPlans }
+        options.proposedTariffs = proposed?.proposedTariffs ?? [:]
         options.lockWait = lock.lockPolicy().wait
         options.stop = stopOnSignals()
         let db = try database.connect()

@@ -107,14 +107,44 @@ struct WhatIfOptions<Help: PlansHelp>: ParsableArguments {
     @Option(name: .customLong("plans"), help: Help.plansHelp)
     var plansFile: String?
 
-    /// The proposed plans, read from the file; nil without --plans.
+    @Option(name: .customLong("plan-tariff"), help: ArgumentHelp(
+        "What-if (with --dry-run): PLAN=FILE, a proposed tariff deck (the CSV of 'tariffs import') pricing that plan's calls; repeatable.",
+        valueName: "plan=file"))
+    var planTariffs: [String] = []
+
+    @Option(name: .customLong("plan-bands"), help: ArgumentHelp("The bands file of a --plan-tariff deck: PLAN=FILE.", valueName: "plan=file"))
+    var planBands: [String] = []
+
+    /// The proposed plans and decks, read from their files; nil without --plans or --plan-tariff.
     func whatIf() throws -> WhatIf? {
-        try plansFile.map { WhatIf(proposedPlans: try loadProposedPlans($0)) }
+        guard plansFile != nil || !planTariffs.isEmpty else { return nil }
+        let bands = try Dictionary(planBands.map(Self.pair), uniquingKeysWith: { _, b in b })
+        var decks: [String: TariffDeck] = [:]
+        for (plan, file) in try planTariffs.map(Self.pair) {
+            do {
+                let bandLines = try bands[plan].map { try TariffFile.bands(try TariffsCommand.read($0, "--plan-bands"), file: $0) }
+                let rows = try TariffFile.rows(try TariffsCommand.read(file, "--plan-tariff"), file: file, bands: bandLines, bandsFile: bands[plan])
+                decks[plan] = TariffDeck(name: "\(file) (proposed)", rows: rows.map(\.row), bands: TimeBands((bandLines ?? []).map(\.band)))
+            } catch let e as TariffFile.Problems {
+                throw BillingError.usage(e.description + "\n--plan-tariff \(plan): nothing was rated")
+            }
+        }
+        return WhatIf(proposedPlans: try plansFile.map(loadProposedPlans) ?? [], proposedTariffs: decks)
     }
 
-    /// --plans without --dry-run is refused.
+    private static func pair(_ text: String) throws -> (String, String) {
+        guard let eq = text.firstIndex(of: "="), eq != text.startIndex, text.index(after: eq) != text.endIndex else {
+            throw ValidationError("'\(text)' is not PLAN=FILE (for example Starter=proposed.csv)")
+        }
+        return (String(text[..<eq]), String(text[text.index(after: eq)...]))
+    }
+
+    /// --plans or --plan-tariff without --dry-run is refused.
     func check(dryRun: Bool) throws {
-        if plansFile != nil && !dryRun { throw ValidationError("--plans is a what-if: use it with --dry-run") }
+        if (plansFile != nil || !planTariffs.isEmpty) && !dryRun {
+            throw ValidationError("--plans and --plan-tariff are a what-if: use them with --dry-run")
+        }
+        if !planBands.isEmpty && planTariffs.isEmpty { throw ValidationError("--plan-bands goes with --plan-tariff") }
     }
 }
 

@@ -11,8 +11,10 @@ struct TariffsCommand: ParsableCommand {
         abstract: "Tariffs (rate decks by destination, time band and pulse): import a dated version, list, show, export.",
         discussion: """
             A tariff is a named deck with dated versions. A version is never edited: a correction is a new \
-            version with the same date, which supersedes the earlier one. Rating does not price with tariffs \
-            yet; 'cdr-rater price' says what a call would cost by one.
+            version with the same date, which supersedes the earlier one. 'rate' and 'rerate' price the calls \
+            of a plan with a tariff by the version in force at each call's start; 'cdr-rater price' says what \
+            a call costs by one, and why. An import says how many stored calls the version it follows priced \
+            from its date on, and prints the 'rerate' that re-prices them.
 
             Examples:
               cdr-rater tariffs import isd.csv --tariff ISD --effective 2024-10-01 --bands bands.csv --plan Starter
@@ -126,9 +128,21 @@ struct TariffsImportCommand: ParsableCommand {
         if let f = r.follows {
             if r.supersedes {
                 out.append("a correction: it supersedes version \(f.id) of the same date (imported \(f.createdAt))")
-                out.append("stored calls priced by version \(f.id): none (rating does not price with tariffs yet)")
             } else {
                 out.append("follows version \(f.id) (from \(TariffsCommand.local(f.effectiveFrom, r.zone)))")
+            }
+            if let p = r.repriceable {
+                // Whole business-zone days around the calls: --to is exclusive.
+                let day = { (t: Int64) in String(TariffsCommand.local(t, r.zone).prefix(10)) }
+                let next = r.zone.local(of: p.last)
+                let to = LocalDateTime(year: next.year, month: next.month, day: next.day)
+                let after = String(TariffsCommand.local(r.zone.instant(of: to) + 86_400 + 3600, r.zone).prefix(10))
+                let planFlags = r.pricedPlans.map { " --plan '\($0)'" }.joined()
+                out.append("\(p.calls) stored call\(p.calls == 1 ? " was" : "s were") priced by version \(f.id) from this version's date on "
+                    + "(\(day(p.first)) to \(day(p.last))); \(dryRun ? "once imported, " : "")re-price \(p.calls == 1 ? "it" : "them") with:")
+                out.append("  cdr-rater rerate --from \(day(p.first)) --to \(after)\(planFlags)")
+            } else {
+                out.append("stored calls priced by version \(f.id) from this version's date on: none")
             }
             let n = r.added.count + r.removed.count + r.changed.count
             if n == 0 && !r.bandsChanged {

@@ -14,9 +14,12 @@ struct InMemoryCall: Equatable, Sendable {
     var cost: Money
     /// metadata's usage period and split; nil and zeros for a call in no period.
     var periodStart: Int64?
-    var chargedMinutes: Int
-    var includedMinutes: Int
-    var overageMinutes: Int { chargedMinutes - includedMinutes }
+    /// Billed seconds (0 when not charged), those of in-bundle segments, those the bundle covers:
+    /// metadata's split. (The plans here have no tariff: a call's price is its seconds at the plan's rate.)
+    var billedSeconds: Int, bundleSeconds: Int, coveredSeconds: Int
+    var chargedMinutes: Int { CallCharge.minutes(billedSeconds) }
+    var includedMinutes: Int { CallCharge.minutes(coveredSeconds) }
+    var overageMinutes: Int { CallCharge.minutes(billedSeconds - coveredSeconds) }
     let file: String
     let line: Int
 
@@ -26,8 +29,9 @@ struct InMemoryCall: Equatable, Sendable {
         start = r.call.record.start
         cost = r.cost
         periodStart = r.call.period?.start
-        chargedMinutes = r.call.period == nil ? 0 : r.call.chargedMinutes
-        includedMinutes = r.call.period == nil ? 0 : r.includedMinutes
+        billedSeconds = r.call.period == nil ? 0 : r.call.billedSeconds
+        bundleSeconds = r.call.period == nil ? 0 : r.call.charge?.bundleSeconds ?? 0
+        coveredSeconds = r.call.period == nil ? 0 : r.coveredSeconds
         self.file = file
         line = r.call.record.lineNumber
     }
@@ -143,7 +147,7 @@ final class InMemoryRatingDatabase: RatingDatabase, CallCopySink {
     // MARK: CallCopySink
 
     /// Every row or none: a uuid stored already (or twice in the COPY) fails it as cdr_uuids' unique index does.
-    func copyCalls(into table: String, fileName: String, _ rows: (_ send: (RatedCall) throws -> Void) throws -> Void) throws {
+    func copyCalls(into table: String, fileName: String, book: TariffBook, _ rows: (_ send: (RatedCall) throws -> Void) throws -> Void) throws {
         var copied: [InMemoryCall] = []
         try rows { copied.append(InMemoryCall($0, file: fileName)) }
         try write { tables in
@@ -194,14 +198,16 @@ final class InMemoryBillingStore: BillingStore {
     }
 
     /// The predicate and order of the SQL's: included minutes held, or the `earliest` charged calls by start and uuid bytes.
-    func heldCalls(subscriptionId: String, period: UsagePeriod, earliest: Int?) throws -> [HeldCall] {
+    func heldCalls(subscriptionId: String, period: UsagePeriod, earliest: Int?, book: TariffBook) throws -> [HeldCall] {
         db.read(committedOnly: committedOnly) { tables in
             let calls = tables.calls.values.filter {
                 $0.subscriptionId == subscriptionId && $0.start >= period.start && $0.start < period.end
-                    && (earliest == nil ? $0.includedMinutes > 0 : $0.chargedMinutes > 0)
+                    && (earliest == nil ? $0.coveredSeconds > 0 : $0.chargedMinutes > 0)
             }.sorted { a, b in a.start != b.start ? a.start < b.start : a.uuid.utf8.lexicographicallyPrecedes(b.uuid.utf8) }
             return (earliest.map { Array(calls.prefix($0)) } ?? calls).map {
-                HeldCall(uuid: $0.uuid, start: $0.start, minutes: $0.chargedMinutes, includedMinutes: $0.includedMinutes, cost: $0.cost)
+                HeldCall(uuid: $0.uuid, start: $0.start,
+                         price: CallCharge(billedSeconds: $0.billedSeconds, bundleSeconds: $0.bundleSeconds, fullCost: .zero, tariff: nil),
+                         coveredSeconds: $0.coveredSeconds, cost: $0.cost)
             }
         }
     }
@@ -217,12 +223,13 @@ final class InMemoryBillingStore: BillingStore {
                 guard var call = tables.calls[c.uuid], call.start == c.start else { continue }
                 call.cost = c.after.cost
                 if let match = c.match { call.subscriptionId = match.subscriptionId }
-                let minutesChanged = c.match != nil || c.before.periodStart != c.after.periodStart
-                    || c.before.chargedMinutes != c.after.chargedMinutes || c.before.includedMinutes != c.after.includedMinutes
-                if minutesChanged {
+                let splitChanged = c.match != nil || c.before.periodStart != c.after.periodStart
+                    || c.before.billedSeconds != c.after.billedSeconds || c.before.coveredSeconds != c.after.coveredSeconds
+                if splitChanged {
                     call.periodStart = c.after.periodStart
-                    call.chargedMinutes = c.after.periodStart == nil ? 0 : c.after.chargedMinutes
-                    call.includedMinutes = c.after.periodStart == nil ? 0 : c.after.includedMinutes
+                    let inPeriod = c.after.periodStart != nil
+                    (call.billedSeconds, call.bundleSeconds, call.coveredSeconds)
+                        = inPeriod ? (c.after.billedSeconds, c.after.bundleSeconds, c.after.coveredSeconds) : (0, 0, 0)
                 }
                 tables.calls[c.uuid] = call
                 guard let source, call.cost != c.before.cost || call.subscriptionId != c.before.subscriptionId else { continue }

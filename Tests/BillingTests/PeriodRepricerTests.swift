@@ -26,7 +26,7 @@ final class PeriodRepricerTests: XCTestCase {
             Rerating.stored("c3", at: t + 7200, minutes: 3, included: 3, cost: "0"),
             Rerating.stored("c4", at: t + 10800, minutes: 2, included: 2, cost: "0"),
         ]
-        let before = UsageRow(minutesIncluded: 10, totals: UsageTotals(minutesUsed: 14, mobileCalls: 4), callCost: .zero)
+        let before = UsageRow(minutesIncluded: 10, totals: UsageTotals(billedSeconds: 14 * 60, coveredSeconds: 10 * 60, mobileCalls: 4), callCost: .zero)
         var r = repricer(before: before)
         var changes: [CallChange] = []
         for call in stored { changes += try r.price(call) }
@@ -41,7 +41,7 @@ final class PeriodRepricerTests: XCTestCase {
         XCTAssertTrue(changes.allSatisfy { $0.match == nil }, "a price change keeps the stored match")
 
         // The row: 14 minutes used, 4 answered mobile calls, 2.00 of call cost (overage_cost 2.00).
-        XCTAssertEqual(done.write?.after, UsageRow(minutesIncluded: 10, totals: UsageTotals(minutesUsed: 14, mobileCalls: 4),
+        XCTAssertEqual(done.write?.after, UsageRow(minutesIncluded: 10, totals: UsageTotals(billedSeconds: 14 * 60, coveredSeconds: 10 * 60, mobileCalls: 4),
                                                    callCost: Money("2.00")!))
         XCTAssertEqual(done.write?.debit, Money("2.00")!, "prepaid: debited the growth of overage_cost")
         var line = RerateReport.Period(subscription: "SUB-A", periodStart: "2024-10-01 00:00:00")
@@ -57,7 +57,7 @@ final class PeriodRepricerTests: XCTestCase {
     func testImportedUsageIsUsedBeforeEveryCallAndStays() throws {
         let imported = UsageTotals(minutesUsed: 8, localCalls: 2)
         let before = UsageRow(minutesIncluded: 10, imported: imported,
-                              totals: UsageTotals(minutesUsed: 15, localCalls: 2, mobileCalls: 2), callCost: .zero)
+                              totals: UsageTotals(minutesUsed: 8, billedSeconds: 7 * 60, coveredSeconds: 2 * 60, localCalls: 2, mobileCalls: 2), callCost: .zero)
         let t = Rerating.ist(2024, 10, 3, 9)
         var r = repricer(before: before)
         let changes = try r.price(Rerating.stored("c1", at: t, minutes: 4, included: 4, cost: "0"))
@@ -67,7 +67,7 @@ final class PeriodRepricerTests: XCTestCase {
         XCTAssertEqual(changes.map(\.after.includedMinutes), [2, 0])
         XCTAssertEqual(changes.map(\.after.cost), [Money("1.00")!, Money("1.50")!])
         XCTAssertEqual(done.write?.after, UsageRow(minutesIncluded: 10, imported: imported,
-                                                   totals: UsageTotals(minutesUsed: 15, localCalls: 2, mobileCalls: 2),
+                                                   totals: UsageTotals(minutesUsed: 8, billedSeconds: 7 * 60, coveredSeconds: 2 * 60, localCalls: 2, mobileCalls: 2),
                                                    callCost: Money("2.50")!))
         XCTAssertEqual(done.line.includedMinutes, 2)
         XCTAssertEqual(done.line.overageMinutes, 5)
@@ -102,7 +102,7 @@ final class PeriodRepricerTests: XCTestCase {
         let done = try r.finish()
         XCTAssertTrue(done.changes.isEmpty)
         XCTAssertEqual(done.line.calls, 4)
-        XCTAssertEqual(done.write?.after.totals, UsageTotals(minutesUsed: 15, mobileCalls: 4))
+        XCTAssertEqual(done.write?.after.totals, UsageTotals(billedSeconds: 15 * 60, coveredSeconds: 10 * 60, mobileCalls: 4))
         XCTAssertEqual(done.write?.after.callCost, Money("2.50")!)
     }
 
@@ -129,7 +129,7 @@ final class PeriodRepricerTests: XCTestCase {
     func testAPriceOnlyChangeKeepsTheMatchAndTheMinutes() throws {
         let dearer = Rerating.subA(Rerating.plan(rate: "0.75"))
         let t = Rerating.ist(2024, 10, 7, 8)
-        let before = UsageRow(minutesIncluded: 10, totals: UsageTotals(minutesUsed: 12, mobileCalls: 2), callCost: Money("1.00")!)
+        let before = UsageRow(minutesIncluded: 10, totals: UsageTotals(billedSeconds: 12 * 60, coveredSeconds: 10 * 60, mobileCalls: 2), callCost: Money("1.00")!)
         var r = repricer(Rerating.period(dearer, containing: t), before: before)
         let c1 = try r.price(Rerating.stored("c1", at: t, minutes: 4, included: 4, cost: "0"))
         let c2 = try r.price(Rerating.stored("c2", at: t + 60, minutes: 8, included: 6, cost: "1.00"))
@@ -149,7 +149,7 @@ final class PeriodRepricerTests: XCTestCase {
     /// A rerate that changes no price changes nothing: no call, no usage row.
     func testAPeriodPricedAsStoredChangesNothing() throws {
         let t = Rerating.ist(2024, 10, 8)
-        let before = UsageRow(minutesIncluded: 10, totals: UsageTotals(minutesUsed: 12, mobileCalls: 2), callCost: Money("1.00")!)
+        let before = UsageRow(minutesIncluded: 10, totals: UsageTotals(billedSeconds: 12 * 60, coveredSeconds: 10 * 60, mobileCalls: 2), callCost: Money("1.00")!)
         var r = repricer(before: before)
         let changes = try r.price(Rerating.stored("c1", at: t, minutes: 4, included: 4, cost: "0"))
             + r.price(Rerating.stored("c2", at: t + 60, minutes: 8, included: 6, cost: "1.00"))

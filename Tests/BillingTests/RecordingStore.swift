@@ -7,7 +7,7 @@ final class RecordingStore: BillingStore {
     private(set) var applied: [(changes: [CallChange], source: ChangeSource?)] = []
 
     func usageRow(_ key: UsageKey) throws -> UsageRow? { nil }
-    func heldCalls(subscriptionId: String, period: UsagePeriod, earliest: Int?) throws -> [HeldCall] { [] }
+    func heldCalls(subscriptionId: String, period: UsagePeriod, earliest: Int?, book: TariffBook) throws -> [HeldCall] { [] }
     func lockUsageRows(_ rows: [(key: UsageKey, periodEnd: Int64, included: Int)]) throws {}
     func storedUUIDs(_ uuids: [String]) throws -> Set<CDRKey> { [] }
     func apply(_ changes: [CallChange], source: ChangeSource?) throws { applied.append((changes, source)) }

@@ -12,7 +12,7 @@ final class StoredCallTests: XCTestCase {
             .hangupCause: "NORMAL_CLEARING", .accountCode: "ACC-A", .callerReceived: "011 4000 1000",
             .destinationReceived: "09812345678", .subscriptionId: "sub-a", .accountId: "acct-a", .direction: "outbound",
             .type: "mobile", .status: "answered", .error: nil, .cost: "0.5000", .periodStart: "1727721000",
-            .chargedMinutes: "3", .includedMinutes: "2",
+            .billedSeconds: "180", .bundleSeconds: "180", .coveredSeconds: "120",
         ]
         for (column, value) in replacing { values[column] = value }
         return StoredCall.Column.allCases.map { values[$0] ?? nil }
@@ -55,18 +55,22 @@ final class StoredCallTests: XCTestCase {
             XCTAssertEqual("\($0)", "cannot re-rate a stored call: cdrs uuid is NULL")
         }
         XCTAssertThrowsError(try StoredCall(row: Array(row().dropLast()))) {
-            XCTAssertTrue("\($0)".contains("18 columns, not the 19 selected"), "\($0)")
+            XCTAssertTrue("\($0)".contains("23 columns, not the 24 selected"), "\($0)")
         }
     }
 
-    /// The select list is the one the rerate always read, expression for expression, in the same order.
+    /// The select list, expression for expression: the seconds fall back to the minutes of rows rated before they were kept.
     func testTheColumnsAreTheSelectListAsBefore() {
         let before = """
             c.uuid, extract(epoch FROM c.start_time)::bigint, extract(epoch FROM c.end_time)::bigint, c.duration, c.billable_seconds,
             c.hangup_cause, c.metadata->>'account_code', c.metadata->>'caller_received', c.metadata->>'destination_received',
             c.subscription_id, c.account_id, c.call_direction, c.call_type, c.call_status, c.processing_error, c.cost,
             extract(epoch FROM (c.metadata->>'usage_period_start')::timestamptz)::bigint,
-            coalesce((c.metadata->>'charged_minutes')::int, 0), coalesce((c.metadata->>'included_minutes')::int, 0)
+            coalesce(coalesce((c.metadata->>'billed_seconds')::int, (c.metadata->>'charged_minutes')::int * 60), 0),
+            coalesce(coalesce((c.metadata->>'bundle_seconds')::int, coalesce((c.metadata->>'billed_seconds')::int,
+            (c.metadata->>'charged_minutes')::int * 60)), 0),
+            coalesce(coalesce((c.metadata->>'covered_seconds')::int, (c.metadata->>'included_minutes')::int * 60), 0),
+            c.metadata->>'tariff', c.metadata->>'tariff_version', c.metadata->>'prefix', c.metadata->>'bands'
             """
         XCTAssertEqual(StoredCall.columns, before.replacingOccurrences(of: "\n", with: " "))
     }

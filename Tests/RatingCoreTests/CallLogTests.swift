@@ -24,7 +24,9 @@ final class CallLogTests: ScratchFolderTestCase {
                                       lineNumber: line, callerReceived: "011 4000 1000", destinationReceived: "")
         record.destinationReceived = "08041000001"
         return ClassifiedCall(record: record, subscription: subscription, direction: .outbound, type: .std,
-                              status: answer == nil ? .no_answer : .answered, chargedMinutes: answer == nil ? 0 : 2,
+                              status: answer == nil ? .no_answer : .answered,
+                              charge: answer == nil ? nil : CallCharge(billedSeconds: 120, bundleSeconds: 60, fullCost: Money("1.20")!,
+                                                                       tariff: TariffRef(version: 1, prefix: 7, billsec: 120)),
                               unmatchedReason: unmatched, period: period)
     }
 

@@ -13,57 +13,77 @@ final class BatchChargesTests: XCTestCase {
     let calls = [(50, "e", 2), (10, "a", 1), (40, "d", 5), (20, "b", 1), (30, "c", 4), (60, "f", 1)]
         .map { Charge(start: Int64($0.0), uuid: $0.1, minutes: $0.2) }
 
-    func testKeepsTheEarliestRoomCallsAndTotalsTheRest() {
-        var b = BatchCharges(room: 3)
+    // Room is in billed seconds (SPEC 3c: included minutes x 60); the calls are 60 s a minute, all in the bundle.
+    // In (start, uuid) order: a 60, b 60, c 240, d 300, e 120, f 60.
+
+    func testKeepsTheEarliestCallsThatFillTheRoomAndTotalsTheRest() {
+        // Room 180: a (0 before it), b (60), c (120) can be covered; d has 360 before it.
+        var b = BatchCharges(room: 180)
         for c in calls { b.add(c) }
         XCTAssertEqual(b.earliest.map(\.key.text), ["a", "b", "c"])
-        XCTAssertEqual(b.laterCalls, 3) // d, e, f
-        XCTAssertEqual(b.laterMinutes, 8) // 5 + 2 + 1
+        XCTAssertEqual(b.laterCalls.calls, 3) // d, e, f
+        XCTAssertEqual(b.laterCalls.billedSeconds, 480) // 300 + 120 + 60
     }
 
     func testPlanFromKeptCallsPricesLaterOnesAsOverage() {
-        // Room 5 (5 included, none imported); kept: a 1, b 1, c 4 (and d, e besides, since room 5 keeps 5).
-        // In order a 1 + b 1 + c 3 included, c's last minute and d 5, e 2, f 1 overage: 9 minutes at 0.50 = 4.50.
-        var b = BatchCharges(room: 5)
+        // Room 300 (5 included, none imported): a 60 + b 60 + c 180 of its 240 covered; c's last 60 s and d 300,
+        // e 120, f 60 are overage: 540 s, 9 minutes at 0.50 = 4.50.
+        var b = BatchCharges(room: 300)
         for c in calls { b.add(c) }
         let p = MinuteAllocator.plan([key: b]) { _ in PeriodBasis(included: 5, imported: 0, rate: self.half) }
-        XCTAssertEqual(p.batch[key], BatchMinutes(included: 5, overage: 9, cost: Money("4.50")!))
-        XCTAssertEqual(p.split(key, start: 30, uuid: "c", minutes: 4).included, 3)
-        XCTAssertEqual(p.split(key, start: 60, uuid: "f", minutes: 1).included, 0)
-        XCTAssertEqual(p.split(key, start: 10, uuid: "a", minutes: 1).included, 1)
+        XCTAssertEqual(p.batch[key], BatchMinutes(coveredSeconds: 300, overageSeconds: 540, cost: Money("4.50")!))
+        XCTAssertEqual(p.split(key, calls[4]).covered, 180) // c
+        XCTAssertEqual(p.split(key, calls[5]).covered, 0) // f
+        XCTAssertEqual(p.split(key, calls[1]).covered, 60) // a
     }
 
     func testARowWithNoRoomPricesEveryCallAsOverage() {
-        // 10 included, 10 imported: nothing left; 14 minutes at 0.50 = 7.00.
+        // 10 included, 10 imported: nothing left; 840 s, 14 minutes at 0.50 = 7.00.
         var b = BatchCharges(room: 0)
         for c in calls { b.add(c) }
         XCTAssertTrue(b.earliest.isEmpty)
         let p = MinuteAllocator.plan([key: b]) { _ in PeriodBasis(included: 10, imported: 10, rate: self.half) }
-        XCTAssertEqual(p.batch[key], BatchMinutes(included: 0, overage: 14, cost: Money("7.00")!))
-        XCTAssertEqual(p.split(key, start: 10, uuid: "a", minutes: 1).overage, 1)
+        XCTAssertEqual(p.batch[key], BatchMinutes(coveredSeconds: 0, overageSeconds: 840, cost: Money("7.00")!))
+        XCTAssertEqual(p.split(key, calls[1]).overage, 60)
     }
 
     func testSealingChangesNothingAndAddingAfterItStillCounts() {
-        var b = BatchCharges(room: 3)
+        var b = BatchCharges(room: 180)
         for c in calls.prefix(4) { b.add(c) } // e, a, d, b
         b.seal()
-        XCTAssertEqual(b.earliest.map(\.key.text), ["a", "b", "d"])
-        XCTAssertEqual(b.laterCalls, 1) // e
-        XCTAssertEqual(b.laterMinutes, 2)
+        XCTAssertEqual(b.earliest.map(\.key.text), ["a", "b", "d"]) // d has 120 before it
+        XCTAssertEqual(b.laterCalls.calls, 1) // e
+        XCTAssertEqual(b.laterCalls.billedSeconds, 120)
         b.seal()
-        XCTAssertEqual(b.laterCalls, 1, "sealing twice cuts nothing twice")
+        XCTAssertEqual(b.laterCalls.calls, 1, "sealing twice cuts nothing twice")
         b.add(calls[4]) // c, 30: earlier than d
         b.add(calls[5]) // f
         XCTAssertEqual(b.earliest.map(\.key.text), ["a", "b", "c"])
-        XCTAssertEqual(b.laterCalls, 3) // e, d, f
-        XCTAssertEqual(b.laterMinutes, 8)
+        XCTAssertEqual(b.laterCalls.calls, 3) // e, d, f
+        XCTAssertEqual(b.laterCalls.billedSeconds, 480)
     }
 
-    func testKeptCallsAreBoundedByTwiceTheRoom() {
-        var b = BatchCharges(room: 2)
+    func testKeptCallsAreBoundedByTheCallsThatFillTheRoom() {
+        // Room 120 s: the first two 60 s calls fill it; the third has 120 before it.
+        var b = BatchCharges(room: 120)
         for i in 0 ..< 10_000 { b.add(Charge(start: Int64(10_000 - i), uuid: "u\(i)", minutes: 1)) }
         XCTAssertEqual(b.earliest.map(\.start), [1, 2])
-        XCTAssertEqual(b.laterCalls, 9_998)
+        XCTAssertEqual(b.laterCalls.calls, 9_998)
+    }
+
+    func testACallWithNothingInTheBundleIsNeverKeptNorCut() {
+        // SPEC 3c: the allowance goes to calls with in_bundle segments; an ISD call priced apart costs its price.
+        let isd = Charge(start: 5, key: CDRKey("isd"), price: CallCharge(billedSeconds: 95, bundleSeconds: 0,
+                                                                          fullCost: Money("8.70")!, tariff: nil))
+        var b = BatchCharges(room: 300)
+        b.add(isd)
+        for c in calls { b.add(c) }
+        XCTAssertEqual(b.earliest.map(\.key.text), ["a", "b", "c"])
+        XCTAssertEqual(b.laterCalls.cut, 3, "d, e, f: the ISD call is not one of the cut")
+        XCTAssertEqual(b.laterCalls.calls, 4)
+        let p = MinuteAllocator.plan([key: b]) { _ in PeriodBasis(included: 5, imported: 0, rate: self.half) }
+        XCTAssertEqual(p.split(key, isd).covered, 0)
+        XCTAssertEqual(p.split(key, isd).overage, 95)
     }
 }
 
@@ -79,7 +99,11 @@ final class CallSorterTests: XCTestCase {
 
     private func call(_ uuid: String, line: UInt32, minutes: Int32 = 1) -> ScannedCall {
         ScannedCall(key: CDRKey(uuid), line: line, start: Int64(line) * 60, subscription: Int32(line % 3) - 1,
-                    periodStart: line % 2 == 0 ? .min : 1_700_000_000, chargedMinutes: minutes, status: .answered, type: .std)
+                    periodStart: line % 2 == 0 ? .min : 1_700_000_000,
+                    charge: CallCharge(billedSeconds: Int(minutes) * 60, bundleSeconds: Int(minutes) * 60,
+                                       fullCost: Money(units: Int64(minutes) * 5000),
+                                       tariff: line % 2 == 0 ? TariffRef(version: 2, prefix: Int32(line), billsec: 61) : nil),
+                    status: .answered, type: .std)
     }
 
     func testSpilledRunsMergeInUuidThenLineOrder() throws {

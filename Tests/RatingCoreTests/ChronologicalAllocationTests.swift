@@ -58,7 +58,7 @@ final class ChronologicalAllocationTests: XCTestCase {
     func testMinutesThatRunOutExactlyLeaveTheLaterCallsOverage() {
         // 2 included, the first reading keeps the earliest 2 charged calls: a (t=10) and b (20), 1 minute
         // each, take them all; c (30, 4 minutes) is cut: overage, 2.00.
-        var charges = BatchCharges(room: 2)
+        var charges = BatchCharges(room: 2 * 60)
         for c in [Charge(start: 30, uuid: "c", minutes: 4), Charge(start: 10, uuid: "a", minutes: 1), Charge(start: 20, uuid: "b", minutes: 1)] {
             charges.add(c)
         }
@@ -171,7 +171,10 @@ final class ChronologicalAllocationTests: XCTestCase {
         XCTAssertEqual(new.map(\.cost), [.zero, Money("1.50")!, Money("0.75")!, .zero, .zero])
         let row = after.row
         XCTAssertEqual(row.minutesIncluded, 499)
-        XCTAssertEqual(row.totals, UsageTotals(minutesUsed: 502, localCalls: 1, isdCalls: 1, mobileCalls: 1, tollFreeCalls: 1))
+        // 502 minutes billed (30,120 s), 499 of them covered (29,940 s).
+        XCTAssertEqual(row.totals, UsageTotals(billedSeconds: 30_120, coveredSeconds: 29_940, localCalls: 1, isdCalls: 1, mobileCalls: 1,
+                                               tollFreeCalls: 1))
+        XCTAssertEqual(row.minutesUsed, 502)
         XCTAssertEqual(row.minutesOverage, 3)
         XCTAssertEqual(row.overageCost, Money("2.25")!)
         // The prepaid account pays the difference: 2.25 - 1.00.
@@ -185,7 +188,7 @@ final class ChronologicalAllocationTests: XCTestCase {
     func testRerateKeepsImportedMinutesFirst() {
         var p = PeriodPricer(plan: TS.starter, imported: UsageTotals(minutesUsed: 498))
         XCTAssertTrue(p.price(chargedMinutes: 3, status: .answered, type: .mobile) == (2, 1, Money("0.50")!))
-        XCTAssertEqual(p.row.totals.minutesUsed, 501)
+        XCTAssertEqual(p.row.minutesUsed, 501)
         XCTAssertEqual(p.row.importedMinutes, 498)
     }
 
@@ -197,7 +200,8 @@ final class ChronologicalAllocationTests: XCTestCase {
         _ = p.price(chargedMinutes: 3, status: .answered, type: .mobile)
         _ = p.price(chargedMinutes: 0, status: .answered, type: .local)
         _ = p.price(chargedMinutes: 0, status: .busy, type: .mobile)
-        XCTAssertEqual(p.row.totals, UsageTotals(minutesUsed: 123, localCalls: 3, stdCalls: 3, isdCalls: 1, mobileCalls: 5, tollFreeCalls: 1))
+        // The imported 120 minutes, and the mobile call's 3 minutes (180 s), covered (380 minutes were left).
+        XCTAssertEqual(p.row.totals, UsageTotals(minutesUsed: 120, billedSeconds: 180, coveredSeconds: 180, localCalls: 3, stdCalls: 3, isdCalls: 1, mobileCalls: 5, tollFreeCalls: 1))
         XCTAssertEqual(p.row.imported, imported)
     }
 }

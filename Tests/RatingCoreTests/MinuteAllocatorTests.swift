@@ -55,12 +55,15 @@ final class MinuteAllocatorTests: XCTestCase {
         XCTAssertEqual(rated[3].cost, Money.zero)
 
         XCTAssertEqual(added.count, 1)
-        XCTAssertEqual(added[key], UsageTotals(minutesUsed: 4, localCalls: 1, mobileCalls: 1, tollFreeCalls: 1))
+        XCTAssertEqual(added[key], UsageTotals(billedSeconds: 240, localCalls: 1, mobileCalls: 1, tollFreeCalls: 1))
 
         let costs = rated.reduce(Money.zero) { $0 + $1.cost }
+        // The batch's covered seconds come from its plan: the mobile call's first 2 minutes.
+        var usage = added[key]!
+        usage.coveredSeconds = 120
         let row = UsageRow(minutesIncluded: 500, imported: UsageTotals(minutesUsed: 498), totals: UsageTotals(minutesUsed: 498))
-            .adding(added[key]!, cost: costs)
-        XCTAssertEqual(row.totals.minutesUsed, 502)
+            .adding(usage, cost: costs)
+        XCTAssertEqual(row.minutesUsed, 502)
         XCTAssertEqual(row.minutesOverage, 2)
         XCTAssertEqual(row.overageCost.formatted(decimals: 2), "1.00")
         XCTAssertEqual(UsageRow.prepaidDebit(from: UsageRow(minutesIncluded: 500, imported: UsageTotals(minutesUsed: 498)), to: row), Money("1.00")!)
@@ -173,8 +176,8 @@ final class MinuteAllocatorTests: XCTestCase {
         XCTAssertEqual(r["nov"]?.includedMinutes, 3)
         XCTAssertEqual(r["nov"]?.overageMinutes, 0)
         XCTAssertEqual(r["nov"]?.cost, Money.zero)
-        XCTAssertEqual(added[octKey], UsageTotals(minutesUsed: 3, mobileCalls: 1))
-        XCTAssertEqual(added[novKey], UsageTotals(minutesUsed: 3, mobileCalls: 1))
+        XCTAssertEqual(added[octKey], UsageTotals(billedSeconds: 180, mobileCalls: 1))
+        XCTAssertEqual(added[novKey], UsageTotals(billedSeconds: 180, mobileCalls: 1))
     }
 
     func testSeparateSubscriptionsAllocateSeparately() {
@@ -195,8 +198,8 @@ final class MinuteAllocatorTests: XCTestCase {
         XCTAssertEqual(rated[1].includedMinutes, 5)
         XCTAssertEqual(rated[1].overageMinutes, 5)
         XCTAssertEqual(rated[1].cost, Money("2.00")!)
-        XCTAssertEqual(added[k1], UsageTotals(minutesUsed: 10, isdCalls: 1))
-        XCTAssertEqual(added[k9], UsageTotals(minutesUsed: 10, isdCalls: 1))
+        XCTAssertEqual(added[k1], UsageTotals(billedSeconds: 600, isdCalls: 1))
+        XCTAssertEqual(added[k9], UsageTotals(billedSeconds: 600, isdCalls: 1))
     }
 
     func testAlreadyOverIncluded() {
@@ -206,7 +209,7 @@ final class MinuteAllocatorTests: XCTestCase {
         XCTAssertEqual(rated[0].includedMinutes, 0)
         XCTAssertEqual(rated[0].overageMinutes, 2)
         XCTAssertEqual(rated[0].cost, Money("1.00")!)
-        XCTAssertEqual(added.first?.value, UsageTotals(minutesUsed: 2, stdCalls: 1))
+        XCTAssertEqual(added.first?.value, UsageTotals(billedSeconds: 120, stdCalls: 1))
     }
 
     func testCallExactlyUsingTheLastIncludedMinutes() {
@@ -245,10 +248,21 @@ final class MinuteAllocatorTests: XCTestCase {
                        UsageTotals(minutesUsed: 7, localCalls: 2, stdCalls: 2, isdCalls: 1, mobileCalls: 3, tollFreeCalls: 1))
     }
 
+    /// SPEC 3c: minutes_overage = the calls' uncovered billed seconds / 60, rounded up once, + imported minutes past the included.
     func testOverageMinutes() {
-        XCTAssertEqual(UsageRow(minutesIncluded: 500, totals: UsageTotals(minutesUsed: 499)).minutesOverage, 0)
-        XCTAssertEqual(UsageRow(minutesIncluded: 500, totals: UsageTotals(minutesUsed: 500)).minutesOverage, 0)
-        XCTAssertEqual(UsageRow(minutesIncluded: 500, totals: UsageTotals(minutesUsed: 501)).minutesOverage, 1)
+        func row(billed: Int, covered: Int, imported: Int = 0) -> UsageRow {
+            UsageRow(minutesIncluded: 500, imported: UsageTotals(minutesUsed: imported),
+                     totals: UsageTotals(minutesUsed: imported, billedSeconds: billed, coveredSeconds: covered))
+        }
+        XCTAssertEqual(row(billed: 499 * 60, covered: 499 * 60).minutesOverage, 0)
+        XCTAssertEqual(row(billed: 500 * 60, covered: 500 * 60).minutesOverage, 0)
+        XCTAssertEqual(row(billed: 501 * 60, covered: 500 * 60).minutesOverage, 1)
+        // The bundle example of SPEC 3c: 210 s billed, 120 covered: 4 minutes used, 2 overage.
+        XCTAssertEqual(row(billed: 210, covered: 120).minutesUsed, 4)
+        XCTAssertEqual(row(billed: 210, covered: 120).minutesOverage, 2)
+        // 510 minutes imported of 500 included: the calls' 2 minutes and the 10 imported past the included.
+        XCTAssertEqual(row(billed: 120, covered: 0, imported: 510).minutesUsed, 512)
+        XCTAssertEqual(row(billed: 120, covered: 0, imported: 510).minutesOverage, 12)
     }
 }
 

@@ -13,8 +13,8 @@ final class ReportRenderingTests: XCTestCase {
         for (s, t) in [(CallStatus.answered, CallType.local), (.answered, .isd), (.busy, .mobile), (.no_answer, .toll_free)] {
             a.count(status: s, type: t)
         }
-        a.includedMinutes = 12; a.overageMinutes = 3; a.cost = Money("4.5")!
-        a.proposed.includedMinutes = 15; a.proposed.cost = Money("0.25")!
+        a.includedSeconds = 12 * 60; a.overageSeconds = 3 * 60; a.cost = Money("4.5")!
+        a.proposed.includedSeconds = 15 * 60; a.proposed.cost = Money("0.25")!
         var u = CallTally()
         u.count(status: .failed, type: .std)
         r.add(["SUB-10002": a, RunReport.unmatchedLabel: u, "SUB-10001 é/x": a])

@@ -81,7 +81,7 @@ struct CopyPipeline {
             if !flushed { try send() }
             return result
         }, consume: {
-            try session.copySink.copyCalls(into: table, fileName: path.name) { send in
+            try session.copySink.copyCalls(into: table, fileName: path.name, book: session.catalog.tariffs) { send in
                 // An error of the producer before its last call comes here, after the batches before it: the COPY is aborted.
                 while let batch = try batches.next() {
                     for i in batch.order { try send(batch.calls[i]) }

@@ -16,16 +16,17 @@ struct FilePlanner {
 
     /// Minute allocation of a file's calls against its usage rows as the book has them.
     func allocate(_ read: FileRead) throws -> FilePlan {
-        let (scan, usage) = (read.scan, session.usage)
+        let (scan, usage, book) = (read.scan, session.usage, session.catalog.tariffs)
         try usage.load(Set(scan.added.keys))
-        for (key, charges) in scan.charges where charges.laterCalls > 0 && usage.basis(key).room > charges.room {
+        for (key, charges) in scan.charges where charges.laterCalls.cut > 0 && usage.basis(key).room > charges.room {
             throw RateAgain(reason: "the included minutes of a usage row of subscription \(key.subscriptionId) changed while the file was read")
         }
         let allocation = MinuteAllocator.plan(scan.charges, basis: usage.basis)
         let repriced = allocation.repricings.flatMap { key, list in
             list.map { r in
                 CallChange(uuid: r.before.uuid, start: r.before.start,
-                           before: PricedCall(held: r.before, key: key), after: PricedCall(held: r.after, key: key), match: nil)
+                           before: PricedCall(held: r.before, key: key, book: book), after: PricedCall(held: r.after, key: key, book: book),
+                           match: nil)
             }
         }.sorted { $0.uuid < $1.uuid }
         session.step("minute allocation")
@@ -65,9 +66,8 @@ struct FilePlanner {
         calls.compactMap { key, c -> CallChange? in
             let a = stored.split(key, c), b = final.allocation.price(key, c)
             guard a != b else { return nil }
-            func priced(_ p: (included: Int, overage: Int, cost: Money)) -> PricedCall {
-                PricedCall(subscriptionId: key.subscriptionId, cost: p.cost, periodStart: key.periodStart,
-                           chargedMinutes: c.minutes, includedMinutes: p.included)
+            func priced(_ p: (covered: Int, overage: Int, cost: Money)) -> PricedCall {
+                PricedCall(key: key, charge: c.price, start: c.start, covered: p.covered, cost: p.cost, book: session.catalog.tariffs)
             }
             return CallChange(uuid: c.key.text, start: c.start, before: priced(a), after: priced(b), match: nil)
         }
@@ -78,15 +78,15 @@ struct FilePlanner {
         outcome.repriced = plan.repriced.count
         outcome.repricedCost = plan.repriced.reduce(Money.zero) { $0 + $1.after.cost - $1.before.cost }
         outcome.cost = plan.allocation.batch.values.reduce(Money.zero) { $0 + $1.cost }
-        outcome.chargedMinutes = read.scan.added.values.reduce(0) { $0 + $1.minutesUsed }
+        outcome.chargedMinutes = CallCharge.minutes(read.scan.added.values.reduce(0) { $0 + $1.billedSeconds })
     }
 
     /// The report's minutes and cost per subscription, from a file's final plan (once).
     func tally(_ plan: FilePlan, _ read: FileRead) throws {
         for (key, minutes) in plan.allocation.batch {
             let number = try subscription(key.subscriptionId).number
-            read.scan.tallies[number, default: CallTally()].includedMinutes += minutes.included
-            read.scan.tallies[number, default: CallTally()].overageMinutes += minutes.overage
+            read.scan.tallies[number, default: CallTally()].includedSeconds += minutes.coveredSeconds
+            read.scan.tallies[number, default: CallTally()].overageSeconds += minutes.overageSeconds
             read.scan.tallies[number, default: CallTally()].cost += minutes.cost
         }
     }
@@ -94,14 +94,14 @@ struct FilePlanner {
     /// What-if (dry run with --plans): the file's calls allocated again, under
     /// the proposed plans, after every stored call of their periods.
     func proposeAlternative(_ read: FileRead, book: UsageBook) throws {
-        let scan = read.scan
+        let scan = read.proposed ?? read.scan
         try book.load(Set(scan.added.keys))
         let allocation = MinuteAllocator.plan(scan.charges, basis: book.basis, keepEveryCall: true)
         for (key, minutes) in allocation.batch {
             let number = try subscription(key.subscriptionId).number
-            scan.tallies[number, default: CallTally()].proposed.includedMinutes += minutes.included
-            scan.tallies[number, default: CallTally()].proposed.overageMinutes += minutes.overage
-            scan.tallies[number, default: CallTally()].proposed.cost += minutes.cost
+            read.scan.tallies[number, default: CallTally()].proposed.includedSeconds += minutes.coveredSeconds
+            read.scan.tallies[number, default: CallTally()].proposed.overageSeconds += minutes.overageSeconds
+            read.scan.tallies[number, default: CallTally()].proposed.cost += minutes.cost
         }
         book.record(book.writes(adding: scan.added, plan: allocation), plan: allocation)
     }
@@ -119,15 +119,15 @@ struct FilePlanner {
 /// pass). The one home for "what did the stored row say" when the final
 /// plan is compared with it.
 protocol CopyPricing {
-    func split(_ key: UsageKey, _ charge: Charge) -> (included: Int, overage: Int, cost: Money)
+    func split(_ key: UsageKey, _ charge: Charge) -> (covered: Int, overage: Int, cost: Money)
 }
 
 extension AllocationPlan: CopyPricing {
-    func split(_ key: UsageKey, _ charge: Charge) -> (included: Int, overage: Int, cost: Money) { price(key, charge) }
+    func split(_ key: UsageKey, _ charge: Charge) -> (covered: Int, overage: Int, cost: Money) { price(key, charge) }
 }
 
 extension ProvisionalPricing: CopyPricing {
-    func split(_ key: UsageKey, _ charge: Charge) -> (included: Int, overage: Int, cost: Money) {
+    func split(_ key: UsageKey, _ charge: Charge) -> (covered: Int, overage: Int, cost: Money) {
         // Every call the one pass stored was priced as it was read.
         guard let p = price(key, charge) else { preconditionFailure("a call of the file that was never priced as read") }
         return p

@@ -18,6 +18,8 @@ struct FileRead {
     let scan: FileScan
     /// The calls as read, for the second pass (nil in a dry run and in one pass, which have none).
     let calls: CallLog?
+    /// A what-if with proposed tariffs: the same calls classified and priced by them.
+    var proposed: FileScan? = nil
 
     var path: RawPath { job.path }
 }

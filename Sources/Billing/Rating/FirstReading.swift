@@ -41,6 +41,11 @@ struct FirstReading {
             max(try usage.room(key), try whatIf?.room(key) ?? 0)
         })
         let calls = options.dryRun || along != nil ? nil : try CallLog()
+        // A what-if with proposed tariffs prices the same calls by them, apart (duplicates across the files of the run aside).
+        let proposed = session.whatIfClassifier.map { _ in
+            FileScan(businessZone: session.businessZone, runLength: options.tuning.sortRunCalls,
+                     room: { [usage = session.usage, whatIf = session.whatIf] key in max(try usage.room(key), try whatIf?.room(key) ?? 0) })
+        }
         func read(_ alreadyStored: ([String]) throws -> Set<CDRKey>) throws -> FileParser.FileEnd {
           try session.parser.parse(path: path) { chunk in
             try environment.stop?.check(file: path.shown)
@@ -49,7 +54,11 @@ struct FirstReading {
             } else {
                 environment.progress?.read(bytes: chunk.bytesRead, lines: chunk.lineCount, second: false)
             }
-            try scan.take(chunk.calls, alreadyStored: alreadyStored)
+            var found: Set<CDRKey> = []
+            try scan.take(chunk.calls) { uuids in found = try alreadyStored(uuids); return found }
+            if let proposed, let classifier = session.whatIfClassifier {
+                try proposed.take(chunk.calls.map { classifier.classify($0.record) }) { _ in found }
+            }
             calls?.append(chunk)
             try along?.each(chunk, scan)
             // After `each`: a file the one pass gives up on at its first chunk (a backfill) logs its rejects once.
@@ -80,6 +89,7 @@ struct FirstReading {
         try calls?.close()
         try along?.parsed()
         try scan.finish(seen: options.dryRun ? session.seen.uuids : nil, stored: stored)
+        try proposed?.finish(seen: nil, stored: stored)
         if scan.rejected > 10 {
             let kept = rejects.map { $0.leftOut == 0 ? ", all in the rejects file"
                 : ", the first \($0.count - $0.leftOut) in the rejects file (it stops at \(RejectsFile.maxBytes >> 20) MiB)" } ?? ""
@@ -87,7 +97,7 @@ struct FirstReading {
         }
         step("first reading: parse, classify, duplicates, usage")
         try judge(end, scan, outcome: &outcome)
-        return FileRead(job: job, layout: end.layout, scan: scan, calls: calls)
+        return FileRead(job: job, layout: end.layout, scan: scan, calls: calls, proposed: proposed)
     }
 
     /// The reading's counts into the outcome, and what the file is: not a

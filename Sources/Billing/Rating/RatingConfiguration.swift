@@ -102,11 +102,14 @@ public struct LockPolicy: Sendable, Equatable {
     }
 }
 
-/// A what-if (with a dry run): the plans' included minutes and rates replaced by these.
-public struct WhatIf: Sendable, Equatable {
+/// A what-if (with a dry run): the plans' included minutes and rates replaced by these,
+/// and plans priced by proposed tariff decks (plan name -> deck) instead of their own.
+public struct WhatIf: Sendable {
     public var proposedPlans: [ProposedPlan]
+    public var proposedTariffs: [String: TariffDeck]
 
-    public init(proposedPlans: [ProposedPlan]) {
+    public init(proposedPlans: [ProposedPlan], proposedTariffs: [String: TariffDeck] = [:]) {
         self.proposedPlans = proposedPlans
+        self.proposedTariffs = proposedTariffs
     }
 }

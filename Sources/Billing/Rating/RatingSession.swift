@@ -25,6 +25,8 @@ final class RatingSession {
     let usage: UsageBook
     /// The what-if book (dry run with --plans): the proposed plans' view of the same periods.
     let whatIf: UsageBook?
+    /// Classifies calls again by the proposed tariffs of a what-if (nil without --plan-tariff).
+    let whatIfClassifier: CallClassifier?
     let parser: FileParser
     /// The single pass's lookups.
     let lookups: LookupSource
@@ -48,10 +50,12 @@ final class RatingSession {
         catalog = context.catalog
         businessZone = context.businessZone
         usage = UsageBook(store: store, catalog: catalog, businessZone: businessZone)
-        whatIf = try options.whatIf.map { whatIf in
-            UsageBook(store: store, catalog: try CatalogLoader.proposing(whatIf.proposedPlans, in: context.catalog),
-                      businessZone: context.businessZone, everyCall: true)
+        let proposed = try options.whatIf.map {
+            try CatalogLoader.proposing($0.proposedPlans, tariffs: $0.proposedTariffs, in: context.catalog)
         }
+        whatIf = proposed.map { UsageBook(store: store, catalog: $0, businessZone: context.businessZone, everyCall: true) }
+        whatIfClassifier = options.whatIf?.proposedTariffs.isEmpty == false
+            ? proposed.map { CallClassifier(catalog: $0, businessZone: context.businessZone) } : nil
         let classifier = CallClassifier(catalog: catalog, businessZone: businessZone)
         parser = FileParser(layout: options.input.layout, switchZone: options.input.switchZone, classifier: classifier,
                             workers: options.tuning.workers, chunkLines: options.tuning.chunkLines)

@@ -20,12 +20,18 @@ struct PeriodRepricer {
     /// How many of them are priced so far.
     private var next = 0
 
-    init(_ period: TouchedPeriod, before: UsageRow?, arriving: [RematchedCall], skip: Set<String>, zone: ZoneRules) {
+    private let book: TariffBook
+    /// The period's billed, covered and overage seconds so far, for the report's minutes.
+    private var billed = 0, covered = 0, overage = 0
+
+    init(_ period: TouchedPeriod, before: UsageRow?, arriving: [RematchedCall], skip: Set<String>, zone: ZoneRules,
+         book: TariffBook = .empty) {
         self.period = period
         self.before = before
         self.skip = skip
         self.arriving = arriving
-        pricer = PeriodPricer(plan: period.subscription.plan, imported: before?.imported ?? UsageTotals())
+        self.book = book
+        pricer = PeriodPricer(plan: period.subscription.plan, imported: before?.imported ?? UsageTotals(), book: book)
         line = RerateReport.Period(subscription: period.subscription.number, periodStart: zone.local(of: period.span.start).text)
     }
 
@@ -36,9 +42,9 @@ struct PeriodRepricer {
     /// and to the calls matched anew that come before it.
     mutating func price(_ stored: StoredCall) throws -> [CallChange] {
         guard prices(stored) else { return [] }
-        var changes = try priceArriving(before: Charge(start: stored.start, uuid: stored.uuid, minutes: stored.priced.chargedMinutes))
-        if let change = try price(uuid: stored.uuid, start: stored.start, chargedMinutes: stored.priced.chargedMinutes,
-                                  status: stored.match.status, type: stored.match.type, stored: stored.priced, match: nil) {
+        let charge = stored.charge(book: book)
+        var changes = try priceArriving(before: charge)
+        if let change = try price(stored.uuid, charge, status: stored.match.status, type: stored.match.type, stored: stored.priced, match: nil) {
             changes.append(change)
         }
         return changes
@@ -49,6 +55,8 @@ struct PeriodRepricer {
     /// unchanged) and the report's line.
     mutating func finish() throws -> RepricedPeriod {
         let changes = try priceArriving(before: nil)
+        (line.chargedMinutes, line.includedMinutes, line.overageMinutes)
+            = (CallCharge.minutes(billed), CallCharge.minutes(covered), CallCharge.minutes(overage))
         line.oldCost = before?.callCost ?? .zero
         line.newCost = pricer.callCost
         let after = pricer.row
@@ -63,8 +71,7 @@ struct PeriodRepricer {
         while next < arriving.count, limit.map({ arriving[next].charge.precedes($0) }) ?? true {
             let m = arriving[next]
             next += 1
-            if let change = try price(uuid: m.call.record.uuid, start: m.call.record.start, chargedMinutes: m.call.chargedMinutes,
-                                      status: m.call.status, type: m.call.type, stored: m.before, match: CallMatch(m.call)) {
+            if let change = try price(m.call.record.uuid, m.charge, status: m.call.status, type: m.call.type, stored: m.before, match: CallMatch(m.call)) {
                 changes.append(change)
             }
         }
@@ -72,20 +79,20 @@ struct PeriodRepricer {
     }
 
     /// Prices the period's next call; its change, if its price, minutes or match (`match`, when matched anew) changed.
-    private mutating func price(uuid: String, start: Int64, chargedMinutes: Int, status: CallStatus, type: CallType,
+    private mutating func price(_ uuid: String, _ charge: Charge, status: CallStatus, type: CallType,
                                 stored: PricedCall, match: CallMatch?) throws -> CallChange? {
-        let (included, overage, cost) = pricer.price(chargedMinutes: chargedMinutes, status: status, type: type)
+        let start = charge.start
+        let (covered, overage, cost) = pricer.price(charge.price.billedSeconds > 0 ? charge : nil, status: status, type: type)
         let sub = period.subscription
         if cost > Money.largestCallCost {
             throw BillingError("call \(uuid) would cost \(cost) at \(sub.plan.name)'s rate, more than cdrs.cost holds "
                 + "(\(Money.largestCallCost)); nothing was changed: check the plan's overage_rate_per_minute")
         }
-        let after = PricedCall(subscriptionId: sub.id, cost: cost, periodStart: period.key.periodStart,
-                               chargedMinutes: chargedMinutes, includedMinutes: included)
+        let after = PricedCall(key: period.key, charge: charge.price, start: start, covered: covered, cost: cost, book: book)
         line.calls += 1
-        line.chargedMinutes += chargedMinutes
-        line.includedMinutes += included
-        line.overageMinutes += overage
+        billed += charge.price.billedSeconds
+        self.covered += covered
+        self.overage += overage
         guard after != stored || match != nil else { return nil }
         return CallChange(uuid: uuid, start: start, before: stored, after: after, match: match)
     }

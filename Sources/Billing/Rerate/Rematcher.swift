@@ -28,7 +28,7 @@ struct Rematcher {
         // longer knows who had the call, so a matched call keeps its subscription rather than
         // dropping to unmatched at cost 0.
         if call.subscription == nil && stored.match.subscriptionId != nil { kept += 1; return }
-        guard CallMatch(call) != stored.match || call.chargedMinutes != stored.priced.chargedMinutes
+        guard CallMatch(call) != stored.match || !stored.priced.isPriced(as: call.charge, book: catalog.tariffs)
             || call.period?.start != stored.priced.periodStart else { return }
         rematched += 1
         if let key = MinuteAllocator.usageKey(call) {
@@ -93,5 +93,8 @@ struct RematchedCall {
     let key: UsageKey
 
     /// Where it falls among the period's calls.
-    var charge: Charge { Charge(start: call.record.start, uuid: call.record.uuid, minutes: call.chargedMinutes) }
+    var charge: Charge {
+        Charge(start: call.record.start, key: CDRKey(call.record.uuid),
+               price: call.charge ?? CallCharge(billedSeconds: 0, bundleSeconds: 0, fullCost: .zero, tariff: nil))
+    }
 }

@@ -13,6 +13,8 @@ public struct RerateOptions {
     public var dryRun = false
     /// What-if (with dryRun): new costs under these plans instead of the catalog's.
     public var proposedPlans: [ProposedPlan]?
+    /// What-if (with dryRun): plans priced by these proposed decks.
+    public var proposedTariffs: [String: TariffDeck] = [:]
     /// Seconds to wait for another run's rating lock before giving up (exit 75).
     public var lockWait: Double = 0
     /// The share of a month's calls changed (0 to 1) from which the month is written anew into a fresh

@@ -58,14 +58,16 @@ public final class RerateRun {
 
     private func rerate(started: Date) throws -> RerateReport {
         let context = try CatalogLoader.context(db)
-        let catalog = try options.proposedPlans.map { try CatalogLoader.proposing($0, in: context.catalog) } ?? context.catalog
+        let whatIf = options.proposedPlans != nil || !options.proposedTariffs.isEmpty
+        let catalog = whatIf ? try CatalogLoader.proposing(options.proposedPlans ?? [], tariffs: options.proposedTariffs, in: context.catalog)
+            : context.catalog
         let zone = context.businessZone
         let from = zone.instant(of: options.from), to = zone.instant(of: options.to)
         guard from < to else { throw BillingError.usage("--from must be before --to") }
         let selection = RerateSelection(options, from: from, to: to)
         try selection.refuseUnknownNames(db)
         var report = RerateReport(dryRun: options.dryRun)
-        report.whatIf = options.proposedPlans != nil
+        report.whatIf = whatIf
         report.businessZone = zone.identifier
         let runId = options.dryRun ? "" : try runs.insert(selection: selection, started: started)
         let share = options.dryRun ? nil : options.rewriteShare
@@ -86,7 +88,7 @@ public final class RerateRun {
         try Partitions.refuseArchived(db, from: span.from, to: span.to)
         var writes: [UsageWrite] = []
         for period in found.periods {
-            let priced = try reprice(period, found, zone: zone, into: &changes)
+            let priced = try reprice(period, found, zone: zone, book: catalog.tariffs, into: &changes)
             report.periods.append(priced.line)
             if let write = priced.write { writes.append(write) }
         }
@@ -107,10 +109,10 @@ public final class RerateRun {
     }
 
     /// One period priced again: its stored calls streamed in charge order, the changes batched as they come.
-    private func reprice(_ period: TouchedPeriod, _ found: RematchResult, zone: ZoneRules,
+    private func reprice(_ period: TouchedPeriod, _ found: RematchResult, zone: ZoneRules, book: TariffBook,
                          into changes: inout ChangeBatcher) throws -> RepricedPeriod {
         var repricer = PeriodRepricer(period, before: try store.usageRow(period.key), arriving: found.arriving[period.key] ?? [],
-                                      skip: found.skip, zone: zone)
+                                      skip: found.skip, zone: zone, book: book)
         try db.forEachStoredCall(RerateSelection.periodCalls(period.subscription.id, period.span)) { stored in
             guard repricer.prices(stored) else { return }
             try changes.flushIfFull()

@@ -8,15 +8,23 @@ struct StoredCall {
     let start: Int64
     let match: CallMatch
     let priced: PricedCall
+    /// `billable_seconds`: what a tariff priced.
+    let billsec: Int
     /// The call as the switch reported it, when the row kept what matching needs.
     let record: CallDetailRecord?
 
-    init(uuid: String, start: Int64, match: CallMatch, priced: PricedCall, record: CallDetailRecord?) {
+    init(uuid: String, start: Int64, match: CallMatch, priced: PricedCall, billsec: Int = 0, record: CallDetailRecord?) {
         self.uuid = uuid
         self.start = start
         self.match = match
         self.priced = priced
+        self.billsec = record?.billsec ?? billsec
         self.record = record
+    }
+
+    /// The call as minute allocation sees it, priced as stored (by the version and prefix that priced it).
+    func charge(book: TariffBook) -> Charge {
+        Charge(start: start, key: CDRKey(uuid), price: priced.charge(start: start, billsec: billsec, book: book))
     }
 
     /// The columns a query for stored calls selects, from `cdrs c`, in `Column` order.
@@ -25,7 +33,8 @@ struct StoredCall {
     /// The selected columns, by position: a case's raw value is its index in the row.
     enum Column: Int, CaseIterable {
         case uuid, start, end, duration, billsec, hangupCause, accountCode, callerReceived, destinationReceived
-        case subscriptionId, accountId, direction, type, status, error, cost, periodStart, chargedMinutes, includedMinutes
+        case subscriptionId, accountId, direction, type, status, error, cost, periodStart, billedSeconds, bundleSeconds, coveredSeconds
+        case tariff, tariffVersion, prefix, bands
 
         var sql: String {
             switch self {
@@ -46,8 +55,13 @@ struct StoredCall {
             case .error: "c.processing_error"
             case .cost: "c.cost"
             case .periodStart: "extract(epoch FROM (\(CDRMetadata.usagePeriodStart.text("c")))::timestamptz)::bigint"
-            case .chargedMinutes: "coalesce(\(CDRMetadata.chargedMinutes.int("c")), 0)"
-            case .includedMinutes: "coalesce(\(CDRMetadata.includedMinutes.int("c")), 0)"
+            case .billedSeconds: "coalesce(\(CDRMetadata.seconds(.billedSeconds, "c")), 0)"
+            case .bundleSeconds: "coalesce(\(CDRMetadata.seconds(.bundleSeconds, "c")), 0)"
+            case .coveredSeconds: "coalesce(\(CDRMetadata.seconds(.coveredSeconds, "c")), 0)"
+            case .tariff: CDRMetadata.tariff.text("c")
+            case .tariffVersion: CDRMetadata.tariffVersion.text("c")
+            case .prefix: CDRMetadata.prefix.text("c")
+            case .bands: CDRMetadata.bands.text("c")
             }
         }
 
@@ -71,8 +85,13 @@ struct StoredCall {
             case .error: "processing_error"
             case .cost: "cost"
             case .periodStart: "metadata." + CDRMetadata.usagePeriodStart.rawValue
-            case .chargedMinutes: "metadata." + CDRMetadata.chargedMinutes.rawValue
-            case .includedMinutes: "metadata." + CDRMetadata.includedMinutes.rawValue
+            case .billedSeconds: "metadata." + CDRMetadata.billedSeconds.rawValue
+            case .bundleSeconds: "metadata." + CDRMetadata.bundleSeconds.rawValue
+            case .coveredSeconds: "metadata." + CDRMetadata.coveredSeconds.rawValue
+            case .tariff: "metadata." + CDRMetadata.tariff.rawValue
+            case .tariffVersion: "metadata." + CDRMetadata.tariffVersion.rawValue
+            case .prefix: "metadata." + CDRMetadata.prefix.rawValue
+            case .bands: "metadata." + CDRMetadata.bands.rawValue
             }
         }
     }
@@ -93,8 +112,14 @@ struct StoredCall {
                           error: row.optional(.error))
         priced = PricedCall(subscriptionId: subscriptionId, cost: try row.value(.cost, "an amount") { Money($0) },
                             periodStart: try row.valueIfPresent(.periodStart, "a time in epoch seconds") { Int64($0) },
-                            chargedMinutes: try row.value(.chargedMinutes, "a number of minutes") { Int($0) },
-                            includedMinutes: try row.value(.includedMinutes, "a number of minutes") { Int($0) })
+                            billedSeconds: try row.value(.billedSeconds, "a number of seconds") { Int($0) },
+                            bundleSeconds: try row.value(.bundleSeconds, "a number of seconds") { Int($0) },
+                            coveredSeconds: try row.value(.coveredSeconds, "a number of seconds") { Int($0) },
+                            tariff: try row.valueIfPresent(.tariffVersion, "a tariff version id") { Int64($0) }.map {
+                                TariffAudit(tariff: row.optional(.tariff) ?? "", version: $0, prefix: row.optional(.prefix) ?? "",
+                                            bands: row.optional(.bands) ?? "")
+                            })
+        billsec = try row.value(.billsec, "a number of seconds") { Int($0) }
         // Rows rated before the account code and the numbers as received were kept cannot be matched again.
         if let account = row.optional(.accountCode), let caller = row.optional(.callerReceived),
            let destination = row.optional(.destinationReceived) {

@@ -8,7 +8,7 @@ import RatingRules
 protocol CallStore: AnyObject {
     /// The stored charged calls of a usage period that hold included minutes;
     /// with `earliest`, that many of its first charged calls instead, holding minutes or not.
-    func heldCalls(subscriptionId: String, period: UsagePeriod, earliest: Int?) throws -> [HeldCall]
+    func heldCalls(subscriptionId: String, period: UsagePeriod, earliest: Int?, book: TariffBook) throws -> [HeldCall]
     /// The uuids among `uuids` that are stored already (`cdr_uuids`).
     func storedUUIDs(_ uuids: [String]) throws -> Set<CDRKey>
     /// Applies price and match changes to stored calls and records them in
@@ -17,18 +17,24 @@ protocol CallStore: AnyObject {
 }
 
 extension PostgresBillingStore: CallStore {
-    func heldCalls(subscriptionId: String, period: UsagePeriod, earliest: Int?) throws -> [HeldCall] {
+    func heldCalls(subscriptionId: String, period: UsagePeriod, earliest: Int?, book: TariffBook) throws -> [HeldCall] {
         // The predicate is the partial index cdrs_holding_included_minutes's.
         let which = earliest.map { "\(CDRMetadata.chargedMinutes.int()) > 0 ORDER BY start_time, uuid COLLATE \"C\" LIMIT \($0)" }
             ?? "\(CDRMetadata.includedMinutes.int()) > 0"
         return try db.query("""
-            SELECT uuid, extract(epoch FROM start_time)::bigint, \(CDRMetadata.chargedMinutes.int()),
-                   \(CDRMetadata.includedMinutes.int()), cost
+            SELECT uuid, extract(epoch FROM start_time)::bigint, \(CDRMetadata.seconds(.billedSeconds)),
+                   \(CDRMetadata.seconds(.bundleSeconds)), \(CDRMetadata.seconds(.coveredSeconds)), cost,
+                   (\(CDRMetadata.tariffVersion.text()))::bigint, \(CDRMetadata.prefix.text()), billable_seconds
             FROM cdrs
             WHERE subscription_id = $1 AND start_time >= to_timestamp($2) AND start_time < to_timestamp($3)
               AND \(which)
-            """, [subscriptionId, String(period.start), String(period.end)]).rows.map {
-            HeldCall(uuid: $0[0]!, start: Int64($0[1]!)!, minutes: Int($0[2]!)!, includedMinutes: Int($0[3]!)!, cost: Money($0[4]!)!)
+            """, [subscriptionId, String(period.start), String(period.end)]).rows.map { r in
+            let start = Int64(r[1]!)!
+            let stored = PricedCall(subscriptionId: subscriptionId, cost: Money(r[5]!)!, billedSeconds: Int(r[2]!)!,
+                                    bundleSeconds: Int(r[3]!)!, coveredSeconds: Int(r[4]!)!,
+                                    tariff: r[6].flatMap(Int64.init).map { TariffAudit(tariff: "", version: $0, prefix: r[7] ?? "", bands: "") })
+            return HeldCall(uuid: r[0]!, start: start, price: stored.charge(start: start, billsec: Int(r[8]!)!, book: book),
+                            coveredSeconds: stored.coveredSeconds, cost: stored.cost)
         }
     }
 
@@ -63,8 +69,9 @@ extension PostgresBillingStore: CallStore {
             ChangeColumn(name: "start_time", type: "timestamptz NOT NULL") { $0.timestamp($1.start) },
             ChangeColumn(name: "rematch", type: "boolean NOT NULL") { bool($1.match != nil, &$0) },
             ChangeColumn(name: "minutes_changed", type: "boolean NOT NULL") { row, c in
-                bool(c.match != nil || c.before.periodStart != c.after.periodStart || c.before.chargedMinutes != c.after.chargedMinutes
-                     || c.before.includedMinutes != c.after.includedMinutes, &row)
+                bool(c.match != nil || c.before.periodStart != c.after.periodStart || c.before.billedSeconds != c.after.billedSeconds
+                     || c.before.bundleSeconds != c.after.bundleSeconds || c.before.coveredSeconds != c.after.coveredSeconds
+                     || c.before.tariff != c.after.tariff, &row)
             },
             ChangeColumn(name: "subscription_id", type: "uuid") { $0.text($1.match.map { $0.subscriptionId } ?? $1.after.subscriptionId) },
             ChangeColumn(name: "account_id", type: "uuid") { $0.text($1.match?.accountId) },
@@ -77,12 +84,28 @@ extension PostgresBillingStore: CallStore {
             ChangeColumn(name: "charged", type: "integer") { minutes($1.after, $1.after.chargedMinutes, &$0) },
             ChangeColumn(name: "included", type: "integer") { minutes($1.after, $1.after.includedMinutes, &$0) },
             ChangeColumn(name: "overage", type: "integer") { minutes($1.after, $1.after.overageMinutes, &$0) },
+            ChangeColumn(name: "billed_seconds", type: "integer") { minutes($1.after, $1.after.billedSeconds, &$0) },
+            ChangeColumn(name: "bundle_seconds", type: "integer") { minutes($1.after, $1.after.bundleSeconds, &$0) },
+            ChangeColumn(name: "covered_seconds", type: "integer") { minutes($1.after, $1.after.coveredSeconds, &$0) },
+            ChangeColumn(name: "tariff", type: "text") { $0.text($1.after.tariff?.tariff) },
+            ChangeColumn(name: "tariff_version", type: "bigint") { row, c in if let v = c.after.tariff?.version { row.int(Int(v)) } else { row.text(nil) } },
+            ChangeColumn(name: "prefix", type: "text") { $0.text($1.after.tariff?.prefix) },
+            ChangeColumn(name: "bands", type: "text") { $0.text($1.after.tariff?.bands) },
             ChangeColumn(name: "old_cost", type: "numeric(10,4) NOT NULL") { $0.text($1.before.cost.description) },
             ChangeColumn(name: "old_subscription_id", type: "uuid") { $0.text($1.before.subscriptionId) },
             ChangeColumn(name: "old_included", type: "integer") { minutes($1.before, $1.before.includedMinutes, &$0) },
             ChangeColumn(name: "old_overage", type: "integer") { minutes($1.before, $1.before.overageMinutes, &$0) },
         ]
     }()
+
+    /// The metadata keys of a call's split and what priced it, and the `cdr_changes` columns they are set from.
+    static let splitMembers: [(CDRMetadata, String)] = [
+        (.usagePeriodStart, "period_start"), (.chargedMinutes, "charged"), (.includedMinutes, "included"), (.overageMinutes, "overage"),
+        (.billedSeconds, "billed_seconds"), (.bundleSeconds, "bundle_seconds"), (.coveredSeconds, "covered_seconds"),
+        (.tariff, "tariff"), (.tariffVersion, "tariff_version"), (.prefix, "prefix"), (.bands, "bands"),
+    ]
+    static let splitKeys: String = "ARRAY[" + splitMembers.map { (k, _) -> String in "'\(k.rawValue)'" }.joined(separator: ", ") + "]"
+    static let splitColumns: String = splitMembers.map { "'\($0.0.rawValue)', x.\($0.1)" }.joined(separator: ", ")
 
     /// How a changed call's columns are set, `c` being its stored row and `x` its row of the changes table:
     /// the UPDATE's SET list, and the month rewrite's (`MonthRewrite`) select list, so both write the same row.
@@ -101,11 +124,9 @@ extension PostgresBillingStore: CallStore {
         ("processing_error", "CASE WHEN x.rematch THEN x.processing_error ELSE c.processing_error END"),
         // A change of price alone (a new rate) leaves metadata as it is: cheaper to write.
         ("metadata", """
-            CASE WHEN NOT x.minutes_changed THEN c.metadata ELSE (coalesce(c.metadata, '{}'::jsonb)
-                - ARRAY['\(CDRMetadata.usagePeriodStart.rawValue)', '\(CDRMetadata.chargedMinutes.rawValue)', '\(CDRMetadata.includedMinutes.rawValue)', '\(CDRMetadata.overageMinutes.rawValue)'])
+            CASE WHEN NOT x.minutes_changed THEN c.metadata ELSE (coalesce(c.metadata, '{}'::jsonb) - \(splitKeys))
                || CASE WHEN x.period_start IS NULL THEN '{}'::jsonb
-                       ELSE jsonb_build_object('\(CDRMetadata.usagePeriodStart.rawValue)', x.period_start, '\(CDRMetadata.chargedMinutes.rawValue)', x.charged,
-                                               '\(CDRMetadata.includedMinutes.rawValue)', x.included, '\(CDRMetadata.overageMinutes.rawValue)', x.overage) END END
+                       ELSE jsonb_strip_nulls(jsonb_build_object(\(splitColumns))) END END
             """),
         ("updated_at", "now()"),
     ]

@@ -4,22 +4,84 @@ import RatingRules
 
 // The values the stores take and give: a stored call's price and match before and after a change, where a change comes from, a usage row to write.
 
-/// A stored call's price and minutes, before or after a change.
+/// A stored call's price and billed seconds, before or after a change.
 struct PricedCall: Equatable {
     var subscriptionId: String?
     var cost: Money
     /// The usage period the call counts in; nil when it matched no subscription.
     var periodStart: Int64?
-    var chargedMinutes = 0
-    var includedMinutes = 0
-    var overageMinutes: Int { chargedMinutes - includedMinutes }
+    /// Billed seconds of the call, of its in-bundle segments, and those the bundle covers.
+    var billedSeconds = 0, bundleSeconds = 0, coveredSeconds = 0
+    /// What priced it, for a tariff call.
+    var tariff: TariffAudit? = nil
+
+    /// The minutes `cdrs.metadata` and the cost history show: rounded up.
+    var chargedMinutes: Int { CallCharge.minutes(billedSeconds) }
+    var includedMinutes: Int { CallCharge.minutes(coveredSeconds) }
+    var overageMinutes: Int { CallCharge.minutes(billedSeconds - coveredSeconds) }
 }
 
 extension PricedCall {
+    /// A call of a plan without a tariff: `chargedMinutes`, `includedMinutes` of them covered.
+    init(subscriptionId: String?, cost: Money, periodStart: Int64?, chargedMinutes: Int, includedMinutes: Int) {
+        self.init(subscriptionId: subscriptionId, cost: cost, periodStart: periodStart, billedSeconds: chargedMinutes * 60,
+                  bundleSeconds: chargedMinutes * 60, coveredSeconds: includedMinutes * 60)
+    }
+
+    /// A call of usage row `key` priced as `charge`, `covered` of its seconds covered.
+    init(key: UsageKey, charge: CallCharge, start: Int64, covered: Int, cost: Money, book: TariffBook) {
+        self.init(subscriptionId: key.subscriptionId, cost: cost, periodStart: key.periodStart, billedSeconds: charge.billedSeconds,
+                  bundleSeconds: charge.bundleSeconds, coveredSeconds: covered,
+                  tariff: TariffAudit(charge, start: start, covered: covered, book: book))
+    }
+
     /// A call of usage row `key` that holds included minutes.
-    init(held: HeldCall, key: UsageKey) {
-        self.init(subscriptionId: key.subscriptionId, cost: held.cost, periodStart: key.periodStart,
-                  chargedMinutes: held.minutes, includedMinutes: held.includedMinutes)
+    init(held: HeldCall, key: UsageKey, book: TariffBook) {
+        self.init(key: key, charge: held.price, start: held.start, covered: held.coveredSeconds, cost: held.cost, book: book)
+    }
+
+    /// The call's price before the bundle, as it was stored: its tariff
+    /// version and prefix price it again the same way (`billsec`: the seconds it priced).
+    func charge(start: Int64, billsec: Int, book: TariffBook) -> CallCharge {
+        if let t = tariff, let ref = book.ref(versionId: t.version, prefix: t.prefix, billsec: billsec),
+           let priced = try? book.explain(ref, start: start, covered: 0) {
+            return CallCharge(billedSeconds: priced.billedSeconds, bundleSeconds: priced.inBundleSeconds, fullCost: priced.cost, tariff: ref)
+        }
+        return CallCharge(billedSeconds: billedSeconds, bundleSeconds: bundleSeconds, fullCost: .zero, tariff: nil)
+    }
+}
+
+extension PricedCall {
+    /// Whether the stored call was priced as `charge` prices it: the same
+    /// billed and in-bundle seconds, by the same tariff version and prefix (or none).
+    func isPriced(as charge: CallCharge?, book: TariffBook) -> Bool {
+        guard let charge else { return billedSeconds == 0 }
+        let ref = charge.tariff.map { book.describe($0) }
+        return billedSeconds == charge.billedSeconds && bundleSeconds == charge.bundleSeconds
+            && tariff?.version == ref?.versionId && tariff?.prefix == ref?.prefix
+    }
+}
+
+/// What priced a tariff call (SPEC 3c: "each rated call keeps in metadata
+/// what priced it"): tariff, version, prefix and the bands of its segments.
+struct TariffAudit: Equatable {
+    var tariff: String
+    var version: Int64
+    var prefix: String
+    /// The bands of its segments in walk order, each once, joined by `,`.
+    var bands: String
+
+    init(tariff: String, version: Int64, prefix: String, bands: String) {
+        (self.tariff, self.version, self.prefix, self.bands) = (tariff, version, prefix, bands)
+    }
+
+    /// nil for a call of a plan without a tariff.
+    init?(_ charge: CallCharge, start: Int64, covered: Int, book: TariffBook) {
+        guard let ref = charge.tariff else { return nil }
+        let d = book.describe(ref)
+        var bands: [String] = []
+        for s in (try? book.explain(ref, start: start, covered: covered).segments) ?? [] where bands.last != s.band { bands.append(s.band) }
+        self.init(tariff: d.tariff, version: d.versionId, prefix: d.prefix, bands: bands.joined(separator: ","))
     }
 }
 

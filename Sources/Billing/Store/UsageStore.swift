@@ -19,12 +19,20 @@ extension PostgresBillingStore: UsageStore {
     func usageRow(_ key: UsageKey) throws -> UsageRow? {
         let figures = UsageMetadata.figures("") + UsageMetadata.imported("")
         guard let r = try db.query("""
-            SELECT minutes_included, \(figures.joined(separator: ", ")), \(UsageMetadata.keptCallCost("")), overage_cost
+            SELECT minutes_included, \(figures.joined(separator: ", ")), \(UsageMetadata.keptCallCost("")), overage_cost,
+                   minutes_overage, (metadata->>'\(UsageMetadata.billedSeconds)')::int, (metadata->>'\(UsageMetadata.coveredSeconds)')::int
             FROM subscription_usage WHERE subscription_id = $1 AND billing_period_start = to_timestamp($2)
             """, [key.subscriptionId, String(key.periodStart)]).rows.first else { return nil }
-        let v = r[0 ... 12].map { Int($0!)! }
-        return UsageRow(minutesIncluded: v[0], imported: UsageMetadata.totals(Array(v[7 ... 12])),
-                        totals: UsageMetadata.totals(Array(v[1 ... 6])),
+        let v: [Int] = r[0 ... 12].map { Int($0!)! }
+        let imported = UsageMetadata.totals(Array(v[7 ... 12]))
+        var totals = UsageMetadata.totals(Array(v[1 ... 6]))
+        // A row written before seconds were kept: its calls' minutes, all in the bundle, x 60.
+        let billed: Int = r[16].flatMap { Int($0) } ?? (totals.minutesUsed - imported.minutesUsed) * 60
+        let overage: Int = Int(r[15]!)! - max(0, imported.minutesUsed - v[0])
+        totals.minutesUsed = imported.minutesUsed
+        totals.billedSeconds = billed
+        totals.coveredSeconds = r[17].flatMap { Int($0) } ?? billed - overage * 60
+        return UsageRow(minutesIncluded: v[0], imported: imported, totals: totals,
                         callCost: r[13].flatMap { Money($0) } ?? .zero, overageCost: Money(r[14]!)!)
     }
 
@@ -69,7 +77,7 @@ extension PostgresBillingStore: UsageStore {
                     metadata = coalesce(subscription_usage.metadata, '{}'::jsonb) || EXCLUDED.metadata,
                     updated_at = now()
                 """, [w.subscription.id, String(w.key.periodStart), String(w.periodEnd), String(a.minutesIncluded),
-                      String(a.totals.minutesUsed), String(a.minutesOverage), a.overageCost.formatted(decimals: 2),
+                      String(a.minutesUsed), String(a.minutesOverage), a.overageCost.formatted(decimals: 2),
                       String(a.totals.localCalls), String(a.totals.stdCalls), String(a.totals.isdCalls), String(a.totals.mobileCalls)]
                       + UsageMetadata.values(a))
             debits[w.subscription.accountId, default: .zero] += w.debit

@@ -77,19 +77,68 @@ public struct NoPrice: Error, Equatable, Sendable, CustomStringConvertible {
 
 /// A tariff version's rows, looked up by prefix: a table for each prefix
 /// length, as CGRateS hashes each length, so a deck of tens of thousands
-/// of prefixes costs a few hash probes a call.
+/// of prefixes costs a few hash probes a call. A prefix is probed as a
+/// number (its digits and length), so a look-up allocates nothing.
 public struct TariffDeck: Sendable {
     public let name: String
     public let bands: TimeBands
-    private let rowsByPrefix: [String: [TariffRow]]
+    /// One prefix's rows, ready for the walk: the bands they name, and each band's tiers by `from_second`.
+    struct PrefixRates: Sendable {
+        let prefix: String
+        let destination: String
+        let names: Set<String>
+        let tiers: [String: [TariffRow]]
+    }
+    private let prefixes: [PrefixRates]
+    private let index: [UInt64: Int32]
+    private let catchAll: Int32?
     private let lengths: [Int]
 
     public init(name: String, rows: [TariffRow], bands: TimeBands) {
         self.name = name
         self.bands = bands
-        rowsByPrefix = Dictionary(grouping: rows, by: \.prefix)
-        lengths = Set(rows.map(\.prefix).filter { $0 != TariffRow.catchAll }.map(\.utf8.count)).sorted(by: >)
+        var order: [String] = [], grouped: [String: [TariffRow]] = [:]
+        for r in rows {
+            if grouped[r.prefix] == nil { order.append(r.prefix) }
+            grouped[r.prefix, default: []].append(r)
+        }
+        prefixes = order.map { p in
+            let rs = grouped[p]!
+            return PrefixRates(prefix: p, destination: rs[0].destination, names: Set(rs.map(\.band)),
+                               tiers: Dictionary(grouping: rs, by: \.band).mapValues { $0.sorted { $0.fromSecond < $1.fromSecond } })
+        }
+        var index: [UInt64: Int32] = [:]
+        for (i, p) in order.enumerated() where p != TariffRow.catchAll {
+            if let key = TariffDeck.key(p.utf8) { index[key] = Int32(i) }
+        }
+        self.index = index
+        catchAll = order.firstIndex(of: TariffRow.catchAll).map(Int32.init)
+        lengths = Set(order.filter { $0 != TariffRow.catchAll }.map(\.utf8.count)).sorted(by: >)
     }
+
+    /// The look-up key of a prefix: its digits as a number, its length, and
+    /// whether it starts with `+`; nil past 18 digits or for anything else.
+    static func key<C: Collection>(_ bytes: C) -> UInt64? where C.Element == UInt8 {
+        var number: UInt64 = 0, length: UInt64 = 0, plus: UInt64 = 0
+        for b in bytes {
+            if b == UInt8(ascii: "+") && length == 0 && plus == 0 { plus = 1; continue }
+            guard b >= 48 && b <= 57, length < 18 else { return nil }
+            number = number * 10 + UInt64(b - 48)
+            length += 1
+        }
+        return plus << 63 | length << 58 | number
+    }
+
+    /// The prefix of a match (`match`), `*` for the catch-all.
+    public func prefix(at i: Int32) -> String { prefixes[Int(i)].prefix }
+
+    /// The place of `prefix` (as stored, `*` for the catch-all), nil when the version has no rows for it.
+    public func prefixIndex(_ prefix: String) -> Int32? {
+        prefix == TariffRow.catchAll ? catchAll : TariffDeck.key(prefix.utf8).flatMap { index[$0] }
+    }
+
+    /// How many prefixes (the catch-all among them) the version has: matches are below it.
+    public var prefixCount: Int { prefixes.count }
 
     /// SPEC 3c steps 1 to 4 for one charged call of `seconds` to a
     /// normalized `destination`, starting at the instant `start`, walked
@@ -98,25 +147,33 @@ public struct TariffDeck: Sendable {
     /// up by what this call covers; nil: no bundle (`price`).
     public func charge(destination: String, start: Int64, seconds: Int, zone: ZoneRules,
                        allowance: inout Int) throws(NoPrice) -> TariffCharge {
-        let (prefix, rows) = try match(destination, at: zone.local(of: start))
+        try charge(prefixAt: try match(destination, at: zone.local(of: start)), start: start, seconds: seconds, zone: zone,
+                   allowance: &allowance)
+    }
+
+    /// Steps 3 and 4 for a call whose prefix was matched (`match`).
+    public func charge(prefixAt i: Int32, start: Int64, seconds: Int, zone: ZoneRules,
+                       allowance: inout Int) throws(NoPrice) -> TariffCharge {
+        let p = prefixes[Int(i)]
         guard seconds > 0 else {
-            return TariffCharge(prefix: prefix, destination: rows[0].destination, segments: [], connectFee: DecimalRate(mantissa: 0, scale: 0),
+            return TariffCharge(prefix: p.prefix, destination: p.destination, segments: [], connectFee: DecimalRate(mantissa: 0, scale: 0),
                                 rounding: .halfUp, decimals: 4, cap: nil, exactCost: .zero, cost: .zero)
         }
-        let names = Set(rows.map(\.band))
         var segments: [PricedSegment] = [], used: [TariffRow] = []
         var elapsed = 0
         while elapsed < seconds {
             let local = zone.local(of: start + Int64(elapsed))
-            guard let band = bands.inForce(among: names, at: local) else {
-                throw NoPrice(description: "no band of \(prefix) is in force at \(local.text) in tariff \(name)")
+            guard let band = bands.inForce(among: p.names, at: local) else {
+                throw NoPrice(description: "no band of \(p.prefix) is in force at \(local.text) in tariff \(name)")
             }
-            let tiers = rows.filter { $0.band == band }.sorted { $0.fromSecond < $1.fromSecond }
+            let tiers = p.tiers[band] ?? []
             guard let row = tiers.last(where: { $0.fromSecond <= elapsed }) else {
-                throw NoPrice(description: "band \(band) of \(prefix) has no row from second \(elapsed) in tariff \(name)")
+                throw NoPrice(description: "band \(band) of \(p.prefix) has no row from second \(elapsed) in tariff \(name)")
             }
             let nextTier = tiers.first { $0.fromSecond > elapsed }?.fromSecond ?? Int.max
-            let length = min(seconds - elapsed, nextTier - elapsed, bands.secondsToNextChange(among: names, at: local))
+            let toChange = p.names.count == 1 && p.names.contains(TimeBands.always) ? Int.max
+                : bands.secondsToNextChange(among: p.names, at: local)
+            let length = min(seconds - elapsed, nextTier - elapsed, toChange)
             let billed = (length + row.incrementSeconds - 1) / row.incrementSeconds * row.incrementSeconds
             let covered = row.inBundle ? min(allowance, billed) : 0
             allowance -= covered
@@ -133,7 +190,7 @@ public struct TariffDeck: Sendable {
         let rule = used.reduce(used[0]) { $1.decimals > $0.decimals ? $1 : $0 }
         let cap = used.compactMap(\.maxCost).map { ExactAmount($0).rounded(4, .down) }.min()
         let rounded = exact.rounded(rule.decimals, rule.rounding)
-        return TariffCharge(prefix: prefix, destination: used[0].destination, segments: segments, connectFee: fee,
+        return TariffCharge(prefix: p.prefix, destination: used[0].destination, segments: segments, connectFee: fee,
                             rounding: rule.rounding, decimals: rule.decimals, cap: cap,
                             exactCost: exact, cost: cap.map { min($0, rounded) } ?? rounded)
     }
@@ -146,15 +203,17 @@ public struct TariffDeck: Sendable {
 
     /// SPEC 3c step 2: the longest prefix of the destination whose rows have
     /// a band in force at the call's start; else the catch-all's; else no price.
-    func match(_ destination: String, at local: LocalDateTime) throws(NoPrice) -> (prefix: String, rows: [TariffRow]) {
-        let digits = destination.utf8
-        for length in lengths where length <= digits.count {
-            let prefix = String(decoding: digits.prefix(length), as: UTF8.self)
-            if let rows = rowsByPrefix[prefix], bands.inForce(among: Set(rows.map(\.band)), at: local) != nil { return (prefix, rows) }
+    public func match(_ destination: String, at local: LocalDateTime) throws(NoPrice) -> Int32 {
+        var destination = destination
+        let found: Int32? = destination.withUTF8 { digits in
+            for length in lengths where length <= digits.count {
+                if let key = TariffDeck.key(digits.prefix(length)), let i = index[key],
+                   bands.inForce(among: prefixes[Int(i)].names, at: local) != nil { return i }
+            }
+            return nil
         }
-        if let rows = rowsByPrefix[TariffRow.catchAll], bands.inForce(among: Set(rows.map(\.band)), at: local) != nil {
-            return (TariffRow.catchAll, rows)
-        }
+        if let found { return found }
+        if let catchAll, bands.inForce(among: prefixes[Int(catchAll)].names, at: local) != nil { return catchAll }
         throw NoPrice(description: "no price for \(destination) in tariff \(name) at \(local.text): no prefix of it, "
             + "nor a catch-all (*), has a band in force then")
     }

@@ -22,9 +22,9 @@ final class PostgresRatingDatabase: RatingDatabase, CallCopySink {
     func stallForFailPoint() { _ = try? db.query("SELECT pg_sleep(60)") }
 
     /// The rows in PostgreSQL's binary COPY format (`CDRRowEncoder`), sent 256 KiB at a time.
-    func copyCalls(into table: String, fileName: String, _ rows: (_ send: (RatedCall) throws -> Void) throws -> Void) throws {
+    func copyCalls(into table: String, fileName: String, book: TariffBook, _ rows: (_ send: (RatedCall) throws -> Void) throws -> Void) throws {
         try db.copyIn(CDRRowEncoder.copyStatement(into: table)) { sink in
-            var encoder = CDRRowEncoder(fileName: fileName)
+            var encoder = CDRRowEncoder(fileName: fileName, book: book)
             var row = BinaryCopyEncoder(capacity: 256 * 1024)
             row.append(BinaryCopyEncoder.header)
             try rows { call in

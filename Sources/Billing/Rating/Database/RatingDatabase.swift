@@ -30,5 +30,5 @@ protocol RatingDatabase: AnyObject {
 protocol CallCopySink: AnyObject {
     /// COPYs into `table` each call `rows` hands to `send`, in that order; an
     /// error of `rows` aborts the COPY, and nothing of it is stored.
-    func copyCalls(into table: String, fileName: String, _ rows: (_ send: (RatedCall) throws -> Void) throws -> Void) throws
+    func copyCalls(into table: String, fileName: String, book: TariffBook, _ rows: (_ send: (RatedCall) throws -> Void) throws -> Void) throws
 }
