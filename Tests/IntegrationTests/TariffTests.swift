@@ -155,7 +155,7 @@ final class TariffTests: XCTestCase {
         XCTAssertTrue(dry.stdout.contains("nothing was written"), dry.stdout)
         XCTAssertTrue(c.stdout.contains("a correction: it supersedes version 2 of the same date"), c.stdout)
         XCTAssertTrue(c.stdout.contains("1 added, 0 removed, 1 changed prefixes; bands unchanged\n  added    +33\n  changed  +91"), c.stdout)
-        XCTAssertTrue(c.stdout.contains("stored calls priced by version 2: none (rating does not price with tariffs yet)"), c.stdout)
+        XCTAssertTrue(c.stdout.contains("stored calls priced by version 2 from this version's date on: none"), c.stdout)
         XCTAssertEqual(try db.dump("SELECT id, effective_from AT TIME ZONE 'Asia/Kolkata' FROM tariff_versions ORDER BY id"),
                        "1|2024-10-01 00:00:00\n2|2024-11-01 00:00:00\n3|2024-11-01 00:00:00")
 
