@@ -274,13 +274,14 @@ final class CorrectOverTimeTests: XCTestCase {
                 """))
         }
         // rate --dry-run --plans: SUB-10001 pays 4 overage minutes (2.0000) today; with 600 included,
-        // all its 504 charged minutes are included: 0.0000, 2.0000 less.
+        // all its 504 charged minutes are included: 0.0000, 2.0000 less. The total adds the tariff plans' calls
+        // (SUB-10004, SUB-10005: 160 included, 11 overage minutes, 31.1200), the same in both columns.
         var before = try everything()
         let whatIf = try CLI.expect(0, ["rate", "--dry-run", "--plans", plans.path, "--format", "csv", samples.path], db: db, cwd: dir)
         let header = whatIf.stdout.split(separator: "\n")[0]
         XCTAssertTrue(header.hasSuffix("included_min,overage_min,cost,proposed_included_min,proposed_overage_min,proposed_cost,difference"), String(header))
         XCTAssertTrue(whatIf.stdout.contains("\nSUB-10001,8,5,1,2,0,0,1,0,1,5,1,500,4,2.0000,504,0,0.0000,-2.0000\n"), whatIf.stdout)
-        XCTAssertTrue(whatIf.stdout.contains("\nTOTAL,16,11,2,2,0,1,1,1,2,10,2,516,4,2.0000,520,0,0.0000,-2.0000\n"), whatIf.stdout)
+        XCTAssertTrue(whatIf.stdout.contains("\nTOTAL,29,23,3,2,0,1,2,3,6,14,4,676,15,33.1200,680,11,31.1200,-2.0000\n"), whatIf.stdout)
         XCTAssertEqual(try everything(), before)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["plans.csv"])
 

@@ -140,6 +140,7 @@ final class ImportedUsageTests: XCTestCase {
         try CLI.expect(0, ["rate", "--rejects-dir", dir.path, CLI.projectRoot.appendingPathComponent("samples").path], db: db)
         // samples/expected/README.md plus the imported usage. SUB-10001: 490 included left, so the 498-minute
         // call pays 8 overage, then 3 + 1 + 2 more: 14 overage = 7.00. SUB-10002: 2 + 1 minutes more, all included.
+        // SUB-10004 and SUB-10005 (the demo tariffs, no imported usage) as in the README.
         XCTAssertEqual(try db.dump("""
             SELECT s.subscription_number, minutes_used, minutes_overage, overage_cost, local_calls, std_calls, isd_calls, mobile_calls,
                    u.metadata->>'toll_free_calls'
@@ -148,8 +149,11 @@ final class ImportedUsageTests: XCTestCase {
             SUB-10001|514|14|7.00|2|0|1|4|2
             SUB-10002|8|0|0.00|3|2|0|2|0
             SUB-10003|13|0|0.00|0|0|1|0|1
+            SUB-10004|106|6|14.20|1|1|2|1|1
+            SUB-10005|65|5|16.92|0|1|1|2|1
             """)
-        XCTAssertEqual(try db.dump("SELECT account_number, balance FROM accounts ORDER BY 1"), "ACC-10001|493.00\nACC-10002|2000.00\nACC-10003|0.00")
+        XCTAssertEqual(try db.dump("SELECT account_number, balance FROM accounts ORDER BY 1"),
+                       "ACC-10001|493.00\nACC-10002|2000.00\nACC-10003|0.00\nACC-10004|985.80\nACC-10005|0.00")
         let passed = try CLI.expect(0, ["check"], db: db)
         XCTAssertTrue(passed.stderr.contains("every usage row agrees with its calls"), passed.stderr)
         try db.assertMoneyEqualities()

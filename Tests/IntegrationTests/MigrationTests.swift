@@ -15,20 +15,24 @@ final class MigrationTests: XCTestCase {
             admin@balatrix.com|admin
             jane.smith@example.com|customer
             john.doe@example.com|customer
+            priya.nair@example.com|customer
             support@balatrix.com|support
             """)
         XCTAssertEqual(try db.dump("SELECT name, monthly_price FROM rate_plans ORDER BY monthly_price"),
-                       "Starter|349.00\nProfessional|999.00\nCall Center|4999.00")
+                       "India Saver|199.00\nIndia Saver Per Second|299.00\nStarter|349.00\nProfessional|999.00\nCall Center|4999.00")
+        // The demo plans (seed 04-demo-tariff, development only) are priced by the demo tariffs; the three plans of SPEC 1 by none.
+        XCTAssertEqual(try db.dump("SELECT p.name, coalesce(t.name, '-') FROM rate_plans p LEFT JOIN tariffs t ON t.id = p.tariff_id ORDER BY p.monthly_price"),
+                       "India Saver|India Saver\nIndia Saver Per Second|India Saver Per Second\nStarter|-\nProfessional|-\nCall Center|-")
         XCTAssertEqual(try db.dump("SELECT subscription_number, status FROM subscriptions ORDER BY 1"),
-                       "SUB-10001|active\nSUB-10002|active\nSUB-10003|active")
+                       "SUB-10001|active\nSUB-10002|active\nSUB-10003|active\nSUB-10004|active\nSUB-10005|active")
         XCTAssertEqual(try db.dump("SELECT account_number, account_type, balance FROM accounts ORDER BY 1"),
-                       "ACC-10001|prepaid|500.00\nACC-10002|prepaid|2000.00\nACC-10003|postpaid|0.00")
+                       "ACC-10001|prepaid|500.00\nACC-10002|prepaid|2000.00\nACC-10003|postpaid|0.00\nACC-10004|prepaid|1000.00\nACC-10005|postpaid|0.00")
         // 13 migrations make 12 tables (one adds a foreign key), plus the ledger, the billing settings,
         // the rerate runs and cost history, the rating lock holders, the uuid registry and archived months
         // of the partitioned cdrs (no month yet), the tariffs with their versions, rows and bands, and the runner's bookkeeping.
         XCTAssertEqual(try db.dump("SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = 'public'"),
                        "accounts,billing_settings,cdr_cost_history,cdr_files,cdr_months_archived,cdr_uuids,cdrs,customers,dids,invoices,payment_methods,payments,rate_plans,refresh_tokens,rerate_runs,run_lock_holders,schema_migrations,subscription_usage,subscriptions,tariff_bands,tariff_rows,tariff_versions,tariffs,users")
-        XCTAssertEqual(try db.scalar("SELECT count(*) FROM users WHERE password LIKE '$2_$12$%' AND password = crypt(CASE WHEN role = 'customer' THEN 'Demo@123' ELSE 'Admin@123' END, password)"), "5")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM users WHERE password LIKE '$2_$12$%' AND password = crypt(CASE WHEN role = 'customer' THEN 'Demo@123' ELSE 'Admin@123' END, password)"), "6")
         let status = try CLI.expect(0, ["migrate", "status"], db: db)
         XCTAssertEqual(status.stdout.split(separator: "\n").filter { $0.hasPrefix("applied") }.count, migrationCount)
     }
@@ -38,11 +42,12 @@ final class MigrationTests: XCTestCase {
         try db.prepare()
         let counts = "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM customers), (SELECT count(*) FROM accounts), (SELECT count(*) FROM subscriptions), (SELECT count(*) FROM dids), (SELECT count(*) FROM rate_plans)"
         let before = try db.dump(counts)
-        XCTAssertEqual(before, "5|3|3|3|5|3")
+        XCTAssertEqual(before, "6|4|5|5|8|5", "seeds 01-03 and the demo customer of 04-demo-tariff")
         try CLI.expect(0, ["seed"], db: db)
         XCTAssertEqual(try db.dump(counts), before)
         try CLI.expect(0, ["seed", "undo"], db: db)
         XCTAssertEqual(try db.dump(counts), "0|0|0|0|0|0")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM tariffs"), "0", "04-demo-tariff's undo removes its tariffs")
     }
 
     func testProductionNeverLoadsDemoData() throws {
@@ -51,6 +56,8 @@ final class MigrationTests: XCTestCase {
         try CLI.expect(0, ["seed", "--env", "production"], db: db)
         XCTAssertEqual(try db.dump("SELECT username FROM users ORDER BY 1"), "admin\nsupport")
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM rate_plans"), "3")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM tariffs"), "0", "the demo tariffs are demo data")
+        XCTAssertTrue(try CLI.expect(2, ["seed", "--env", "production", "--only", "demo-tariff"], db: db).stderr.contains("never loads in production"))
         let refused = try CLI.expect(2, ["seed", "--env", "production", "--only", "demo-customers"], db: db)
         XCTAssertTrue(refused.stderr.contains("demo"), refused.stderr)
         let viaEnvironment = try CLI.expect(2, ["seed", "--only", "demo-customers"], db: db, environment: ["CDR_RATER_ENV": "production"])
@@ -65,6 +72,34 @@ final class MigrationTests: XCTestCase {
         try CLI.expect(0, ["migrate"], db: dev)
         try CLI.expect(0, ["seed", "--only", "demo-customers"], db: dev)
         XCTAssertEqual(try dev.scalar("SELECT count(*) FROM customers"), "3")
+    }
+
+    /// Seed 04-demo-tariff stores what 'tariffs import' stores of the decks in Seeds/demo-tariff/ (the seed
+    /// needs no import; this keeps the SQL and the CSV files one deck), and an export of it is those files.
+    func testDemoTariffSeedIsTheImportOfItsDecks() throws {
+        let seeded = try TestDatabase()
+        try seeded.prepare()
+        let imported = try TestDatabase()
+        try CLI.expect(0, ["migrate"], db: imported)
+        for seed in ["admin-users", "rate-plans", "demo-customers"] { try CLI.expect(0, ["seed", "--only", seed], db: imported) }
+        let decks = CLI.projectRoot.appendingPathComponent("Seeds/demo-tariff")
+        for (tariff, file) in [("India Saver", "india-saver.csv"), ("India Saver Per Second", "india-saver-per-second.csv")] {
+            try CLI.expect(0, ["tariffs", "import", decks.appendingPathComponent(file).path, "--tariff", tariff, "--effective", "2024-01-01",
+                               "--bands", decks.appendingPathComponent("bands.csv").path], db: imported)
+            let export = try CLI.expect(0, ["tariffs", "export", tariff], db: seeded).stdout
+            XCTAssertEqual(export, try String(contentsOf: decks.appendingPathComponent(file), encoding: .utf8), tariff)
+        }
+        let tables = """
+            SELECT t.name, v.effective_from, r.line, r.prefix, r.destination, r.band, r.from_second, r.rate, r.unit_seconds,
+                   r.increment_seconds, r.connect_fee, r.in_bundle, r.rounding, r.decimals, r.max_cost
+            FROM tariff_rows r JOIN tariff_versions v ON v.id = r.version_id JOIN tariffs t ON t.id = v.tariff_id
+            UNION ALL
+            SELECT t.name, v.effective_from, b.line, b.band, b.days, '', b.start_second, b.priority, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+            FROM tariff_bands b JOIN tariff_versions v ON v.id = b.version_id JOIN tariffs t ON t.id = v.tariff_id
+            ORDER BY 1, 4, 3
+            """
+        XCTAssertEqual(try seeded.dump(tables), try imported.dump(tables))
+        XCTAssertEqual(try seeded.scalar("SELECT count(*) FROM tariff_rows"), "24")
     }
 
     func testDownAllThenUpGivesTheSameSchema() throws {

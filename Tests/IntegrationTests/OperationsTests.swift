@@ -117,7 +117,7 @@ final class OperationsTests: XCTestCase {
         XCTAssertEqual(try db.dump("""
             SELECT f.file_name, f.started_at < min(c.created_at), f.finished_at > max(c.created_at)
             FROM cdr_files f JOIN cdrs c ON c.metadata->>'source' = f.file_name GROUP BY f.file_name, f.started_at, f.finished_at ORDER BY 1
-            """), "2024-10-03-freeswitch.csv.gz|t|t\n2024-10-04-asterisk-Master.csv.gz|t|t")
+            """), "2024-10-03-freeswitch.csv.gz|t|t\n2024-10-04-asterisk-Master.csv.gz|t|t\n2024-10-05-india-saver-freeswitch.csv.gz|t|t")
     }
 
     // MARK: overlap
@@ -183,18 +183,19 @@ final class OperationsTests: XCTestCase {
         XCTAssertEqual(json["exit_code"] as? Int, 0)
         let totals = json["totals"] as! [String: Any]
         let files = json["files"] as! [[String: Any]]
-        XCTAssertEqual(files.count, 2)
+        XCTAssertEqual(files.count, 3)
         func int(_ d: [String: Any], _ k: String) -> Int { d[k] as! Int }
-        XCTAssertEqual(int(totals, "lines"), 19)
+        XCTAssertEqual(int(totals, "lines"), 32)
         XCTAssertEqual(int(totals, "lines"), int(totals, "stored") + int(totals, "duplicates") + int(totals, "rejected"))
         for f in files {
             XCTAssertEqual(int(f, "lines"), int(f, "stored") + int(f, "duplicates") + int(f, "rejected"))
             XCTAssertEqual((f["sha256"] as! String).count, 64)
-            XCTAssertTrue((f["rejects_path"] as! String).hasSuffix(".rejects.csv"))
+            // A file with no rejected line has no rejects file (the third sample).
+            if int(f, "rejected") > 0 { XCTAssertTrue((f["rejects_path"] as? String ?? "").hasSuffix(".rejects.csv"), "\(f)") } else { XCTAssertNil(f["rejects_path"] as? String) }
             XCTAssertEqual(f["status"] as? String, "rated")
         }
         XCTAssertEqual(files.reduce(0) { $0 + int($1, "stored") }, int(totals, "stored"))
-        XCTAssertEqual(totals["cost"] as? String, "2.0000")
+        XCTAssertEqual(totals["cost"] as? String, "33.1200")
         XCTAssertNotNil(json["started_at"] as? String)
         XCTAssertNotNil(json["lock_wait_seconds"] as? Double ?? (json["lock_wait_seconds"] as? Int).map(Double.init))
 
@@ -207,10 +208,10 @@ final class OperationsTests: XCTestCase {
             values[String(parts[0])] = Double(parts[1])
         }
         XCTAssertEqual(values["cdr_rater_last_run_success"], 1)
-        XCTAssertEqual(values["cdr_rater_last_run_files{status=\"rated\"}"], 2)
+        XCTAssertEqual(values["cdr_rater_last_run_files{status=\"rated\"}"], 3)
         let lines = ["stored", "duplicate", "rejected"].map { values["cdr_rater_last_run_lines{outcome=\"\($0)\"}"]! }
-        XCTAssertEqual(lines.reduce(0, +), 19)
-        XCTAssertEqual(values["cdr_rater_last_run_cost_rupees"], 2)
+        XCTAssertEqual(lines.reduce(0, +), 32)
+        XCTAssertEqual(values["cdr_rater_last_run_cost_rupees"], 33.12)
         XCTAssertTrue(text.contains("# TYPE cdr_rater_last_run_timestamp_seconds gauge"), text)
 
         // A run that fails still writes both, with its exit code and error.

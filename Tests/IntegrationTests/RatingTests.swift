@@ -18,7 +18,7 @@ final class RatingTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("2024-10-04-asterisk-Master.csv.gz:7: rejected: start time '04/10/2024 09:30'"), r.stderr)
 
         XCTAssertEqual(try db.dump("SELECT account_number, balance FROM accounts ORDER BY 1"),
-                       "ACC-10001|498.00\nACC-10002|2000.00\nACC-10003|0.00")
+                       "ACC-10001|498.00\nACC-10002|2000.00\nACC-10003|0.00\nACC-10004|985.80\nACC-10005|0.00")
         XCTAssertEqual(try db.dump("""
             SELECT s.subscription_number, u.billing_period_start AT TIME ZONE 'Asia/Kolkata', u.billing_period_end AT TIME ZONE 'Asia/Kolkata',
                    minutes_included, minutes_used, minutes_overage, overage_cost, local_calls, std_calls, isd_calls, mobile_calls,
@@ -28,6 +28,8 @@ final class RatingTests: XCTestCase {
             SUB-10001|2024-10-01 00:00:00|2024-11-01 00:00:00|500|504|4|2.00|1|0|1|2|1
             SUB-10002|2024-09-15 09:30:00|2024-10-15 09:30:00|2000|3|0|0.00|0|1|0|2|0
             SUB-10003|2024-09-30 10:00:00|2024-10-31 10:00:00|10000|13|0|0.00|0|0|1|0|1
+            SUB-10004|2024-10-01 00:00:00|2024-11-01 00:00:00|100|106|6|14.20|1|1|2|1|1
+            SUB-10005|2024-09-20 12:00:00|2024-10-20 12:00:00|60|65|5|16.92|0|1|1|2|1
             """)
         XCTAssertEqual(try db.dump("""
             SELECT right(uuid, 2), call_direction, call_type, call_status, cost, metadata->>'included_minutes', metadata->>'overage_minutes'
@@ -44,26 +46,53 @@ final class RatingTests: XCTestCase {
             09|outbound|mobile|cancelled|0.0000|0|0
             10|outbound|mobile|answered|0.0000|NULL|NULL
             """)
-        XCTAssertEqual(try db.dump("SELECT processing_status, subscription_id IS NULL, processing_error LIKE 'no subscription in force%' FROM cdrs WHERE uuid LIKE '%010'"),
+        XCTAssertEqual(try db.dump("SELECT processing_status, subscription_id IS NULL, processing_error LIKE 'no subscription in force%' FROM cdrs WHERE uuid LIKE 'a1f0c001-%010'"),
                        "failed|t|t")
         XCTAssertEqual(try db.dump("SELECT caller_id, destination FROM cdrs WHERE uuid IN ('a1f0c001-0000-4000-8000-000000000004', '1728016200.1') ORDER BY 1"),
                        "+911246000001|+442079460000\n+919845012345|+918041000001")
         try db.assertMoneyEqualities()
-        // Sum of cdrs.cost over a period = minutes_overage x rate.
+        // The third sample, priced by the demo tariffs (samples/expected/README.md): each call's cost and billed
+        // and covered seconds, and what priced it; the +86 call has no price and is stored as unmatched.
+        XCTAssertEqual(try db.dump("""
+            SELECT right(uuid, 2), call_direction, call_type, call_status, cost, processing_status, coalesce(metadata->>'prefix', '-'),
+                   coalesce(metadata->>'bands', '-'), coalesce(metadata->>'billed_seconds', '-'), coalesce(metadata->>'covered_seconds', '-')
+            FROM cdrs WHERE uuid LIKE 'a1f0c005%' ORDER BY uuid
+            """), """
+            01|outbound|mobile|answered|0.0000|processed|+919|*|5880|5880
+            02|outbound|std|answered|0.6000|processed|+91|*|180|120
+            03|outbound|toll_free|answered|0.5000|processed|+911800|*|60|0
+            04|inbound|local|answered|0.0000|processed|-|-|0|0
+            05|outbound|isd|answered|2.4000|processed|+1|*|120|0
+            06|outbound|isd|answered|0.0000|failed|-|-|-|-
+            07|outbound|isd|answered|10.7000|processed|+44|peak,offpeak|120|0
+            08|outbound|mobile|answered|0.0000|processed|+919|*|3575|3575
+            09|outbound|std|answered|0.2200|processed|+91|*|47|25
+            10|outbound|mobile|answered|0.0583|processed|+919|*|7|0
+            11|outbound|mobile|no_answer|0.0000|processed|-|-|0|0
+            12|inbound|toll_free|answered|1.0417|processed|+911800|*|125|0
+            13|outbound|isd|answered|15.6000|processed|+971|*|120|0
+            """)
+        XCTAssertEqual(try db.dump("SELECT subscription_id IS NULL, processing_error LIKE 'no price for +861065529988 in tariff India Saver%' FROM cdrs WHERE uuid LIKE 'a1f0c005%06'"),
+                       "t|t")
+        // Sum of cdrs.cost over a period = minutes_overage x rate, for the plans without a tariff (one rate).
+        // A tariff plan's cost is the sum of its calls' prices: the equality of SPEC 3c, checked by assertMoneyEqualities.
         XCTAssertEqual(try db.scalar("""
             SELECT bool_and(total = u.minutes_overage * p.overage_rate_per_minute) FROM subscription_usage u
             JOIN subscriptions s ON s.id = u.subscription_id JOIN rate_plans p ON p.id = s.rate_plan_id
             JOIN LATERAL (SELECT coalesce(sum(cost), 0) AS total FROM cdrs c WHERE c.subscription_id = u.subscription_id
                           AND c.start_time >= u.billing_period_start AND c.start_time < u.billing_period_end) t ON true
+            WHERE p.tariff_id IS NULL
             """), "t")
         XCTAssertEqual(try db.dump("SELECT file_name, status, lines, stored, unmatched, duplicates, rejected, cost FROM cdr_files ORDER BY 1"), """
             2024-10-03-freeswitch.csv.gz|rated|12|10|1|1|1|1.0000
             2024-10-04-asterisk-Master.csv.gz|rated|7|6|0|0|1|1.0000
+            2024-10-05-india-saver-freeswitch.csv.gz|rated|13|13|1|0|0|31.1200
             """)
         // Row ids are version 7 UUIDs that rise file after file (the primary key is appended to).
         XCTAssertEqual(try db.scalar("SELECT bool_and(substr(id::text, 15, 1) = '7' AND substr(id::text, 20, 1) IN ('8', '9', 'a', 'b')) FROM cdrs"), "t")
         XCTAssertEqual(try db.scalar("""
-            SELECT max(id::text) FILTER (WHERE metadata->>'source' LIKE '%freeswitch%') < min(id::text) FILTER (WHERE metadata->>'source' LIKE '%asterisk%') FROM cdrs
+            SELECT max(id::text) FILTER (WHERE metadata->>'source' = '2024-10-03-freeswitch.csv.gz') < min(id::text) FILTER (WHERE metadata->>'source' LIKE '%asterisk%')
+               AND max(id::text) FILTER (WHERE metadata->>'source' LIKE '%asterisk%') < min(id::text) FILTER (WHERE metadata->>'source' LIKE '%india-saver%') FROM cdrs
             """), "t")
         let rejectFiles = try FileManager.default.contentsOfDirectory(atPath: rejects.path)
         XCTAssertEqual(rejectFiles.count, 2)
@@ -140,9 +169,9 @@ final class RatingTests: XCTestCase {
         let table = try CLI.expect(0, ["rate", "--dry-run", samples.path], db: db, cwd: dir)
         XCTAssertTrue(table.stdout.contains("DRY RUN"), table.stdout)
         // It says what a run would do, never that it did.
-        XCTAssertTrue(table.stdout.contains("files: 2 (2 would be rated,"), table.stdout)
-        XCTAssertTrue(table.stdout.contains("lines: 19 = 16 would be stored + 1 duplicates + 2 rejected"), table.stdout)
-        XCTAssertTrue(table.stderr.contains("lines 19 = would be stored 16"), table.stderr)
+        XCTAssertTrue(table.stdout.contains("files: 3 (3 would be rated,"), table.stdout)
+        XCTAssertTrue(table.stdout.contains("lines: 32 = 29 would be stored + 1 duplicates + 2 rejected"), table.stdout)
+        XCTAssertTrue(table.stderr.contains("lines 32 = would be stored 29"), table.stderr)
         XCTAssertFalse(table.stdout.contains("cdr_cost_history") || table.stdout.contains(" rated,\n"), table.stdout)
     }
 
@@ -184,7 +213,7 @@ final class RatingTests: XCTestCase {
         let watcher = try killed.connect()
         XCTAssertTrue(try waitUntil { try watcher.query("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cdr-rater' AND pid <> pg_backend_pid()").scalar == "0" })
         XCTAssertEqual(try killed.dump("SELECT (SELECT count(*) FROM cdrs), (SELECT count(*) FROM cdr_files), (SELECT count(*) FROM subscription_usage)"), "0|0|0")
-        XCTAssertEqual(try killed.dump("SELECT balance FROM accounts ORDER BY account_number"), "500.00\n2000.00\n0.00")
+        XCTAssertEqual(try killed.dump("SELECT balance FROM accounts ORDER BY account_number"), "500.00\n2000.00\n0.00\n1000.00\n0.00")
 
         try CLI.expect(0, ["rate", "--rejects-dir", dir.path, big.path], db: killed)
         XCTAssertEqual(try killed.ratingSnapshot(), try clean.ratingSnapshot())

@@ -55,15 +55,15 @@ final class SafetyTests: XCTestCase {
         let applied = try db.scalar("SELECT count(*) FROM schema_migrations")
         let latest = try db.scalar("SELECT max(name) FROM schema_migrations") ?? ""
         let r = try CLI.expect(1, ["migrate", "down", "--all"], db: db)
-        XCTAssertTrue(r.stderr.contains("migrate down of \(applied ?? "") migrations (\(latest) back to 20241001000000-create-users) would drop billed data: 16 rated calls, 15 rated calls tied to a subscription, 3 usage rows, 2 ledger entries of rated files."), r.stderr)
+        XCTAssertTrue(r.stderr.contains("migrate down of \(applied ?? "") migrations (\(latest) back to 20241001000000-create-users) would drop billed data: 29 rated calls, 27 rated calls tied to a subscription, 5 usage rows, 3 ledger entries of rated files."), r.stderr)
         XCTAssertTrue(r.stderr.contains("Nothing was changed") && r.stderr.contains("--force"), r.stderr)
         XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM schema_migrations"), applied, "all or nothing")
-        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs"), "16")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs"), "29")
         // The partitioning migration moves the calls back into one table: nothing lost, no --force needed.
         try CLI.expect(0, ["migrate", "down", "--steps", String(try migrationsSince("20241201000007-partition-cdrs-by-month"))], db: db)
         XCTAssertEqual(try db.scalar("SELECT relkind FROM pg_class WHERE relname = 'cdrs'"), "r")
-        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs"), "16")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs"), "29")
         try CLI.expect(0, ["migrate"], db: db)
         // Told to, it drops (no terminal: no question).
         try CLI.expect(0, ["migrate", "down", "--all", "--force"], db: db)
@@ -97,7 +97,7 @@ final class SafetyTests: XCTestCase {
         XCTAssertEqual(refused, 1, asked)
         XCTAssertTrue(asked.contains("Type the database's name (\(db.name)) to drop it"), asked)
         XCTAssertTrue(asked.contains("not confirmed; nothing was changed"), asked)
-        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs"), "16")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs"), "29")
         let (done, text) = try onATerminal(typing: db.name)
         XCTAssertEqual(done, 0, text)
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM schema_migrations"), "0")
@@ -110,12 +110,12 @@ final class SafetyTests: XCTestCase {
         try CLI.expect(0, ["rate", "--rejects-dir", dir.path, CLI.projectRoot.appendingPathComponent("samples").path], db: db)
         let before = try db.ratingSnapshot()
         let r = try CLI.expect(1, ["seed", "undo"], db: db)
-        XCTAssertTrue(r.stderr.contains("seed undo of demo-customers, rate-plans, admin-users would drop billed data"), r.stderr)
-        XCTAssertTrue(r.stderr.contains("would drop billed data: 15 rated calls tied to a subscription, 3 usage rows."), r.stderr)
+        XCTAssertTrue(r.stderr.contains("seed undo of demo-tariff, demo-customers, rate-plans, admin-users would drop billed data"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("would drop billed data: 27 rated calls tied to a subscription, 5 usage rows."), r.stderr)
         XCTAssertEqual(try db.ratingSnapshot(), before, "nothing was removed")
-        XCTAssertEqual(try db.scalar("SELECT count(*) FROM subscriptions"), "3")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM subscriptions"), "5")
         try CLI.expect(0, ["seed", "undo", "--force"], db: db)
-        XCTAssertEqual(try db.dump("SELECT (SELECT count(*) FROM subscriptions), (SELECT count(*) FROM cdrs WHERE subscription_id IS NULL)"), "0|16")
+        XCTAssertEqual(try db.dump("SELECT (SELECT count(*) FROM subscriptions), (SELECT count(*) FROM cdrs WHERE subscription_id IS NULL)"), "0|29")
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM subscription_usage"), "0")
     }
 
@@ -158,7 +158,7 @@ final class SafetyTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("cdr-rater rate on host"), r.stderr)
         rate.waitUntilExit()
         XCTAssertEqual(rate.terminationStatus, 0)
-        XCTAssertEqual(try db.scalar("SELECT count(*) FROM subscriptions"), "3")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM subscriptions"), "5")
     }
 
     /// The issue's killed rater: its server session went on (a statement in flight) and still

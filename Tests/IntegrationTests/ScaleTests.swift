@@ -209,7 +209,7 @@ final class PartitionTests: XCTestCase {
         XCTAssertTrue(rerate.stderr.contains("archived"), rerate.stderr)
         try CLI.expect(0, ["partitions", "attach", "2024-10"], db: db)
         try CLI.expect(0, ["rate", "--rejects-dir", dir.path, samples.path], db: db)
-        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs"), "16")
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs"), "29")
         try db.assertMoneyEqualities()
         XCTAssertEqual(try CLI.run(["partitions", "detach", "1999-01"], db: db).status, 1)
         XCTAssertEqual(try CLI.run(["partitions", "detach", "October"], db: db).status, 2)

@@ -89,6 +89,15 @@ final class TestDatabase {
         try CLI.expect(0, ["migrate"], db: self)
         try CLI.expect(0, ["seed"], db: self)
     }
+
+    /// Migrates and loads every development seed but `skipped` (e.g. demo-tariff, for a test whose
+    /// tariffs, version ids and counts are its own).
+    func prepare(skipping skipped: Set<String>) throws {
+        try CLI.expect(0, ["migrate"], db: self)
+        let files = try FileManager.default.contentsOfDirectory(atPath: CLI.projectRoot.appendingPathComponent("Seeds").path)
+        let names = files.filter { $0.hasSuffix(".up.sql") }.sorted().map { String($0.dropLast(".up.sql".count).drop { $0.isNumber }.drop { $0 == "-" }) }
+        for name in names where !skipped.contains(name) { try CLI.expect(0, ["seed", "--only", name], db: self) }
+    }
 }
 
 /// A LOGIN role of the test's own, neither owner nor superuser, made
