@@ -83,7 +83,8 @@ public struct TariffDeck: Sendable {
     public let name: String
     public let bands: TimeBands
     /// One prefix's rows, ready for the walk: the bands they name, and each band's tiers by `from_second`.
-    struct PrefixRates: Sendable {
+    /// A class, so that taking one for a call is one retain, not one for each of its fields.
+    final class PrefixRates: Sendable {
         let prefix: String
         let destination: String
         /// Shared by the prefixes that name the same bands.
@@ -93,47 +94,76 @@ public struct TariffDeck: Sendable {
         let rows: [TariffRow]
         /// Each band's group of `rows`: the band's id (`TimeBands.id(of:)`; -2 for a band no line holds), and its rows' range.
         let groups: [(band: Int, lower: Int, upper: Int)]
+
+        init(prefix: String, destination: String, names: Set<String>, among: TimeBands.Among, rows: [TariffRow],
+             groups: [(band: Int, lower: Int, upper: Int)]) {
+            (self.prefix, self.destination, self.names, self.among, self.rows, self.groups) = (prefix, destination, names, among, rows, groups)
+        }
     }
-    private let prefixes: [PrefixRates]
-    private let index: [UInt64: Int32]
-    private let catchAll: Int32?
-    private let lengths: [Int]
+    /// The look-up tables, in a class: a deck is copied for each call it prices, and this makes that one retain.
+    private final class Tables: Sendable {
+        let prefixes: [PrefixRates]
+        let index: [UInt64: Int32]
+        let catchAll: Int32?
+        let lengths: [Int]
+
+        init(prefixes: [PrefixRates], index: [UInt64: Int32], catchAll: Int32?, lengths: [Int]) {
+            (self.prefixes, self.index, self.catchAll, self.lengths) = (prefixes, index, catchAll, lengths)
+        }
+    }
+    private let tables: Tables
+    private var prefixes: [PrefixRates] { tables.prefixes }
+    private var index: [UInt64: Int32] { tables.index }
+    private var catchAll: Int32? { tables.catchAll }
+    private var lengths: [Int] { tables.lengths }
 
     public init(name: String, rows: [TariffRow], bands: TimeBands) {
         self.name = name
         self.bands = bands
-        var order: [String] = [], grouped: [String: [TariffRow]] = [:]
+        // Each prefix's rows in file order, the prefixes in order of their first row: one hash of a prefix a row.
+        var place: [String: Int] = [:], grouped: [[TariffRow]] = []
+        place.reserveCapacity(rows.count)
         for r in rows {
-            if grouped[r.prefix] == nil { order.append(r.prefix) }
-            grouped[r.prefix, default: []].append(r)
+            if let i = place[r.prefix] { grouped[i].append(r) } else { place[r.prefix] = grouped.count; grouped.append([r]) }
         }
-        var shared: [Set<String>: (Set<String>, TimeBands.Among)] = [:]
-        prefixes = order.map { p in
-            let rs = grouped[p]!
-            var bandOrder: [String] = [], byBand: [String: [TariffRow]] = [:]
+        var shared: [[Int]: (Set<String>, TimeBands.Among)] = [:]
+        var unknown: [String] = [] // bands no line holds, each its own key for sharing (never in force)
+        let prefixes = grouped.map { rs in
+            // The bands in order of their first row (a prefix has a few), each group by from_second.
+            var bandOrder: [String] = [], byBand: [[TariffRow]] = []
             for r in rs {
-                if byBand[r.band] == nil { bandOrder.append(r.band) }
-                byBand[r.band, default: []].append(r)
+                if let g = bandOrder.firstIndex(of: r.band) { byBand[g].append(r) } else { bandOrder.append(r.band); byBand.append([r]) }
             }
             var flat: [TariffRow] = [], groups: [(band: Int, lower: Int, upper: Int)] = []
             flat.reserveCapacity(rs.count)
-            for band in bandOrder {
+            var key: [Int] = []
+            for (band, group) in zip(bandOrder, byBand) {
                 let lower = flat.count
-                flat.append(contentsOf: byBand[band]!.sorted { $0.fromSecond < $1.fromSecond })
-                groups.append((bands.id(of: band) ?? -2, lower, flat.count))
+                flat.append(contentsOf: group.count == 1 ? group : group.sorted { $0.fromSecond < $1.fromSecond })
+                let id = bands.id(of: band)
+                groups.append((id ?? -2, lower, flat.count))
+                if let id { key.append(id) } else {
+                    if !unknown.contains(band) { unknown.append(band) }
+                    key.append(-1 - unknown.firstIndex(of: band)!)
+                }
             }
-            let names = Set(bandOrder)
-            if shared[names] == nil { shared[names] = (names, bands.among(names)) }
-            let (sharedNames, among) = shared[names]!
-            return PrefixRates(prefix: p, destination: rs[0].destination, names: sharedNames, among: among, rows: flat, groups: groups)
+            key.sort()
+            if shared[key] == nil { let names = Set(bandOrder); shared[key] = (names, bands.among(names)) }
+            let (names, among) = shared[key]!
+            return PrefixRates(prefix: rs[0].prefix, destination: rs[0].destination, names: names, among: among, rows: flat, groups: groups)
         }
         var index: [UInt64: Int32] = [:]
-        for (i, p) in order.enumerated() where p != TariffRow.catchAll {
-            if let key = TariffDeck.key(p.utf8) { index[key] = Int32(i) }
+        index.reserveCapacity(prefixes.count)
+        var lengths = Set<Int>(), catchAll: Int32?
+        for (i, p) in prefixes.enumerated() {
+            if p.prefix == TariffRow.catchAll {
+                catchAll = Int32(i)
+            } else {
+                if let key = TariffDeck.key(p.prefix.utf8) { index[key] = Int32(i) }
+                lengths.insert(p.prefix.utf8.count)
+            }
         }
-        self.index = index
-        catchAll = order.firstIndex(of: TariffRow.catchAll).map(Int32.init)
-        lengths = Set(order.filter { $0 != TariffRow.catchAll }.map(\.utf8.count)).sorted(by: >)
+        tables = Tables(prefixes: prefixes, index: index, catchAll: catchAll, lengths: lengths.sorted(by: >))
     }
 
     /// The look-up key of a prefix: its digits as a number, its length, and
