@@ -87,11 +87,10 @@ public struct TariffBook: Sendable {
         guard let v = version(of: tariff, at: start) else {
             throw NoPrice(description: "no price for \(destination): tariff \(tariff) has no version in force at \(postgresTimestamp(start))")
         }
-        let deck = versions[Int(v)].deck
-        let prefix = try deck.match(destination, at: zone.local(of: start))
+        let prefix = try versions[Int(v)].deck.match(destination, at: zone.local(of: start))
         let ref = TariffRef(version: v, prefix: prefix, billsec: Int32(clamping: billsec))
         var none = 0
-        let priced = try deck.quote(prefixAt: prefix, start: start, seconds: billsec, zone: zone, allowance: &none)
+        let priced = try versions[Int(v)].deck.quote(prefixAt: prefix, start: start, seconds: billsec, zone: zone, allowance: &none)
         return CallCharge(billedSeconds: priced.billedSeconds, bundleSeconds: priced.inBundleSeconds, fullCost: priced.cost, tariff: ref)
     }
 

@@ -70,13 +70,33 @@ public struct TimeBands: Sendable {
     public static let always = "*"
     public let lines: [BandLine]
     /// Band ids: `*` is 0, the bands of `lines` follow in their order, each once.
-    public let bandNames: [String]
-    private let ids: [String: Int]
-    // The lines as numbers, for the resolution by masks (at most 64 lines; past that, by names).
-    private let lineBand: [Int], lineStart: [Int], linePriority: [Int]
-    private let lineEveryDay: [Bool], lineWeekdays: [UInt8], lineYearly: [Set<Int>], lineDates: [Set<Int>]
+    public var bandNames: [String] { tables.bandNames }
     /// Whether the lines fit a mask: then `inForce(_:at:day:)` resolves without allocating or hashing a name.
-    public let byMask: Bool
+    public var byMask: Bool { tables.byMask }
+    /// The lines as numbers, for the resolution by masks (at most 64 lines; past that, by names), in a class:
+    /// a copy of the bands (with each copy of a deck) is one retain.
+    private final class Compiled: Sendable {
+        let bandNames: [String]
+        let ids: [String: Int]
+        let lineBand: [Int], lineStart: [Int], linePriority: [Int]
+        let lineEveryDay: [Bool], lineWeekdays: [UInt8], lineYearly: [Set<Int>], lineDates: [Set<Int>]
+        let byMask: Bool
+
+        init(_ lines: [BandLine]) {
+            var names = [TimeBands.always], ids = [TimeBands.always: 0]
+            for l in lines where ids[l.band] == nil { ids[l.band] = names.count; names.append(l.band) }
+            (bandNames, self.ids) = (names, ids)
+            lineBand = lines.map { ids[$0.band]! }
+            lineStart = lines.map(\.start)
+            linePriority = lines.map(\.priority)
+            lineEveryDay = lines.map(\.days.everyDay)
+            lineWeekdays = lines.map { $0.days.weekdays.reduce(UInt8(0)) { $0 | 1 << UInt8($1) } }
+            lineYearly = lines.map(\.days.yearly)
+            lineDates = lines.map(\.days.dates)
+            byMask = lines.count <= 64
+        }
+    }
+    private let tables: Compiled
 
     /// The bands some rows name, as the lines of those bands and whether `*` is among them.
     public struct Among: Sendable, Hashable {
@@ -88,21 +108,11 @@ public struct TimeBands: Sendable {
 
     public init(_ lines: [BandLine]) {
         self.lines = lines
-        var names = [TimeBands.always], ids = [TimeBands.always: 0]
-        for l in lines where ids[l.band] == nil { ids[l.band] = names.count; names.append(l.band) }
-        (bandNames, self.ids) = (names, ids)
-        lineBand = lines.map { ids[$0.band]! }
-        lineStart = lines.map(\.start)
-        linePriority = lines.map(\.priority)
-        lineEveryDay = lines.map(\.days.everyDay)
-        lineWeekdays = lines.map { $0.days.weekdays.reduce(UInt8(0)) { $0 | 1 << UInt8($1) } }
-        lineYearly = lines.map(\.days.yearly)
-        lineDates = lines.map(\.days.dates)
-        byMask = lines.count <= 64
+        tables = Compiled(lines)
     }
 
     /// The id of a band name; nil for a band no line holds (never in force) other than `*`.
-    public func id(of band: String) -> Int? { ids[band] }
+    public func id(of band: String) -> Int? { tables.ids[band] }
 
     /// `names` as lines (`byMask` only).
     public func among(_ names: Set<String>) -> Among {
@@ -116,8 +126,8 @@ public struct TimeBands: Sendable {
         let weekday = UInt8(1) << UInt8(local.weekday), md = local.month * 100 + local.day
         let ymd = local.year * 10_000 + md
         var mask: UInt64 = 0
-        for i in lines.indices where lineEveryDay[i] || lineWeekdays[i] & weekday != 0
-            || (!lineYearly[i].isEmpty && lineYearly[i].contains(md)) || (!lineDates[i].isEmpty && lineDates[i].contains(ymd)) {
+        for i in lines.indices where tables.lineEveryDay[i] || tables.lineWeekdays[i] & weekday != 0
+            || (!tables.lineYearly[i].isEmpty && tables.lineYearly[i].contains(md)) || (!tables.lineDates[i].isEmpty && tables.lineDates[i].contains(ymd)) {
             mask |= 1 << UInt64(i)
         }
         return mask
@@ -132,19 +142,19 @@ public struct TimeBands: Sendable {
         while rest != 0 {
             let c = rest.trailingZeroBitCount
             rest &= rest - 1
-            let cs = lineStart[c], cp = linePriority[c]
+            let cs = tables.lineStart[c], cp = tables.linePriority[c]
             guard cs <= s else { continue }
             var others = today, ended = false
             while others != 0 {
                 let o = others.trailingZeroBitCount
                 others &= others - 1
-                if linePriority[o] >= cp && lineStart[o] > cs && lineStart[o] <= s { ended = true; break }
+                if tables.linePriority[o] >= cp && tables.lineStart[o] > cs && tables.lineStart[o] <= s { ended = true; break }
             }
             if ended { continue }
             // The first of the highest (priority, start), as max(by:) keeps it.
-            if best < 0 || (linePriority[best], lineStart[best]) < (cp, cs) { best = c }
+            if best < 0 || (tables.linePriority[best], tables.lineStart[best]) < (cp, cs) { best = c }
         }
-        if best >= 0 { return lineBand[best] }
+        if best >= 0 { return tables.lineBand[best] }
         return among.always ? 0 : -1
     }
 
@@ -159,7 +169,7 @@ public struct TimeBands: Sendable {
             while rest != 0 {
                 let o = rest.trailingZeroBitCount
                 rest &= rest - 1
-                if lineStart[o] > after && lineStart[o] < next { next = lineStart[o] }
+                if tables.lineStart[o] > after && tables.lineStart[o] < next { next = tables.lineStart[o] }
             }
             if next == Int.max { return 86_400 - s }
             if inForce(among, second: next, day: day) != now { return next - s }
