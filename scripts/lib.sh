@@ -30,6 +30,8 @@ pg_bin() { ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1; }
 free_port() {
   local p
   for p in $(seq "${1:-55432}" $(( ${1:-55432} + 200 ))); do
+    # A port some connection holds as its local (ephemeral) end refuses a bind too, though nothing listens on it.
+    if command -v ss >/dev/null && ss -Htan "( sport = :$p )" 2>/dev/null | grep -q .; then continue; fi
     (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
   done
   echo "no free port" >&2; return 1

@@ -79,9 +79,8 @@ struct TariffAudit: Equatable {
     init?(_ charge: CallCharge, start: Int64, covered: Int, book: TariffBook) {
         guard let ref = charge.tariff else { return nil }
         let d = book.describe(ref)
-        var bands: [String] = []
-        for s in (try? book.explain(ref, start: start, covered: covered).segments) ?? [] where bands.last != s.band { bands.append(s.band) }
-        self.init(tariff: d.tariff, version: d.versionId, prefix: d.prefix, bands: bands.joined(separator: ","))
+        // The segments, hence their bands, do not depend on what the bundle covers.
+        self.init(tariff: d.tariff, version: d.versionId, prefix: d.prefix, bands: book.bands(ref, start: start))
     }
 }
 

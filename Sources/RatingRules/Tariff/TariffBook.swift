@@ -87,10 +87,10 @@ public struct TariffBook: Sendable {
         guard let v = version(of: tariff, at: start) else {
             throw NoPrice(description: "no price for \(destination): tariff \(tariff) has no version in force at \(postgresTimestamp(start))")
         }
-        let deck = versions[Int(v)].deck
-        let prefix = try deck.match(destination, at: zone.local(of: start))
+        let prefix = try versions[Int(v)].deck.match(destination, at: zone.local(of: start))
         let ref = TariffRef(version: v, prefix: prefix, billsec: Int32(clamping: billsec))
-        let priced = try explain(ref, start: start, covered: 0)
+        var none = 0
+        let priced = try versions[Int(v)].deck.quote(prefixAt: prefix, start: start, seconds: billsec, zone: zone, allowance: &none)
         return CallCharge(billedSeconds: priced.billedSeconds, bundleSeconds: priced.inBundleSeconds, fullCost: priced.cost, tariff: ref)
     }
 
@@ -114,7 +114,14 @@ public struct TariffBook: Sendable {
         }
         guard covered > 0 else { return charge.fullCost }
         // The version and prefix priced this call before: they price it the same way again.
-        return (try? explain(ref, start: start, covered: covered).cost) ?? charge.fullCost
+        var allowance = covered
+        return (try? versions[Int(ref.version)].deck.quote(prefixAt: ref.prefix, start: start, seconds: Int(ref.billsec), zone: zone,
+                                                           allowance: &allowance).cost) ?? charge.fullCost
+    }
+
+    /// The bands of a tariff call's segments in walk order, each once, joined by `,`.
+    public func bands(_ ref: TariffRef, start: Int64) -> String {
+        versions[Int(ref.version)].deck.bandList(prefixAt: ref.prefix, start: start, seconds: Int(ref.billsec), zone: zone)
     }
 
     /// The tariff, version id and prefix a reference names (for a call's metadata).

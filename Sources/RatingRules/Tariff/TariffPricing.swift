@@ -83,37 +83,87 @@ public struct TariffDeck: Sendable {
     public let name: String
     public let bands: TimeBands
     /// One prefix's rows, ready for the walk: the bands they name, and each band's tiers by `from_second`.
-    struct PrefixRates: Sendable {
+    /// A class, so that taking one for a call is one retain, not one for each of its fields.
+    final class PrefixRates: Sendable {
         let prefix: String
         let destination: String
+        /// Shared by the prefixes that name the same bands.
         let names: Set<String>
-        let tiers: [String: [TariffRow]]
+        let among: TimeBands.Among
+        /// The rows, grouped by band, each group by `from_second`.
+        let rows: [TariffRow]
+        /// Each band's group of `rows`: the band's id (`TimeBands.id(of:)`; -2 for a band no line holds), and its rows' range.
+        let groups: [(band: Int, lower: Int, upper: Int)]
+
+        init(prefix: String, destination: String, names: Set<String>, among: TimeBands.Among, rows: [TariffRow],
+             groups: [(band: Int, lower: Int, upper: Int)]) {
+            (self.prefix, self.destination, self.names, self.among, self.rows, self.groups) = (prefix, destination, names, among, rows, groups)
+        }
     }
-    private let prefixes: [PrefixRates]
-    private let index: [UInt64: Int32]
-    private let catchAll: Int32?
-    private let lengths: [Int]
+    /// The look-up tables, in a class: a deck is copied for each call it prices, and this makes that one retain.
+    private final class Tables: Sendable {
+        let prefixes: [PrefixRates]
+        let index: [UInt64: Int32]
+        let catchAll: Int32?
+        let lengths: [Int]
+
+        init(prefixes: [PrefixRates], index: [UInt64: Int32], catchAll: Int32?, lengths: [Int]) {
+            (self.prefixes, self.index, self.catchAll, self.lengths) = (prefixes, index, catchAll, lengths)
+        }
+    }
+    private let tables: Tables
+    private var prefixes: [PrefixRates] { tables.prefixes }
+    private var index: [UInt64: Int32] { tables.index }
+    private var catchAll: Int32? { tables.catchAll }
+    private var lengths: [Int] { tables.lengths }
 
     public init(name: String, rows: [TariffRow], bands: TimeBands) {
         self.name = name
         self.bands = bands
-        var order: [String] = [], grouped: [String: [TariffRow]] = [:]
+        // Each prefix's rows in file order, the prefixes in order of their first row: one hash of a prefix a row.
+        var place: [String: Int] = [:], grouped: [[TariffRow]] = []
+        place.reserveCapacity(rows.count)
         for r in rows {
-            if grouped[r.prefix] == nil { order.append(r.prefix) }
-            grouped[r.prefix, default: []].append(r)
+            if let i = place[r.prefix] { grouped[i].append(r) } else { place[r.prefix] = grouped.count; grouped.append([r]) }
         }
-        prefixes = order.map { p in
-            let rs = grouped[p]!
-            return PrefixRates(prefix: p, destination: rs[0].destination, names: Set(rs.map(\.band)),
-                               tiers: Dictionary(grouping: rs, by: \.band).mapValues { $0.sorted { $0.fromSecond < $1.fromSecond } })
+        var shared: [[Int]: (Set<String>, TimeBands.Among)] = [:]
+        var unknown: [String] = [] // bands no line holds, each its own key for sharing (never in force)
+        let prefixes = grouped.map { rs in
+            // The bands in order of their first row (a prefix has a few), each group by from_second.
+            var bandOrder: [String] = [], byBand: [[TariffRow]] = []
+            for r in rs {
+                if let g = bandOrder.firstIndex(of: r.band) { byBand[g].append(r) } else { bandOrder.append(r.band); byBand.append([r]) }
+            }
+            var flat: [TariffRow] = [], groups: [(band: Int, lower: Int, upper: Int)] = []
+            flat.reserveCapacity(rs.count)
+            var key: [Int] = []
+            for (band, group) in zip(bandOrder, byBand) {
+                let lower = flat.count
+                flat.append(contentsOf: group.count == 1 ? group : group.sorted { $0.fromSecond < $1.fromSecond })
+                let id = bands.id(of: band)
+                groups.append((id ?? -2, lower, flat.count))
+                if let id { key.append(id) } else {
+                    if !unknown.contains(band) { unknown.append(band) }
+                    key.append(-1 - unknown.firstIndex(of: band)!)
+                }
+            }
+            key.sort()
+            if shared[key] == nil { let names = Set(bandOrder); shared[key] = (names, bands.among(names)) }
+            let (names, among) = shared[key]!
+            return PrefixRates(prefix: rs[0].prefix, destination: rs[0].destination, names: names, among: among, rows: flat, groups: groups)
         }
         var index: [UInt64: Int32] = [:]
-        for (i, p) in order.enumerated() where p != TariffRow.catchAll {
-            if let key = TariffDeck.key(p.utf8) { index[key] = Int32(i) }
+        index.reserveCapacity(prefixes.count)
+        var lengths = Set<Int>(), catchAll: Int32?
+        for (i, p) in prefixes.enumerated() {
+            if p.prefix == TariffRow.catchAll {
+                catchAll = Int32(i)
+            } else {
+                if let key = TariffDeck.key(p.prefix.utf8) { index[key] = Int32(i) }
+                lengths.insert(p.prefix.utf8.count)
+            }
         }
-        self.index = index
-        catchAll = order.firstIndex(of: TariffRow.catchAll).map(Int32.init)
-        lengths = Set(order.filter { $0 != TariffRow.catchAll }.map(\.utf8.count)).sorted(by: >)
+        tables = Tables(prefixes: prefixes, index: index, catchAll: catchAll, lengths: lengths.sorted(by: >))
     }
 
     /// The look-up key of a prefix: its digits as a number, its length, and
@@ -151,6 +201,54 @@ public struct TariffDeck: Sendable {
                    allowance: &allowance)
     }
 
+    /// The band in force among a prefix's bands at `local`, its id; -1 when none is.
+    @inline(__always)
+    private func band(_ p: PrefixRates, at local: LocalDateTime, day: inout (date: Int, lines: UInt64)) -> Int {
+        guard bands.byMask else { return bands.inForce(among: p.names, at: local).map { bands.id(of: $0) ?? 0 } ?? -1 }
+        let date = local.year * 10_000 + local.month * 100 + local.day
+        if date != day.date { day = (date, bands.day(local)) }
+        return bands.inForce(p.among, second: local.secondOfDay, day: day.lines)
+    }
+
+    /// SPEC 3c step 3, the walk: calls `visit` with each segment's band id, row (its place in `p.rows`),
+    /// start, seconds and billed seconds, in order.
+    @inline(__always)
+    private func walk(_ p: PrefixRates, start: Int64, seconds: Int, zone: ZoneRules,
+                      _ visit: (_ band: Int, _ row: Int, _ elapsed: Int, _ length: Int, _ billed: Int) -> Void) throws(NoPrice) {
+        var elapsed = 0
+        var day = (date: -1, lines: UInt64(0))
+        while elapsed < seconds {
+            let local = zone.local(of: start + Int64(elapsed))
+            let band = self.band(p, at: local, day: &day)
+            guard band >= 0 else {
+                throw NoPrice(description: "no band of \(p.prefix) is in force at \(local.text) in tariff \(name)")
+            }
+            // The band's rows (a band in force is one the rows name), the last tier reached, the next tier's start.
+            var lower = 0, upper = 0
+            for g in p.groups where g.band == band { (lower, upper) = (g.lower, g.upper); break }
+            var row = -1, nextTier = Int.max
+            for i in lower ..< upper {
+                if p.rows[i].fromSecond <= elapsed { row = i } else { nextTier = p.rows[i].fromSecond; break }
+            }
+            guard row >= 0 else {
+                throw NoPrice(description: "band \(bands.bandNames[band]) of \(p.prefix) has no row from second \(elapsed) in tariff \(name)")
+            }
+            let toChange: Int
+            if p.among.onlyAlways {
+                toChange = Int.max
+            } else if bands.byMask {
+                toChange = bands.secondsToNextChange(p.among, second: local.secondOfDay, day: day.lines, now: band)
+            } else {
+                toChange = bands.secondsToNextChange(among: p.names, at: local)
+            }
+            let length = min(seconds - elapsed, nextTier - elapsed, toChange)
+            let increment = p.rows[row].incrementSeconds
+            let billed = (length + increment - 1) / increment * increment
+            visit(band, row, elapsed, length, billed)
+            elapsed += billed
+        }
+    }
+
     /// Steps 3 and 4 for a call whose prefix was matched (`match`).
     public func charge(prefixAt i: Int32, start: Int64, seconds: Int, zone: ZoneRules,
                        allowance: inout Int) throws(NoPrice) -> TariffCharge {
@@ -159,40 +257,88 @@ public struct TariffDeck: Sendable {
             return TariffCharge(prefix: p.prefix, destination: p.destination, segments: [], connectFee: DecimalRate(mantissa: 0, scale: 0),
                                 rounding: .halfUp, decimals: 4, cap: nil, exactCost: .zero, cost: .zero)
         }
-        var segments: [PricedSegment] = [], used: [TariffRow] = []
-        var elapsed = 0
-        while elapsed < seconds {
-            let local = zone.local(of: start + Int64(elapsed))
-            guard let band = bands.inForce(among: p.names, at: local) else {
-                throw NoPrice(description: "no band of \(p.prefix) is in force at \(local.text) in tariff \(name)")
-            }
-            let tiers = p.tiers[band] ?? []
-            guard let row = tiers.last(where: { $0.fromSecond <= elapsed }) else {
-                throw NoPrice(description: "band \(band) of \(p.prefix) has no row from second \(elapsed) in tariff \(name)")
-            }
-            let nextTier = tiers.first { $0.fromSecond > elapsed }?.fromSecond ?? Int.max
-            let toChange = p.names.count == 1 && p.names.contains(TimeBands.always) ? Int.max
-                : bands.secondsToNextChange(among: p.names, at: local)
-            let length = min(seconds - elapsed, nextTier - elapsed, toChange)
-            let billed = (length + row.incrementSeconds - 1) / row.incrementSeconds * row.incrementSeconds
-            let covered = row.inBundle ? min(allowance, billed) : 0
-            allowance -= covered
-            segments.append(PricedSegment(band: band, tier: row.fromSecond, start: elapsed, seconds: length, billedSeconds: billed,
+        var segments: [PricedSegment] = []
+        var total = Total()
+        var left = allowance
+        try walk(p, start: start, seconds: seconds, zone: zone) { band, r, elapsed, length, billed in
+            let row = p.rows[r]
+            let covered = row.inBundle ? min(left, billed) : 0
+            left -= covered
+            let cost = ExactAmount(row.rate).times(billed - covered, per: row.unitSeconds)
+            segments.append(PricedSegment(band: bands.bandNames[band], tier: row.fromSecond, start: elapsed, seconds: length, billedSeconds: billed,
                                           rate: row.rate, unitSeconds: row.unitSeconds, incrementSeconds: row.incrementSeconds,
-                                          inBundle: row.inBundle, coveredSeconds: covered,
-                                          cost: ExactAmount(row.rate).times(billed - covered, per: row.unitSeconds)))
-            used.append(row)
-            elapsed += billed
+                                          inBundle: row.inBundle, coveredSeconds: covered, cost: cost))
+            total.add(row, at: r, cost: cost)
         }
-        let fee = used[0].connectFee
-        let exact = segments.reduce(ExactAmount(fee)) { $0 + $1.cost }
-        // The rule of the rows used with the most decimals, the first of them in the walk.
-        let rule = used.reduce(used[0]) { $1.decimals > $0.decimals ? $1 : $0 }
-        let cap = used.compactMap(\.maxCost).map { ExactAmount($0).rounded(4, .down) }.min()
-        let rounded = exact.rounded(rule.decimals, rule.rounding)
-        return TariffCharge(prefix: p.prefix, destination: used[0].destination, segments: segments, connectFee: fee,
-                            rounding: rule.rounding, decimals: rule.decimals, cap: cap,
-                            exactCost: exact, cost: cap.map { min($0, rounded) } ?? rounded)
+        allowance = left
+        let (exact, cost, rule, cap) = total.result
+        return TariffCharge(prefix: p.prefix, destination: p.rows[total.first].destination, segments: segments, connectFee: p.rows[total.first].connectFee,
+                            rounding: rule.rounding, decimals: rule.decimals, cap: cap, exactCost: exact, cost: cost)
+    }
+
+    /// The sum of a walk's segments (SPEC 3c step 4), kept as they come.
+    private struct Total {
+        var first = -1
+        var exact = ExactAmount.zero
+        var rule: (decimals: Int, rounding: Rounding) = (0, .halfUp)
+        var cap: Money?
+        var started = false
+
+        @inline(__always)
+        mutating func add(_ row: TariffRow, at r: Int, cost: ExactAmount) {
+            if !started {
+                started = true
+                first = r
+                exact = ExactAmount(row.connectFee) + cost
+                rule = (row.decimals, row.rounding)
+            } else {
+                exact = exact + cost
+                // The rule of the rows used with the most decimals, the first of them in the walk.
+                if row.decimals > rule.decimals { rule = (row.decimals, row.rounding) }
+            }
+            if let m = row.maxCost {
+                let c = ExactAmount(m).rounded(4, .down)
+                cap = cap.map { min($0, c) } ?? c
+            }
+        }
+
+        var result: (exact: ExactAmount, cost: Money, rule: (decimals: Int, rounding: Rounding), cap: Money?) {
+            let rounded = exact.rounded(rule.decimals, rule.rounding)
+            return (exact, cap.map { min($0, rounded) } ?? rounded, rule, cap)
+        }
+    }
+
+    /// What `charge(prefixAt:...)` costs and bills, without its segments: the rating's hot path.
+    public func quote(prefixAt i: Int32, start: Int64, seconds: Int, zone: ZoneRules,
+                      allowance: inout Int) throws(NoPrice) -> (cost: Money, billedSeconds: Int, inBundleSeconds: Int) {
+        let p = prefixes[Int(i)]
+        guard seconds > 0 else { return (.zero, 0, 0) }
+        var total = Total()
+        var left = allowance, billedSeconds = 0, inBundle = 0
+        try walk(p, start: start, seconds: seconds, zone: zone) { _, r, _, _, billed in
+            let row = p.rows[r]
+            let covered = row.inBundle ? min(left, billed) : 0
+            left -= covered
+            billedSeconds += billed
+            if row.inBundle { inBundle += billed }
+            total.add(row, at: r, cost: ExactAmount(row.rate).times(billed - covered, per: row.unitSeconds))
+        }
+        allowance = left
+        return (total.result.cost, billedSeconds, inBundle)
+    }
+
+    /// The bands of a call's segments in walk order, each once, joined by `,` (its metadata's `bands`).
+    public func bandList(prefixAt i: Int32, start: Int64, seconds: Int, zone: ZoneRules) -> String {
+        let p = prefixes[Int(i)]
+        var last = -1, out = ""
+        try? walk(p, start: start, seconds: seconds, zone: zone) { band, _, _, _, _ in
+            if band != last {
+                if last >= 0 { out += "," }
+                out += bands.bandNames[band]
+                last = band
+            }
+        }
+        return out
     }
 
     /// What a call costs with no bundle applied (`cdr-rater price`).
@@ -207,14 +353,19 @@ public struct TariffDeck: Sendable {
         var destination = destination
         let found: Int32? = destination.withUTF8 { digits in
             for length in lengths where length <= digits.count {
-                if let key = TariffDeck.key(digits.prefix(length)), let i = index[key],
-                   bands.inForce(among: prefixes[Int(i)].names, at: local) != nil { return i }
+                if let key = TariffDeck.key(digits.prefix(length)), let i = index[key], hasBand(prefixes[Int(i)], at: local) { return i }
             }
             return nil
         }
         if let found { return found }
-        if let catchAll, bands.inForce(among: prefixes[Int(catchAll)].names, at: local) != nil { return catchAll }
+        if let catchAll, hasBand(prefixes[Int(catchAll)], at: local) { return catchAll }
         throw NoPrice(description: "no price for \(destination) in tariff \(name) at \(local.text): no prefix of it, "
             + "nor a catch-all (*), has a band in force then")
+    }
+
+    /// Whether a band of the prefix's rows is in force at `local`.
+    private func hasBand(_ p: PrefixRates, at local: LocalDateTime) -> Bool {
+        var day = (date: -1, lines: UInt64(0))
+        return band(p, at: local, day: &day) >= 0
     }
 }

@@ -69,8 +69,113 @@ public struct BandLine: Equatable, Sendable {
 public struct TimeBands: Sendable {
     public static let always = "*"
     public let lines: [BandLine]
+    /// Band ids: `*` is 0, the bands of `lines` follow in their order, each once.
+    public var bandNames: [String] { tables.bandNames }
+    /// Whether the lines fit a mask: then `inForce(_:at:day:)` resolves without allocating or hashing a name.
+    public var byMask: Bool { tables.byMask }
+    /// The lines as numbers, for the resolution by masks (at most 64 lines; past that, by names), in a class:
+    /// a copy of the bands (with each copy of a deck) is one retain.
+    private final class Compiled: Sendable {
+        let bandNames: [String]
+        let ids: [String: Int]
+        let lineBand: [Int], lineStart: [Int], linePriority: [Int]
+        let lineEveryDay: [Bool], lineWeekdays: [UInt8], lineYearly: [Set<Int>], lineDates: [Set<Int>]
+        let byMask: Bool
 
-    public init(_ lines: [BandLine]) { self.lines = lines }
+        init(_ lines: [BandLine]) {
+            var names = [TimeBands.always], ids = [TimeBands.always: 0]
+            for l in lines where ids[l.band] == nil { ids[l.band] = names.count; names.append(l.band) }
+            (bandNames, self.ids) = (names, ids)
+            lineBand = lines.map { ids[$0.band]! }
+            lineStart = lines.map(\.start)
+            linePriority = lines.map(\.priority)
+            lineEveryDay = lines.map(\.days.everyDay)
+            lineWeekdays = lines.map { $0.days.weekdays.reduce(UInt8(0)) { $0 | 1 << UInt8($1) } }
+            lineYearly = lines.map(\.days.yearly)
+            lineDates = lines.map(\.days.dates)
+            byMask = lines.count <= 64
+        }
+    }
+    private let tables: Compiled
+
+    /// The bands some rows name, as the lines of those bands and whether `*` is among them.
+    public struct Among: Sendable, Hashable {
+        public let lines: UInt64
+        public let always: Bool
+        /// Only `*`: the band in force never changes.
+        public let onlyAlways: Bool
+    }
+
+    public init(_ lines: [BandLine]) {
+        self.lines = lines
+        tables = Compiled(lines)
+    }
+
+    /// The id of a band name; nil for a band no line holds (never in force) other than `*`.
+    public func id(of band: String) -> Int? { tables.ids[band] }
+
+    /// `names` as lines (`byMask` only).
+    public func among(_ names: Set<String>) -> Among {
+        var mask: UInt64 = 0
+        if byMask { for (i, l) in lines.enumerated() where names.contains(l.band) { mask |= 1 << UInt64(i) } }
+        return Among(lines: mask, always: names.contains(TimeBands.always), onlyAlways: names.count == 1 && names.contains(TimeBands.always))
+    }
+
+    /// The lines whose days hold the date of `local` (`byMask` only).
+    public func day(_ local: LocalDateTime) -> UInt64 {
+        let weekday = UInt8(1) << UInt8(local.weekday), md = local.month * 100 + local.day
+        let ymd = local.year * 10_000 + md
+        var mask: UInt64 = 0
+        for i in lines.indices where tables.lineEveryDay[i] || tables.lineWeekdays[i] & weekday != 0
+            || (!tables.lineYearly[i].isEmpty && tables.lineYearly[i].contains(md)) || (!tables.lineDates[i].isEmpty && tables.lineDates[i].contains(ymd)) {
+            mask |= 1 << UInt64(i)
+        }
+        return mask
+    }
+
+    /// The id of the band in force at second `s` of a day whose lines are `day`, among `among`; -1 when none is.
+    /// The same resolution as `inForce(among:at:)`, on numbers.
+    public func inForce(_ among: Among, second s: Int, day: UInt64) -> Int {
+        let today = among.lines & day
+        var best = -1
+        var rest = today
+        while rest != 0 {
+            let c = rest.trailingZeroBitCount
+            rest &= rest - 1
+            let cs = tables.lineStart[c], cp = tables.linePriority[c]
+            guard cs <= s else { continue }
+            var others = today, ended = false
+            while others != 0 {
+                let o = others.trailingZeroBitCount
+                others &= others - 1
+                if tables.linePriority[o] >= cp && tables.lineStart[o] > cs && tables.lineStart[o] <= s { ended = true; break }
+            }
+            if ended { continue }
+            // The first of the highest (priority, start), as max(by:) keeps it.
+            if best < 0 || (tables.linePriority[best], tables.lineStart[best]) < (cp, cs) { best = c }
+        }
+        if best >= 0 { return tables.lineBand[best] }
+        return among.always ? 0 : -1
+    }
+
+    /// Seconds from second `s` of a day whose lines are `day` to the next moment the band in force among
+    /// `among` may change: as `secondsToNextChange(among:at:)`, on numbers. `now`: the band in force at `s`.
+    public func secondsToNextChange(_ among: Among, second s: Int, day: UInt64, now: Int) -> Int {
+        let today = among.lines & day
+        var after = s
+        while true {
+            // The next start of today's lines later than `after`.
+            var next = Int.max, rest = today
+            while rest != 0 {
+                let o = rest.trailingZeroBitCount
+                rest &= rest - 1
+                if tables.lineStart[o] > after && tables.lineStart[o] < next { next = tables.lineStart[o] }
+            }
+            if next == Int.max { return 86_400 - s }
+            if inForce(among, second: next, day: day) != now { return next - s }
+            after = next
+        }
+    }
 
     /// The band in force at `local` among `names`; nil when none is.
     public func inForce(among names: Set<String>, at local: LocalDateTime) -> String? {
