@@ -156,7 +156,7 @@ final class ProjectFilesTests: XCTestCase {
         XCTAssertEqual(try db.dump("""
             SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM schema_migrations),
                    (SELECT count(*) FROM pg_class WHERE relname LIKE 'parent_%' OR relname LIKE 'cwd_%')
-            """), "5|\(try migrationsSince())|0")
+            """), "6|\(try migrationsSince())|0")
 
         // An installed binary: /usr/local/bin/cdr-rater with /usr/local/share/cdr-rater/{Migrations,Seeds}.
         let prefix = try scratchFolder(self)
@@ -244,6 +244,6 @@ final class StaffPasswordTests: XCTestCase {
         let development = try TestDatabase()
         try development.prepare()
         XCTAssertEqual(try staff(development, ["admin": "Admin@123", "support": "Admin@123"]), "admin|t|t|t|f\nsupport|t|t|t|f")
-        XCTAssertEqual(try development.scalar("SELECT count(*) FROM users"), "5")
+        XCTAssertEqual(try development.scalar("SELECT count(*) FROM users"), "6", "2 staff and the 4 demo users of demo-customers and demo-tariff")
     }
 }
