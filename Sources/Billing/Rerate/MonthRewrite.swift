@@ -67,15 +67,7 @@ final class MonthRewrite {
                 """)
             created = true
         }
-        _ = try db.copyIn("COPY \(MonthRewrite.staged) (\(table.map(\.name).joined(separator: ", "))) FROM STDIN") { sink in
-            var row = CopyEncoder(capacity: 256 * 1024)
-            for c in changes {
-                for column in table { column.encode(&row, c) }
-                row.endRow()
-                if row.buffer.count >= 256 * 1024 { try sink.write(row.buffer); row.clear() }
-            }
-            try sink.write(row.buffer)
-        }
+        try PostgresBillingStore(db: db).copy(changes, into: MonthRewrite.staged)
         for c in changes {
             let t = zone.local(of: c.start)
             perMonth[t.year * 12 + t.month - 1, default: 0] += 1

@@ -140,6 +140,20 @@ extension PostgresBillingStore: CallStore {
         """ + (extra.map { " AND " + $0 } ?? "")
     }
 
+    /// COPYs `changes` into a table of `changeTable`'s columns (`cdr_changes`, or a rerate's staged changes).
+    func copy(_ changes: [CallChange], into table: String) throws {
+        let columns = PostgresBillingStore.changeTable
+        _ = try db.copyIn("COPY \(table) (\(columns.map(\.name).joined(separator: ", "))) FROM STDIN") { sink in
+            var row = CopyEncoder(capacity: 256 * 1024)
+            for c in changes {
+                for column in columns { column.encode(&row, c) }
+                row.endRow()
+                if row.buffer.count >= 256 * 1024 { try sink.write(row.buffer); row.clear() }
+            }
+            try sink.write(row.buffer)
+        }
+    }
+
     func apply(_ changes: [CallChange], source: ChangeSource?) throws {
         guard !changes.isEmpty else { return }
         let table = PostgresBillingStore.changeTable
@@ -148,15 +162,7 @@ extension PostgresBillingStore: CallStore {
                 ON COMMIT DELETE ROWS;
             TRUNCATE cdr_changes;
             """)
-        _ = try db.copyIn("COPY cdr_changes (\(table.map(\.name).joined(separator: ", "))) FROM STDIN") { sink in
-            var row = CopyEncoder(capacity: 256 * 1024)
-            for c in changes {
-                for column in table { column.encode(&row, c) }
-                row.endRow()
-                if row.buffer.count >= 256 * 1024 { try sink.write(row.buffer); row.clear() }
-            }
-            try sink.write(row.buffer)
-        }
+        try copy(changes, into: "cdr_changes")
         // Its statistics, so that a few changes are joined through the uuid indexes, not by scanning the months.
         try db.execute(script: "ANALYZE cdr_changes")
         try db.execute(script: PostgresBillingStore.updateFromChanges("cdr_changes"))
