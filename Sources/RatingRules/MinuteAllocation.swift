@@ -136,12 +136,7 @@ public enum Pricing {
         if call.price.tariff != nil {
             after.cost = basis.cost(call.charge, covered: covered)
         } else {
-            let lost = call.coveredSeconds - covered
-            let delta = lost >= 0 ? basis.cost(Charge(start: call.start, key: CDRKey(call.uuid), price: CallCharge(
-                billedSeconds: lost, bundleSeconds: lost, fullCost: .zero, tariff: nil)), covered: 0)
-                : -basis.cost(Charge(start: call.start, key: CDRKey(call.uuid), price: CallCharge(
-                    billedSeconds: -lost, bundleSeconds: -lost, fullCost: .zero, tariff: nil)), covered: 0)
-            after.cost = max(.zero, call.cost + delta)
+            after.cost = max(.zero, call.cost + CallCharge.flatCost(seconds: call.coveredSeconds - covered, rate: basis.rate))
         }
         return after
     }
@@ -353,9 +348,7 @@ public enum MinuteAllocator {
                 plan.thresholds[key] = .everythingOverage
             }
             batch.overageSeconds += later.billedSeconds
-            batch.cost += b.cost(Charge(start: 0, key: .text(""), price: CallCharge(
-                billedSeconds: later.flatSeconds, bundleSeconds: later.flatSeconds, fullCost: .zero, tariff: nil)), covered: 0)
-                + later.tariffCost
+            batch.cost += CallCharge.flatCost(seconds: later.flatSeconds, rate: b.rate) + later.tariffCost
             plan.batch[key] = batch
             if !repriced.isEmpty { plan.repricings[key] = repriced }
             plan.held[key] = held

@@ -22,6 +22,14 @@ public struct CallCharge: Sendable, Equatable {
         return CallCharge(billedSeconds: minutes * 60, bundleSeconds: minutes * 60, fullCost: rate.times(minutes), tariff: nil)
     }
 
+    /// `seconds` at `rate` per 60 s, for a plan without a tariff: whole minutes
+    /// exactly, other seconds (a period that once had a tariff) rounded half-up
+    /// to `cdrs.cost`'s 4 decimals; negative seconds give the negative amount.
+    public static func flatCost(seconds: Int, rate: Money) -> Money {
+        if seconds < 0 { return -flatCost(seconds: -seconds, rate: rate) }
+        return seconds % 60 == 0 ? rate.times(seconds / 60) : ExactAmount(rate).times(seconds, per: 60).rounded(4, .halfUp)
+    }
+
     /// Minutes a report shows for `seconds`: rounded up.
     public static func minutes(_ seconds: Int) -> Int { (seconds + 59) / 60 }
 }
@@ -108,9 +116,7 @@ public struct TariffBook: Sendable {
     /// now: whole minutes, but for a period that once had a tariff).
     public func cost(_ charge: CallCharge, start: Int64, covered: Int, flatRate: Money) -> Money {
         guard let ref = charge.tariff else {
-            let uncovered = charge.billedSeconds - min(covered, charge.bundleSeconds)
-            return uncovered % 60 == 0 ? flatRate.times(uncovered / 60)
-                : ExactAmount(flatRate).times(uncovered, per: 60).rounded(4, .halfUp)
+            return CallCharge.flatCost(seconds: charge.billedSeconds - min(covered, charge.bundleSeconds), rate: flatRate)
         }
         guard covered > 0 else { return charge.fullCost }
         // The version and prefix priced this call before: they price it the same way again.
