@@ -69,35 +69,58 @@ public enum TariffStore {
     /// Every version of every tariff, loaded once for a run (SPEC 3c: a tariff is loaded once a run).
     static func book(_ db: Connection, zone: ZoneRules) throws -> TariffBook {
         let versions = try db.execute("""
-            SELECT v.id, t.name, extract(epoch FROM v.effective_from)::bigint, v.created_at::text, v.source
+            SELECT v.id, t.name, extract(epoch FROM v.effective_from)::bigint
             FROM tariff_versions v JOIN tariffs t ON t.id = v.tariff_id ORDER BY v.id
-            """).decode((Int64, String, Int64, String, String?).self)
-        return TariffBook(versions: try versions.map { id, tariff, from, created, source in
-            TariffBook.Version(id: id, tariff: tariff, effectiveFrom: from,
-                               deck: try load(db, id: id, tariff: tariff, effectiveFrom: from, createdAt: created, source: source).deck)
+            """).decode((Int64, String, Int64).self)
+        return TariffBook(versions: try versions.map { id, tariff, from in
+            TariffBook.Version(id: id, tariff: tariff, effectiveFrom: from, deck: try deck(db, id: id, tariff: tariff))
         }, zone: zone)
     }
 
-    static func load(_ db: Connection, id: Int64, tariff: String, effectiveFrom: Int64, createdAt: String, source: String?) throws -> TariffVersion {
-        let rows = try db.execute("""
-            SELECT prefix, destination, band, from_second, rate::text, unit_seconds, increment_seconds, connect_fee::text,
-                   in_bundle, rounding, decimals, max_cost::text
-            FROM tariff_rows WHERE version_id = \(id) ORDER BY line
-            """).rows.map { c -> TariffRow in
-            var r = TariffRow(prefix: c[0]!, rate: DecimalRate(c[4]!) ?? DecimalRate(mantissa: 0, scale: 0))
-            r.destination = c[1]!
-            r.band = c[2]!
-            r.fromSecond = Int(c[3]!)!
-            r.unitSeconds = Int(c[5]!)!
-            r.incrementSeconds = Int(c[6]!)!
-            r.connectFee = DecimalRate(c[7]!) ?? DecimalRate(mantissa: 0, scale: 0)
-            r.inBundle = c[8] == "t"
-            r.rounding = Rounding(rawValue: c[9]!) ?? .halfUp
-            r.decimals = Int(c[10]!)!
-            r.maxCost = c[11].flatMap { DecimalRate($0) }
-            return r
+    /// A stored version's deck, read a prefix at a time (the primary key's order): a deck of 200,000 rows is
+    /// never held as rows, neither as text nor as `TariffRow`s.
+    static func deck(_ db: Connection, id: Int64, tariff: String) throws -> TariffDeck {
+        var builder = TariffDeck.Builder(name: tariff, bands: TimeBands(try bands(db, id: id, tariff: tariff).map(\.line)))
+        var prefix: [TariffRow] = []
+        try db.forEachRow("SELECT \(unescaped: rowColumns) FROM tariff_rows WHERE version_id = \(id) ORDER BY prefix, band, from_second") { c in
+            let r = row(c)
+            if let last = prefix.last, last.prefix != r.prefix { builder.add(prefix); prefix.removeAll(keepingCapacity: true) }
+            prefix.append(r)
         }
-        let bands = try db.execute("""
+        if !prefix.isEmpty { builder.add(prefix) }
+        return builder.deck()
+    }
+
+    static func load(_ db: Connection, id: Int64, tariff: String, effectiveFrom: Int64, createdAt: String, source: String?) throws -> TariffVersion {
+        var rows: [TariffRow] = []
+        try db.forEachRow("SELECT \(unescaped: rowColumns) FROM tariff_rows WHERE version_id = \(id) ORDER BY line") { rows.append(row($0)) }
+        let bands = try bands(db, id: id, tariff: tariff)
+        return TariffVersion(id: id, tariff: tariff, effectiveFrom: effectiveFrom, createdAt: createdAt, source: source, rows: rows, bands: bands)
+    }
+
+    private static let rowColumns = """
+        prefix, destination, band, from_second, rate::text, unit_seconds, increment_seconds, connect_fee::text,
+        in_bundle, rounding, decimals, max_cost::text
+        """
+
+    /// A row of `rowColumns`, as stored (the database's checks hold it to what TariffFile reads).
+    private static func row(_ c: [String?]) -> TariffRow {
+        var r = TariffRow(prefix: c[0]!, rate: DecimalRate(c[4]!) ?? DecimalRate(mantissa: 0, scale: 0))
+        r.destination = c[1]!
+        r.band = c[2]!
+        r.fromSecond = Int(c[3]!)!
+        r.unitSeconds = Int(c[5]!)!
+        r.incrementSeconds = Int(c[6]!)!
+        r.connectFee = DecimalRate(c[7]!) ?? DecimalRate(mantissa: 0, scale: 0)
+        r.inBundle = c[8] == "t"
+        r.rounding = Rounding(rawValue: c[9]!) ?? .halfUp
+        r.decimals = Int(c[10]!)!
+        r.maxCost = c[11].flatMap { DecimalRate($0) }
+        return r
+    }
+
+    private static func bands(_ db: Connection, id: Int64, tariff: String) throws -> [StoredBand] {
+        try db.execute("""
             SELECT line, band, days, start_second, priority FROM tariff_bands WHERE version_id = \(id) ORDER BY line
             """).rows.map { c -> StoredBand in
             // Stored only after BandDays read them; a band that no longer reads is an error, never left out.
@@ -106,7 +129,6 @@ public enum TariffStore {
             }
             return StoredBand(days: c[2]!, line: BandLine(band: c[1]!, days: days, start: Int(c[3]!)!, priority: Int(c[4]!)!))
         }
-        return TariffVersion(id: id, tariff: tariff, effectiveFrom: effectiveFrom, createdAt: createdAt, source: source, rows: rows, bands: bands)
     }
 
     /// Imports a version from `effective` (midnight of a business-zone date), atomically, or (dryRun) says what it would change.

@@ -63,6 +63,35 @@ public final class Connection {
         return try check(result)
     }
 
+    /// Runs one query and hands `body` its rows one at a time as they arrive
+    /// (libpq's single-row mode): a large result is never held whole, by
+    /// libpq or here. When `body` throws, the rest of the rows are read and
+    /// dropped, and its error is thrown.
+    public func forEachRow(_ sql: String, _ parameters: [String?] = [], _ body: ([String?]) throws -> Void) throws {
+        let sent = withOptionalCStrings(parameters) { params in
+            PQsendQueryParams(conn, sql, Int32(parameters.count), nil, params, nil, nil, 0)
+        }
+        guard sent == 1 else { throw lastError() }
+        let single = PQsetSingleRowMode(conn) == 1
+        var failure: Error?
+        while let r = PQgetResult(conn) {
+            if PQresultStatus(r) == PGRES_SINGLE_TUPLE || (!single && PQresultStatus(r) == PGRES_TUPLES_OK) {
+                defer { PQclear(r) }
+                guard failure == nil else { continue }
+                let ncols = Int(PQnfields(r))
+                for row in 0 ..< Int(PQntuples(r)) where failure == nil {
+                    let cells = (0 ..< ncols).map { c in
+                        PQgetisnull(r, Int32(row), Int32(c)) == 1 ? nil : String(cString: PQgetvalue(r, Int32(row), Int32(c)))
+                    }
+                    do { try body(cells) } catch { failure = error }
+                }
+            } else {
+                do { _ = try check(r) } catch { if failure == nil { failure = error } }
+            }
+        }
+        if let failure { throw failure }
+    }
+
     /// Runs a script of one or more statements without parameters.
     public func execute(script sql: String) throws {
         _ = try check(PQexec(conn, sql))

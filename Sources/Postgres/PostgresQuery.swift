@@ -64,4 +64,9 @@ extension Connection {
     public func execute(_ query: PostgresQuery) throws -> QueryResult {
         try self.query(query.sql, query.binds)
     }
+
+    /// `forEachRow` of a query with interpolated values.
+    public func forEachRow(_ query: PostgresQuery, _ body: ([String?]) throws -> Void) throws {
+        try forEachRow(query.sql, query.binds, body)
+    }
 }

@@ -190,6 +190,36 @@ final class TariffPricingTests: XCTestCase {
                              "Sunday: peak is not in force, and +44 has no other band")
     }
 
+    /// Prefixes priced alike share one array of rows in the deck (a carrier's 50,000 prefixes have a few dozen
+    /// prices), yet each keeps its own prefix and destination; a prefix whose rows name two destinations shows the
+    /// first segment's row's. By hand: +9198 and +9197 at 0.60 per 60 s, 60 s: 0.6000 each. +44 Monday 10:00, 60 s:
+    /// peak 6.0000 "UK peak"; Sunday 12:00: offpeak 4.8000 "UK offpeak"; Monday 19:59:30, 95 s: peak 30 s billed 60
+    /// (6.00), then offpeak 35 s billed 60 (4.80): 10.8000, shown as "UK peak".
+    func testPrefixesPricedAlikeKeepTheirOwnPrefixAndDestination() throws {
+        func row(_ prefix: String, _ destination: String, band: String = TimeBands.always, _ rate: String) -> TariffRow {
+            var r = TariffRow(prefix: prefix, band: band, rate: d(rate))
+            r.destination = destination
+            return r
+        }
+        // The file interleaves the prefixes' rows.
+        let deck = TariffDeck(name: "alike", rows: [row("+44", "UK peak", band: "peak", "6.00"), row("+9198", "IN Mobile 98", "0.60"),
+                                                    row("+44", "UK offpeak", band: "offpeak", "4.80"), row("+9197", "IN Mobile 97", "0.60")],
+                              bands: try bands())
+        for (number, prefix, destination) in [("+919812345678", "+9198", "IN Mobile 98"), ("+919712345678", "+9197", "IN Mobile 97")] {
+            let c = try deck.price(destination: number, start: at(2024, 10, 7, 10, 0), seconds: 60, zone: zone)
+            XCTAssertEqual([c.prefix, c.destination], [prefix, destination])
+            XCTAssertEqual(c.cost, m("0.6000"))
+        }
+        let peak = try deck.price(destination: "+441632960001", start: at(2024, 10, 7, 10, 0), seconds: 60, zone: zone)
+        XCTAssertEqual([peak.destination, "\(peak.cost)"], ["UK peak", "6.0000"])
+        let offpeak = try deck.price(destination: "+441632960001", start: at(2024, 10, 6, 12, 0), seconds: 60, zone: zone)
+        XCTAssertEqual([offpeak.destination, "\(offpeak.cost)"], ["UK offpeak", "4.8000"])
+        let across = try deck.price(destination: "+441632960001", start: at(2024, 10, 7, 19, 59, 30), seconds: 95, zone: zone)
+        XCTAssertEqual(across.segments.map(\.band), ["peak", "offpeak"])
+        XCTAssertEqual(across.segments.map(\.billedSeconds), [60, 60])
+        XCTAssertEqual([across.destination, "\(across.cost)"], ["UK peak", "10.8000"])
+    }
+
     /// Bands resolve among the bands a prefix's rows name: equal priority, the later start wins; a higher priority
     /// starting later ends a lower one; the band * is below every other.
     func testBandResolution() throws {

@@ -60,7 +60,7 @@ public enum Rounding: String, Sendable, CaseIterable {
 
 /// A decimal as written in a tariff file (`rate`, `connect_fee`, `max_cost`),
 /// kept exactly: `0.6` per 60 s is not rounded to money before it is used.
-public struct DecimalRate: Equatable, Sendable, CustomStringConvertible {
+public struct DecimalRate: Hashable, Sendable, CustomStringConvertible {
     public let mantissa: Int64
     /// Digits after the point.
     public let scale: Int

@@ -1,6 +1,6 @@
 /// A row of a tariff version (SPEC 3c): the price of a destination prefix
 /// in a time band, from a second of the call on.
-public struct TariffRow: Equatable, Sendable {
+public struct TariffRow: Hashable, Sendable {
     /// Digits with a leading `+`, normalized as destinations are; `*` is the catch-all.
     public var prefix: String
     public var destination = ""
@@ -87,18 +87,31 @@ public struct TariffDeck: Sendable {
     final class PrefixRates: Sendable {
         let prefix: String
         let destination: String
+        /// Each row's destination, when the prefix's rows name more than one; nil when all are `destination`.
+        let destinations: [String]?
         /// Shared by the prefixes that name the same bands.
         let names: Set<String>
         let among: TimeBands.Among
-        /// The rows, grouped by band, each group by `from_second`.
+        /// The rows, grouped by band, each group by `from_second`, without their prefix and destination:
+        /// one array shared by every prefix priced alike (a carrier's 50,000 prefixes have a few dozen prices).
         let rows: [TariffRow]
         /// Each band's group of `rows`: the band's id (`TimeBands.id(of:)`; -2 for a band no line holds), and its rows' range.
         let groups: [(band: Int, lower: Int, upper: Int)]
 
-        init(prefix: String, destination: String, names: Set<String>, among: TimeBands.Among, rows: [TariffRow],
-             groups: [(band: Int, lower: Int, upper: Int)]) {
-            (self.prefix, self.destination, self.names, self.among, self.rows, self.groups) = (prefix, destination, names, among, rows, groups)
+        init(prefix: String, destination: String, destinations: [String]?, alike: Alike) {
+            (self.prefix, self.destination, self.destinations) = (prefix, destination, destinations)
+            (names, among, rows, groups) = (alike.names, alike.among, alike.rows, alike.groups)
         }
+
+        /// The destination of row `r`.
+        func destination(ofRow r: Int) -> String { destinations?[r] ?? destination }
+    }
+    /// What prefixes priced alike share (arrays and sets are copied by reference).
+    struct Alike {
+        let names: Set<String>
+        let among: TimeBands.Among
+        let rows: [TariffRow]
+        let groups: [(band: Int, lower: Int, upper: Int)]
     }
     /// The look-up tables, in a class: a deck is copied for each call it prices, and this makes that one retain.
     private final class Tables: Sendable {
@@ -118,17 +131,34 @@ public struct TariffDeck: Sendable {
     private var lengths: [Int] { tables.lengths }
 
     public init(name: String, rows: [TariffRow], bands: TimeBands) {
-        self.name = name
-        self.bands = bands
         // Each prefix's rows in file order, the prefixes in order of their first row: one hash of a prefix a row.
         var place: [String: Int] = [:], grouped: [[TariffRow]] = []
         place.reserveCapacity(rows.count)
         for r in rows {
             if let i = place[r.prefix] { grouped[i].append(r) } else { place[r.prefix] = grouped.count; grouped.append([r]) }
         }
-        var shared: [[Int]: (Set<String>, TimeBands.Among)] = [:]
-        var unknown: [String] = [] // bands no line holds, each its own key for sharing (never in force)
-        let prefixes = grouped.map { rs in
+        var builder = Builder(name: name, bands: bands)
+        for rs in grouped { builder.add(rs) }
+        self = builder.deck()
+    }
+
+    private init(name: String, bands: TimeBands, tables: Tables) { (self.name, self.bands, self.tables) = (name, bands, tables) }
+
+    /// Builds a deck one prefix at a time, so that a large one is never held
+    /// as rows (`TariffStore` reads a stored version so), and shares the rows
+    /// of the prefixes priced alike.
+    public struct Builder {
+        private let name: String
+        private let bands: TimeBands
+        private var prefixes: [PrefixRates] = []
+        private var shared: [[Int]: (Set<String>, TimeBands.Among)] = [:]
+        private var unknown: [String] = [] // bands no line holds, each its own key for sharing (never in force)
+        private var alike: [[TariffRow]: Alike] = [:] // by the rows without prefix and destination
+
+        public init(name: String, bands: TimeBands) { (self.name, self.bands) = (name, bands) }
+
+        /// Adds one prefix: all its rows (not empty, one prefix), in file order. Prefixes are numbered in the order added.
+        public mutating func add(_ rs: [TariffRow]) {
             // The bands in order of their first row (a prefix has a few), each group by from_second.
             var bandOrder: [String] = [], byBand: [[TariffRow]] = []
             for r in rs {
@@ -148,22 +178,33 @@ public struct TariffDeck: Sendable {
                 }
             }
             key.sort()
-            if shared[key] == nil { let names = Set(bandOrder); shared[key] = (names, bands.among(names)) }
-            let (names, among) = shared[key]!
-            return PrefixRates(prefix: rs[0].prefix, destination: rs[0].destination, names: names, among: among, rows: flat, groups: groups)
-        }
-        var index: [UInt64: Int32] = [:]
-        index.reserveCapacity(prefixes.count)
-        var lengths = Set<Int>(), catchAll: Int32?
-        for (i, p) in prefixes.enumerated() {
-            if p.prefix == TariffRow.catchAll {
-                catchAll = Int32(i)
-            } else {
-                if let key = TariffDeck.key(p.prefix.utf8) { index[key] = Int32(i) }
-                lengths.insert(p.prefix.utf8.count)
+            let destination = rs[0].destination
+            let blank = flat.map { r in var r = r; (r.prefix, r.destination) = ("", ""); return r }
+            if alike[blank] == nil {
+                if shared[key] == nil { let names = Set(bandOrder); shared[key] = (names, bands.among(names)) }
+                let (names, among) = shared[key]!
+                alike[blank] = Alike(names: names, among: among, rows: blank, groups: groups)
             }
+            prefixes.append(PrefixRates(prefix: rs[0].prefix, destination: destination,
+                                        destinations: flat.allSatisfy { $0.destination == destination } ? nil : flat.map(\.destination),
+                                        alike: alike[blank]!))
         }
-        tables = Tables(prefixes: prefixes, index: index, catchAll: catchAll, lengths: lengths.sorted(by: >))
+
+        public func deck() -> TariffDeck {
+            var index: [UInt64: Int32] = [:]
+            index.reserveCapacity(prefixes.count)
+            var lengths = Set<Int>(), catchAll: Int32?
+            for (i, p) in prefixes.enumerated() {
+                if p.prefix == TariffRow.catchAll {
+                    catchAll = Int32(i)
+                } else {
+                    if let key = TariffDeck.key(p.prefix.utf8) { index[key] = Int32(i) }
+                    lengths.insert(p.prefix.utf8.count)
+                }
+            }
+            return TariffDeck(name: name, bands: bands,
+                              tables: Tables(prefixes: prefixes, index: index, catchAll: catchAll, lengths: lengths.sorted(by: >)))
+        }
     }
 
     /// The look-up key of a prefix: its digits as a number, its length, and
@@ -272,7 +313,7 @@ public struct TariffDeck: Sendable {
         }
         allowance = left
         let (exact, cost, rule, cap) = total.result
-        return TariffCharge(prefix: p.prefix, destination: p.rows[total.first].destination, segments: segments, connectFee: p.rows[total.first].connectFee,
+        return TariffCharge(prefix: p.prefix, destination: p.destination(ofRow: total.first), segments: segments, connectFee: p.rows[total.first].connectFee,
                             rounding: rule.rounding, decimals: rule.decimals, cap: cap, exactCost: exact, cost: cost)
     }
 
