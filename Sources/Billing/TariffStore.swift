@@ -56,14 +56,15 @@ public enum TariffStore {
     }
 
     /// The version of `tariff` in force at `instant`: the latest effective_from <= it, the latest correction among equals.
-    public static func version(_ db: Connection, tariff: String, at instant: Int64) throws -> TariffVersion? {
+    /// `rows: false` leaves its rows out (`rows` empty).
+    public static func version(_ db: Connection, tariff: String, at instant: Int64, rows: Bool = true) throws -> TariffVersion? {
         guard let v = try db.execute("""
             SELECT v.id, extract(epoch FROM v.effective_from)::bigint, v.created_at::text, v.source
             FROM tariff_versions v JOIN tariffs t ON t.id = v.tariff_id
             WHERE t.name = \(tariff) AND v.effective_from <= to_timestamp(\(instant))
             ORDER BY v.effective_from DESC, v.id DESC LIMIT 1
             """).decodeFirst((Int64, Int64, String, String?).self) else { return nil }
-        return try load(db, id: v.0, tariff: tariff, effectiveFrom: v.1, createdAt: v.2, source: v.3)
+        return try load(db, id: v.0, tariff: tariff, effectiveFrom: v.1, createdAt: v.2, source: v.3, rows: rows)
     }
 
     /// Every version of every tariff, loaded once for a run (SPEC 3c: a tariff is loaded once a run).
@@ -81,19 +82,27 @@ public enum TariffStore {
     /// never held as rows, neither as text nor as `TariffRow`s.
     static func deck(_ db: Connection, id: Int64, tariff: String) throws -> TariffDeck {
         var builder = TariffDeck.Builder(name: tariff, bands: TimeBands(try bands(db, id: id, tariff: tariff).map(\.line)))
-        var prefix: [TariffRow] = []
-        try db.forEachRow("SELECT \(unescaped: rowColumns) FROM tariff_rows WHERE version_id = \(id) ORDER BY prefix, band, from_second") { c in
-            let r = row(c)
-            if let last = prefix.last, last.prefix != r.prefix { builder.add(prefix); prefix.removeAll(keepingCapacity: true) }
-            prefix.append(r)
-        }
-        if !prefix.isEmpty { builder.add(prefix) }
+        try forEachPrefix(db, version: id) { _, rows in builder.add(rows) }
         return builder.deck()
     }
 
-    static func load(_ db: Connection, id: Int64, tariff: String, effectiveFrom: Int64, createdAt: String, source: String?) throws -> TariffVersion {
+    /// A stored version's rows, one prefix's at a time, as they arrive (in the primary key's order, so one prefix's rows come together).
+    static func forEachPrefix(_ db: Connection, version id: Int64, _ body: (_ prefix: String, _ rows: [TariffRow]) throws -> Void) throws {
         var rows: [TariffRow] = []
-        try db.forEachRow("SELECT \(unescaped: rowColumns) FROM tariff_rows WHERE version_id = \(id) ORDER BY line") { rows.append(row($0)) }
+        try db.forEachRow("SELECT \(unescaped: rowColumns) FROM tariff_rows WHERE version_id = \(id) ORDER BY prefix, band, from_second") { c in
+            let r = row(c)
+            if let last = rows.last, last.prefix != r.prefix { try body(last.prefix, rows); rows.removeAll(keepingCapacity: true) }
+            rows.append(r)
+        }
+        if let last = rows.last { try body(last.prefix, rows) }
+    }
+
+    static func load(_ db: Connection, id: Int64, tariff: String, effectiveFrom: Int64, createdAt: String, source: String?,
+                     rows withRows: Bool = true) throws -> TariffVersion {
+        var rows: [TariffRow] = []
+        if withRows {
+            try db.forEachRow("SELECT \(unescaped: rowColumns) FROM tariff_rows WHERE version_id = \(id) ORDER BY line") { rows.append(row($0)) }
+        }
         let bands = try bands(db, id: id, tariff: tariff)
         return TariffVersion(id: id, tariff: tariff, effectiveFrom: effectiveFrom, createdAt: createdAt, source: source, rows: rows, bands: bands)
     }
@@ -145,12 +154,11 @@ public enum TariffStore {
             for plan in plans where try db.execute("SELECT 1 FROM rate_plans WHERE name = \(plan)").rows.isEmpty {
                 throw BillingError("--plan \(plan): there is no rate plan of that name; nothing was imported")
             }
-            let previous = try version(db, tariff: tariff, at: from)
-            let newRows = rows.map(\.row)
-            func byPrefix(_ rs: [TariffRow]) -> [String: [String]] {
-                Dictionary(grouping: rs, by: \.prefix).mapValues { $0.map(TariffFile.canonical).sorted() }
-            }
-            let (old, new) = (byPrefix(previous?.rows ?? []), byPrefix(newRows))
+            let previous = try version(db, tariff: tariff, at: from, rows: false)
+            var shapes = TariffFile.PriceShapes()
+            let new = shapes.byPrefix(rows.lazy.map(\.row))
+            var old: [String: Int32] = [:]
+            if let previous { try forEachPrefix(db, version: previous.id) { prefix, rs in old[prefix] = shapes.id(of: rs) } }
             let added = new.keys.filter { old[$0] == nil }.sorted(), removed = old.keys.filter { new[$0] == nil }.sorted()
             let changed = new.keys.filter { old[$0] != nil && old[$0] != new[$0] }.sorted()
             func bandKeys(_ b: [(String, BandLine)]) -> [String] {
@@ -180,7 +188,7 @@ public enum TariffStore {
                                       bandLines: bands.count, versionId: versionId,
                                       follows: previous.map { ($0.id, $0.effectiveFrom, $0.createdAt) },
                                       supersedes: previous?.effectiveFrom == from, added: added, removed: removed, changed: changed,
-                                      bandsChanged: bandsChanged, warnings: TariffFile.gaps(newRows, bands: bands.map(\.band)), plans: plans)
+                                      bandsChanged: bandsChanged, warnings: TariffFile.gaps(rows.lazy.map(\.row), bands: bands.map(\.band)), plans: plans)
             if let previous {
                 // The calls the new version now prices (its date on), priced by the one it follows: what a rerate changes.
                 if let (count, first, last) = try db.execute("""

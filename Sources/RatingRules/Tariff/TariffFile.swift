@@ -46,6 +46,12 @@ public enum TariffFile {
     /// Splits a file's text into (line number, fields) for each non-empty line, the header first.
     static func records(_ text: String, file: String, problems: inout [String]) -> [(Int, [String])] {
         var out: [(Int, [String])] = []
+        forEachRecord(text, file: file, problems: &problems) { out.append(($0, $1)) }
+        return out
+    }
+
+    /// `records` one at a time: a deck of 200,000 lines is never held as fields.
+    static func forEachRecord(_ text: String, file: String, problems: inout [String], _ body: (Int, [String]) -> Void) {
         var parser = CSVLine()
         var number = 0
         for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -56,12 +62,11 @@ public enum TariffFile {
             if line.trimmingCharacters(in: " \t").isEmpty { continue }
             do {
                 try parser.parse(Array(line.utf8))
-                out.append((number, (0 ..< parser.count).map { parser.string($0).trimmingSpaces() }))
+                body(number, (0 ..< parser.count).map { parser.string($0).trimmingSpaces() })
             } catch {
                 problems.append("\(file):\(number): \(error == .unterminatedQuote ? "a quote is not closed" : "text after a closing quote")")
             }
         }
-        return out
     }
 
     /// The header's column positions; problems for unknown, repeated or missing columns.
@@ -156,18 +161,21 @@ public enum TariffFile {
     /// Refuses the whole file when any row is wrong, naming every one.
     public static func rows(_ text: String, file: String, bands: [Band]?, bandsFile: String?) throws(Problems) -> [Line] {
         var problems: [String] = []
-        let recs = records(text, file: file, problems: &problems)
-        guard let (headerLine, headerFields) = recs.first else {
-            throw Problems(lines: ["\(file): the tariff file is empty: it needs a header (at least prefix,rate)"])
-        }
-        let at = header(headerFields, known: columns, required: ["prefix", "rate"], file: file, line: headerLine, problems: &problems)
-        guard problems.isEmpty else { throw Problems(lines: problems) }
+        var headerFields: [String]?, at: [String: Int] = [:], headerBad = false
         let defined = Set((bands ?? []).map(\.band.band))
         var out: [Line] = []
-        var seen: [String: Int] = [:]
-        for (line, f) in recs.dropFirst() {
+        out.reserveCapacity(text.utf8.reduce(0) { $1 == 10 ? $0 + 1 : $0 })
+        var unreadable: [String] = [] // lines the CSV reader refused
+        forEachRecord(text, file: file, problems: &unreadable) { line, f in
+            guard let headerFields else {
+                headerFields = f
+                at = header(f, known: columns, required: ["prefix", "rate"], file: file, line: line, problems: &problems)
+                headerBad = !problems.isEmpty
+                return
+            }
+            guard !headerBad else { return }
             guard f.count == headerFields.count else {
-                problems.append("\(file):\(line): \(f.count) fields, the header has \(headerFields.count)"); continue
+                problems.append("\(file):\(line): \(f.count) fields, the header has \(headerFields.count)"); return
             }
             let value = { (c: String) in at[c].map { f[$0] } ?? "" }
             var bad: [String] = []
@@ -218,29 +226,47 @@ public enum TariffFile {
             }
             row.decimals = min(4, int("decimals", 4)) // more than 4 is read as 4, the precision of cdrs.cost
             row.maxCost = decimal("max_cost")
-            if bad.isEmpty {
-                let key = "\(row.prefix)\u{0}\(row.band)\u{0}\(row.fromSecond)"
-                if let first = seen[key] {
-                    bad.append("prefix \(row.prefix), band \(row.band), from_second \(row.fromSecond) is priced already on line \(first)")
-                } else {
-                    seen[key] = line
-                }
-            }
             if bad.isEmpty { out.append(Line(line: line, row: row)) } else { problems += bad.map { "\(file):\(line): \($0)" } }
         }
-        // Each band a prefix names starts from second 0 of the call.
-        var firstLine: [String: Int] = [:], hasZero: Set<String> = []
-        for l in out {
-            let key = "\(l.row.prefix) \(l.row.band)"
-            if firstLine[key] == nil { firstLine[key] = l.line }
-            if l.row.fromSecond == 0 { hasZero.insert(key) }
-        }
-        for l in out where firstLine["\(l.row.prefix) \(l.row.band)"] == l.line && !hasZero.contains("\(l.row.prefix) \(l.row.band)") {
-            problems.append("\(file):\(l.line): band \(l.row.band) of prefix \(l.row.prefix) has no row from second 0: a call's first seconds in it would have no price")
-        }
+        guard headerFields != nil else { throw Problems(lines: ["\(file): the tariff file is empty: it needs a header (at least prefix,rate)"]) }
+        problems = unreadable + problems
+        guard !headerBad else { throw Problems(lines: problems) }
+        problems += tierProblems(out, file: file)
         if out.isEmpty && problems.isEmpty { problems.append("\(file): no rows after the header") }
         guard problems.isEmpty else { throw Problems(lines: problems.sorted { lineOf($0) < lineOf($1) }) }
         return out
+    }
+
+    /// A (prefix, band, from_second) priced twice, and each band a prefix names not starting
+    /// from second 0 of the call: found in the rows sorted, not in tables of a key a row.
+    private static func tierProblems(_ out: [Line], file: String) -> [String] {
+        var problems: [String] = []
+        // Rows in (prefix, band, from_second, line) order: a tier's repeats follow its first line, a band's tiers its lowest.
+        var order = Array(out.indices)
+        order.sort { a, b in
+            let (x, y) = (out[a].row, out[b].row)
+            return (x.prefix, x.band, x.fromSecond, out[a].line) < (y.prefix, y.band, y.fromSecond, out[b].line)
+        }
+        var lower = 0
+        while lower < order.count {
+            let first = out[order[lower]]
+            var upper = lower + 1, firstLine = first.line
+            while upper < order.count, out[order[upper]].row.prefix == first.row.prefix, out[order[upper]].row.band == first.row.band {
+                let l = out[order[upper]], before = out[order[upper - 1]]
+                if l.row.fromSecond == before.row.fromSecond {
+                    let tierFirst = order[lower ..< upper].lazy.map { out[$0] }.first { $0.row.fromSecond == l.row.fromSecond }!.line
+                    problems.append("\(file):\(l.line): prefix \(l.row.prefix), band \(l.row.band), from_second \(l.row.fromSecond) is priced already on line \(tierFirst)")
+                }
+                firstLine = min(firstLine, l.line)
+                upper += 1
+            }
+            // The band's lowest tier comes first.
+            if first.row.fromSecond != 0 {
+                problems.append("\(file):\(firstLine): band \(first.row.band) of prefix \(first.row.prefix) has no row from second 0: a call's first seconds in it would have no price")
+            }
+            lower = upper
+        }
+        return problems
     }
 
     private static func lineOf(_ problem: String) -> Int {
@@ -250,7 +276,7 @@ public enum TariffFile {
 
     /// Prefixes whose rows leave some time of some day with no band in force
     /// (a call reaching it has no price): one warning each.
-    public static func gaps(_ rows: [TariffRow], bands: [BandLine]) -> [String] {
+    public static func gaps(_ rows: some Sequence<TariffRow>, bands: [BandLine]) -> [String] {
         let timeBands = TimeBands(bands)
         var byPrefix: [String: Set<String>] = [:]
         for r in rows { byPrefix[r.prefix, default: []].insert(r.band) }
@@ -318,6 +344,40 @@ public enum TariffFile {
         rows.map { r in
             [r.prefix, r.destination, r.band, String(r.fromSecond), r.rate.description, String(r.unitSeconds), String(r.incrementSeconds),
              r.connectFee.description, r.inBundle ? "true" : "false", r.rounding.rawValue, String(r.decimals), r.maxCost?.description ?? ""]
+        }
+    }
+
+    /// Each prefix's prices as a number, equal exactly when two prefixes' rows are
+    /// (`canonical`, in any order): comparing two versions of 50,000 prefixes
+    /// then holds a number a prefix, not a copy of their rows.
+    public struct PriceShapes {
+        private var ids: [[String]: Int32] = [:]
+
+        public init() {}
+
+        /// The number of one prefix's rows.
+        public mutating func id(of rows: some Sequence<TariffRow>) -> Int32 {
+            let key = rows.map(TariffFile.canonical).sorted()
+            if let id = ids[key] { return id }
+            let id = Int32(ids.count)
+            ids[key] = id
+            return id
+        }
+
+        /// Each prefix's number, the rows in any order.
+        public mutating func byPrefix<C: RandomAccessCollection>(_ rows: C) -> [String: Int32] where C.Element == TariffRow, C.Index == Int {
+            var out: [String: Int32] = [:]
+            var order = Array(rows.indices)
+            order.sort { rows[$0].prefix < rows[$1].prefix }
+            var lower = 0
+            while lower < order.count {
+                let prefix = rows[order[lower]].prefix
+                var upper = lower + 1
+                while upper < order.count && rows[order[upper]].prefix == prefix { upper += 1 }
+                out[prefix] = id(of: order[lower ..< upper].lazy.map { rows[$0] })
+                lower = upper
+            }
+            return out
         }
     }
 
