@@ -87,7 +87,7 @@ struct CDRRowEncoder {
             row.append(billedKey); row.appendDigits(Int64(billed))
             row.append(bundleKey); row.appendDigits(Int64(c.charge?.bundleSeconds ?? 0))
             row.append(coveredKey); row.appendDigits(Int64(r.coveredSeconds))
-            if let charge = c.charge, let audit = TariffAudit(charge, start: c.record.start, covered: r.coveredSeconds, book: book) {
+            if let charge = c.charge, let audit = TariffAudit(charge, start: c.record.start, book: book) {
                 row.append(tariffKey); row.appendJSONString(audit.tariff)
                 row.append(versionKey); row.appendDigits(audit.version)
                 row.append(prefixKey); row.appendJSONString(audit.prefix)

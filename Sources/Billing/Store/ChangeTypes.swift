@@ -32,7 +32,7 @@ extension PricedCall {
     init(key: UsageKey, charge: CallCharge, start: Int64, covered: Int, cost: Money, book: TariffBook) {
         self.init(subscriptionId: key.subscriptionId, cost: cost, periodStart: key.periodStart, billedSeconds: charge.billedSeconds,
                   bundleSeconds: charge.bundleSeconds, coveredSeconds: covered,
-                  tariff: TariffAudit(charge, start: start, covered: covered, book: book))
+                  tariff: TariffAudit(charge, start: start, book: book))
     }
 
     /// A call of usage row `key` that holds included minutes.
@@ -76,7 +76,7 @@ struct TariffAudit: Equatable {
     }
 
     /// nil for a call of a plan without a tariff.
-    init?(_ charge: CallCharge, start: Int64, covered: Int, book: TariffBook) {
+    init?(_ charge: CallCharge, start: Int64, book: TariffBook) {
         guard let ref = charge.tariff else { return nil }
         let d = book.describe(ref)
         // The segments, hence their bands, do not depend on what the bundle covers.
