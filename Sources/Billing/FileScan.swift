@@ -34,6 +34,11 @@ public final class FileScan {
     private let room: (UsageKey) throws -> Int
     private var subscriptions: [Subscription] = []
     private var subscriptionIndex: [String: Int32] = [:]
+    /// The same index by the subscription object: a catalog's calls share one object a subscription, so a call
+    /// hashes a pointer, not the id's text (a new object falls back to the id: equal ids, one index).
+    /// `objects` keeps each object alive, so that no identifier is reused for another.
+    private var indexByObject: [ObjectIdentifier: Int32] = [:]
+    private var objects: [Subscription] = []
 
     /// `room` says how many included minutes a usage row has left before the file's calls.
     init(businessZone: ZoneRules, runLength: Int = FileScan.runLength, spillDirectory: URL = FileManager.default.temporaryDirectory,
@@ -60,24 +65,33 @@ public final class FileScan {
     /// Takes one chunk's calls; `alreadyStored` says which of their uuids the database holds.
     func take(_ calls: [ClassifiedCall], alreadyStored: ([String]) throws -> Set<CDRKey>) throws {
         let already = try alreadyStored(calls.map(\.record.uuid))
-        for c in calls {
-            let key = CDRKey(c.record.uuid)
+        // By index, each field read in place: a `for c in calls` copied and destroyed every whole call.
+        for n in calls.indices {
+            let key = CDRKey(calls[n].record.uuid)
             if !already.isEmpty && already.contains(key) {
-                duplicateLines.insert(c.record.lineNumber)
+                duplicateLines.insert(calls[n].record.lineNumber)
                 continue
             }
             var subscription: Int32 = -1
-            if let sub = c.subscription {
-                if let i = subscriptionIndex[sub.id] { subscription = i } else {
+            if let sub = calls[n].subscription {
+                if let i = indexByObject[ObjectIdentifier(sub)] { subscription = i } else if let i = subscriptionIndex[sub.id] {
+                    subscription = i
+                    indexByObject[ObjectIdentifier(sub)] = i
+                    objects.append(sub)
+                } else {
                     subscription = Int32(subscriptions.count)
                     subscriptionIndex[sub.id] = subscription
                     subscriptions.append(sub)
+                    indexByObject[ObjectIdentifier(sub)] = subscription
+                    objects.append(sub)
                 }
             }
-            noteMonth(c.record.start)
-            try sorter.add(ScannedCall(key: key, line: UInt32(c.record.lineNumber), start: c.record.start, subscription: subscription,
-                                       periodStart: MinuteAllocator.usageKey(c)?.periodStart ?? .min,
-                                       charge: c.charge, status: c.status, type: c.type))
+            let start = calls[n].record.start
+            noteMonth(start)
+            // `MinuteAllocator.usageKey(c)?.periodStart`, without making the key.
+            let periodStart = calls[n].subscription != nil ? calls[n].period?.start ?? .min : .min
+            try sorter.add(ScannedCall(key: key, line: UInt32(calls[n].record.lineNumber), start: start, subscription: subscription,
+                                       periodStart: periodStart, charge: calls[n].charge, status: calls[n].status, type: calls[n].type))
         }
     }
 
@@ -154,9 +168,17 @@ public final class FileScan {
             tallies[subscription + 1].count(status: status, type: type)
         }
 
+        /// By subscription index: the slot of its period `slot` gave last. A file's calls of one
+        /// subscription are mostly of one period, and hashing the key a call was a tenth of `count`.
+        var lastSlot: [(periodStart: Int64, index: Int)] = []
+
         mutating func slot(subscription: Int32, periodStart: Int64) -> Int {
+            let s = Int(subscription)
+            if s < lastSlot.count, lastSlot[s].periodStart == periodStart { return lastSlot[s].index }
+            while lastSlot.count <= s { lastSlot.append((.min, -1)) }
             let key = Slot(subscription: subscription, periodStart: periodStart)
-            if let i = slotIndex[key] { return i }
+            if let i = slotIndex[key] { lastSlot[s] = (periodStart, i); return i }
+            lastSlot[s] = (periodStart, slots.count)
             slotIndex[key] = slots.count
             slots.append((subscription, periodStart))
             added.append(UsageTotals())
@@ -173,8 +195,8 @@ public final class FileScan {
 
         mutating func count(status: CallStatus, type: CallType) {
             calls += 1
-            byStatus[CallStatus.allCases.firstIndex(of: status)!] += 1
-            byType[CallType.allCases.firstIndex(of: type)!] += 1
+            byStatus[status.ordinal] += 1
+            byType[type.ordinal] += 1
         }
 
         var tally: CallTally {
@@ -183,6 +205,32 @@ public final class FileScan {
             for (i, n) in byStatus.enumerated() where n > 0 { t.byStatus[CallStatus.allCases[i]] = n }
             for (i, n) in byType.enumerated() where n > 0 { t.byType[CallType.allCases[i]] = n }
             return t
+        }
+    }
+}
+
+extension CallStatus {
+    /// The position in `allCases` (declaration order), without searching it.
+    var ordinal: Int {
+        switch self {
+        case .answered: 0
+        case .no_answer: 1
+        case .busy: 2
+        case .failed: 3
+        case .cancelled: 4
+        }
+    }
+}
+
+extension CallType {
+    /// The position in `allCases` (declaration order), without searching it.
+    var ordinal: Int {
+        switch self {
+        case .local: 0
+        case .std: 1
+        case .isd: 2
+        case .mobile: 3
+        case .toll_free: 4
         }
     }
 }
