@@ -99,8 +99,11 @@ public final class FileScan {
     /// run, the uuids an earlier file had: `seen`) as duplicates, and counts
     /// and totals the rest. `stored`: uuids found stored after `take` (a dry
     /// run's lookups beside the reading), whose lines are duplicates too.
-    func finish(seen: SeenKeys?, stored: Set<CDRKey> = []) throws {
-        try seen?.startPass()
+    /// `rememberSeen`: whether `seen` keeps this file's uuids for the run's later files.
+    func finish(seen: SeenKeys?, rememberSeen: Bool = true, stored: Set<CDRKey> = []) throws {
+        // The run's only file (or its last after files with no calls) has nothing to check nor to keep.
+        let seen = rememberSeen || seen?.holdsKeys == true ? seen : nil
+        try seen?.startPass(remember: rememberSeen)
         var previous: CDRKey?
         try sorter.drain { c in
             let repeated = c.key == previous
