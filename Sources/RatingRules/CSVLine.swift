@@ -21,6 +21,11 @@ public struct CSVLine {
 
     public subscript(i: Int) -> ArraySlice<UInt8> { storage[bounds[i] ..< bounds[i + 1]] }
 
+    /// Field i's bytes.
+    public func withField<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        storage.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[bounds[i] ..< bounds[i + 1]])) }
+    }
+
     /// Field i decoded as UTF-8 (the line was validated before parsing).
     public func string(_ i: Int) -> String {
         storage.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[bounds[i] ..< bounds[i + 1]]), as: UTF8.self) }
