@@ -115,18 +115,19 @@ public struct RecordDecoder: Sendable {
         let c = layout.columns(fieldCount: fields.count)
 
         func time(_ i: Int, _ name: String, optional: Bool = false) throws(RejectReason) -> Int64? {
-            let bytes = fields[i]
-            if bytes.isEmpty {
+            // Over the field's bytes in place: a slice of the fields retains their buffer, and two workers' retains contend.
+            let (empty, read) = fields.withField(i) { ($0.isEmpty, LocalDateTime(bytes: $0)) }
+            if empty {
                 if optional { return nil }
                 throw RejectReason("\(name) is empty")
             }
-            guard let local = LocalDateTime(bytes: bytes) else {
-                throw RejectReason("\(name) '\(String(decoding: bytes.prefix(40), as: UTF8.self))' is not a date YYYY-MM-DD HH:MM:SS")
+            guard let local = read else {
+                throw RejectReason("\(name) '\(String(decoding: fields[i].prefix(40), as: UTF8.self))' is not a date YYYY-MM-DD HH:MM:SS")
             }
             return zone.instant(of: local)
         }
         func count(_ i: Int, _ name: String) throws(RejectReason) -> Int {
-            guard let v = fields[i].nonNegativeInt else {
+            guard let v = fields.withField(i, { $0.nonNegativeInt }) else {
                 throw RejectReason("\(name) '\(String(decoding: fields[i].prefix(40), as: UTF8.self))' is not a whole number of seconds >= 0")
             }
             guard v <= Int(Int32.max) else { throw RejectReason("\(name) \(v) is larger than \(Int32.max) seconds") }

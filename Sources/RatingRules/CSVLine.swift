@@ -87,7 +87,7 @@ public struct CSVLine {
     }
 }
 
-extension ArraySlice where Element == UInt8 {
+extension Collection where Element == UInt8 {
     /// A non-negative decimal integer, or nil (a sign, a space or an empty field is not one).
     var nonNegativeInt: Int? {
         guard !isEmpty, count <= 12 else { return nil }

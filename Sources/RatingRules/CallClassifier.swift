@@ -32,7 +32,7 @@ public struct ClassifiedCall: Sendable {
     /// The usage period the call falls in (nil when unmatched).
     public var period: UsagePeriod?
 
-    public init(record: CallDetailRecord, subscription: Subscription?, direction: CallDirection, type: CallType,
+    public init(record: __owned CallDetailRecord, subscription: Subscription?, direction: CallDirection, type: CallType,
                 status: CallStatus, charge: CallCharge?, unmatchedReason: String?, period: UsagePeriod?) {
         self.record = record
         self.subscription = subscription
@@ -93,7 +93,7 @@ public struct CallClassifier: Sendable {
     }
 
     /// `classify`, remembering periods in `periods` from call to call (one memo per worker).
-    public func classify(_ record: CallDetailRecord, periods: inout PeriodMemo) -> ClassifiedCall {
+    public func classify(_ record: __owned CallDetailRecord, periods: inout PeriodMemo) -> ClassifiedCall {
         let t = record.start
         let status = CallStatus.from(billsec: record.billsec, cause: record.hangupCause)
         var subscription: Subscription?
