@@ -105,36 +105,28 @@ public final class FileScan {
         let seen = rememberSeen || seen?.holdsKeys == true ? seen : nil
         try seen?.startPass(remember: rememberSeen)
         var previous: CDRKey?
+        // Counted into locals, put back once: each access to this object's properties is checked at run time
+        // (exclusivity), which cost as much as the counting itself.
+        var counts = self.counts, duplicates = duplicateLines
+        (self.counts, duplicateLines) = (Counts(), DuplicateLines())
+        let (room, subscriptions) = (self.room, self.subscriptions)
         try sorter.drain { c in
             let repeated = c.key == previous
             previous = c.key
             if try repeated || (!stored.isEmpty && stored.contains(c.key)) || seen?.check(c.key) == true {
-                duplicateLines.insert(Int(c.line))
+                duplicates.insert(Int(c.line))
             } else {
-                try count(c)
+                try counts.count(c, room: room, subscriptions: subscriptions)
             }
         }
+        (self.stored, self.unmatched) = (self.stored + counts.stored, self.unmatched + counts.unmatched)
+        (self.counts, duplicateLines) = (counts, duplicates)
         try seen?.endPass()
         fold()
         duplicateLines.seal()
         for key in charges.keys { charges[key]!.seal() }
     }
 
-    /// Counts one stored call into `counts` (folded into the report's tallies, `added` and `charges` by `fold`).
-    private func count(_ c: ScannedCall) throws {
-        stored += 1
-        counts.tally(subscription: Int(c.subscription), status: c.status, type: c.type)
-        guard c.subscription >= 0, c.periodStart != .min else { unmatched += 1; return }
-        let slot = counts.slot(subscription: c.subscription, periodStart: c.periodStart)
-        let charge = c.charge
-        counts.added[slot].add(billedSeconds: charge?.billedSeconds ?? 0, status: c.status, type: c.type)
-        guard let charge else { return }
-        if counts.charges[slot] == nil {
-            counts.charges[slot] = BatchCharges(room: try room(UsageKey(subscriptionId: subscriptions[Int(c.subscription)].id,
-                                                                        periodStart: c.periodStart)))
-        }
-        counts.charges[slot]!.add(Charge(start: c.start, key: c.key, price: charge))
-    }
 
     /// Once every call is counted: the counts by subscription number, usage key and status into the
     /// report's tallies, `added` and `charges`.
@@ -165,6 +157,24 @@ public final class FileScan {
         var charges: [BatchCharges?] = []
 
         struct Slot: Hashable { let subscription: Int32, periodStart: Int64 }
+        /// Calls counted, and of them those that count in no usage row.
+        var stored = 0, unmatched = 0
+
+        /// Counts one stored call (folded into the report's tallies, `added` and `charges` by `fold`).
+        mutating func count(_ c: ScannedCall, room: (UsageKey) throws -> Int, subscriptions: [Subscription]) throws {
+            stored += 1
+            tally(subscription: Int(c.subscription), status: c.status, type: c.type)
+            guard c.subscription >= 0, c.periodStart != .min else { unmatched += 1; return }
+            let slot = slot(subscription: c.subscription, periodStart: c.periodStart)
+            let charge = c.charge
+            added[slot].add(billedSeconds: charge?.billedSeconds ?? 0, status: c.status, type: c.type)
+            guard let charge else { return }
+            if charges[slot] == nil {
+                charges[slot] = BatchCharges(room: try room(UsageKey(subscriptionId: subscriptions[Int(c.subscription)].id,
+                                                                     periodStart: c.periodStart)))
+            }
+            charges[slot]!.add(Charge(start: c.start, key: c.key, price: charge))
+        }
 
         mutating func tally(subscription: Int, status: CallStatus, type: CallType) {
             while tallies.count <= subscription + 1 { tallies.append(Tally()) }

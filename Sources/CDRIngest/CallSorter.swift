@@ -344,14 +344,20 @@ final class SpillWriter {
 
     func put(_ c: ScannedCall) {
         put(c.key)
+        // The buffer out of the object while its fields go in, back at the end: each access to the object's
+        // property is checked at run time (exclusivity), a dozen a call.
+        var out = bytes
+        bytes = []
+        defer { bytes = out }
+        func int<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
         int(c.line)
         int(c.start)
         int(c.subscription)
         int(c.periodStart)
         int(c.billedSeconds); int(c.bundleSeconds); int(c.fullCost)
         int(c.tariffVersion); int(c.tariffPrefix); int(c.tariffBillsec)
-        bytes.append(UInt8(CallStatus.allCases.firstIndex(of: c.status)!))
-        bytes.append(UInt8(CallType.allCases.firstIndex(of: c.type)!))
+        out.append(UInt8(CallStatus.allCases.firstIndex(of: c.status)!))
+        out.append(UInt8(CallType.allCases.firstIndex(of: c.type)!))
     }
 
     func int<T: FixedWidthInteger>(_ v: T) {
