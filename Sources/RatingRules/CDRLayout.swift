@@ -195,12 +195,11 @@ public struct RecordDecoder: Sendable {
 /// field, one entry a slot, the last field of a slot wins: what it saves
 /// depends on the file, what it gives never does.
 public struct FieldMemo {
-    private struct Entry {
-        var a: UInt64, b: UInt64, count: Int
-        var received: String, normalized: String
-    }
+    /// A slot's bytes (count 0: empty slot), apart from its strings: comparing them retains nothing.
+    private struct Key: Equatable { var a: UInt64, b: UInt64, count: Int }
     private static let slots = 64
-    private var table: [Entry?] = Array(repeating: nil, count: 4 * FieldMemo.slots)
+    private var keys = [Key](repeating: Key(a: 0, b: 0, count: 0), count: 4 * FieldMemo.slots)
+    private var strings = [(received: String, normalized: String)](repeating: ("", ""), count: 4 * FieldMemo.slots)
 
     public init() {}
 
@@ -221,13 +220,16 @@ public struct FieldMemo {
 
     /// A remembered field of this kind with these bytes, if any.
     mutating func number(_ fields: CSVLine, _ i: Int, kind: Int) -> (received: String, normalized: String)? {
-        guard let (a, b, n) = FieldMemo.words(fields, i), let e = table[FieldMemo.slot(a, b, n, kind: kind)],
-              e.a == a, e.b == b, e.count == n else { return nil }
-        return (e.received, e.normalized)
+        guard let (a, b, n) = FieldMemo.words(fields, i) else { return nil }
+        let s = FieldMemo.slot(a, b, n, kind: kind)
+        guard keys[s] == Key(a: a, b: b, count: n) else { return nil }
+        return strings[s]
     }
 
     mutating func remember(_ fields: CSVLine, _ i: Int, kind: Int, _ pair: (String, String)) {
         guard let (a, b, n) = FieldMemo.words(fields, i) else { return }
-        table[FieldMemo.slot(a, b, n, kind: kind)] = Entry(a: a, b: b, count: n, received: pair.0, normalized: pair.1)
+        let s = FieldMemo.slot(a, b, n, kind: kind)
+        keys[s] = Key(a: a, b: b, count: n)
+        strings[s] = pair
     }
 }
