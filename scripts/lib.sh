@@ -11,7 +11,7 @@ ensure_packages() {
   local missing=()
   command -v pkg-config >/dev/null || missing+=(pkg-config)
   pkg-config --exists libpq 2>/dev/null || missing+=(libpq-dev)
-  pkg-config --exists zlib 2>/dev/null || missing+=(zlib1g-dev)
+  pkg-config --exists libisal 2>/dev/null || missing+=(libisal-dev) # ISA-L's inflate reads gzip CDR files
   pkg-config --exists libcrypto 2>/dev/null || missing+=(libssl-dev)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql postgresql-contrib)
   command -v psql >/dev/null || missing+=(postgresql-client)

@@ -34,6 +34,11 @@ public final class FileScan {
     private let room: (UsageKey) throws -> Int
     private var subscriptions: [Subscription] = []
     private var subscriptionIndex: [String: Int32] = [:]
+    /// The same index by the subscription object: a catalog's calls share one object a subscription, so a call
+    /// hashes a pointer, not the id's text (a new object falls back to the id: equal ids, one index).
+    /// `objects` keeps each object alive, so that no identifier is reused for another.
+    private var indexByObject: [ObjectIdentifier: Int32] = [:]
+    private var objects: [Subscription] = []
 
     /// `room` says how many included minutes a usage row has left before the file's calls.
     init(businessZone: ZoneRules, runLength: Int = FileScan.runLength, spillDirectory: URL = FileManager.default.temporaryDirectory,
@@ -62,24 +67,33 @@ public final class FileScan {
     /// Takes one chunk's calls; `alreadyStored` says which of their uuids the database holds.
     func take(_ calls: [ClassifiedCall], alreadyStored: ([String]) throws -> Set<CDRKey>) throws {
         let already = try alreadyStored(calls.map(\.record.uuid))
-        for c in calls {
-            let key = CDRKey(c.record.uuid)
+        // By index, each field read in place: a `for c in calls` copied and destroyed every whole call.
+        for n in calls.indices {
+            let key = CDRKey(calls[n].record.uuid)
             if !already.isEmpty && already.contains(key) {
-                duplicateLines.insert(c.record.lineNumber)
+                duplicateLines.insert(calls[n].record.lineNumber)
                 continue
             }
             var subscription: Int32 = -1
-            if let sub = c.subscription {
-                if let i = subscriptionIndex[sub.id] { subscription = i } else {
+            if let sub = calls[n].subscription {
+                if let i = indexByObject[ObjectIdentifier(sub)] { subscription = i } else if let i = subscriptionIndex[sub.id] {
+                    subscription = i
+                    indexByObject[ObjectIdentifier(sub)] = i
+                    objects.append(sub)
+                } else {
                     subscription = Int32(subscriptions.count)
                     subscriptionIndex[sub.id] = subscription
                     subscriptions.append(sub)
+                    indexByObject[ObjectIdentifier(sub)] = subscription
+                    objects.append(sub)
                 }
             }
-            noteMonth(c.record.start)
-            try sorter.add(ScannedCall(key: key, line: UInt32(c.record.lineNumber), start: c.record.start, subscription: subscription,
-                                       periodStart: MinuteAllocator.usageKey(c)?.periodStart ?? .min,
-                                       charge: c.charge, status: c.status, type: c.type))
+            let start = calls[n].record.start
+            noteMonth(start)
+            // `MinuteAllocator.usageKey(c)?.periodStart`, without making the key.
+            let periodStart = calls[n].subscription != nil ? calls[n].period?.start ?? .min : .min
+            try sorter.add(ScannedCall(key: key, line: UInt32(calls[n].record.lineNumber), start: start, subscription: subscription,
+                                       periodStart: periodStart, charge: calls[n].charge, status: calls[n].status, type: calls[n].type))
         }
     }
 
@@ -87,39 +101,34 @@ public final class FileScan {
     /// run, the uuids an earlier file had: `seen`) as duplicates, and counts
     /// and totals the rest. `stored`: uuids found stored after `take` (a dry
     /// run's lookups beside the reading), whose lines are duplicates too.
-    func finish(seen: SeenKeys?, stored: Set<CDRKey> = []) throws {
-        try seen?.startPass()
+    /// `rememberSeen`: whether `seen` keeps this file's uuids for the run's later files.
+    func finish(seen: SeenKeys?, rememberSeen: Bool = true, stored: Set<CDRKey> = []) throws {
+        // The run's only file (or its last after files with no calls) has nothing to check nor to keep.
+        let seen = rememberSeen || seen?.holdsKeys == true ? seen : nil
+        try seen?.startPass(remember: rememberSeen)
         var previous: CDRKey?
+        // Counted into locals, put back once: each access to this object's properties is checked at run time
+        // (exclusivity), which cost as much as the counting itself.
+        var counts = self.counts, duplicates = duplicateLines
+        (self.counts, duplicateLines) = (Counts(), DuplicateLines())
+        let (room, subscriptions) = (self.room, self.subscriptions)
         try sorter.drain { c in
             let repeated = c.key == previous
             previous = c.key
             if try repeated || (!stored.isEmpty && stored.contains(c.key)) || seen?.check(c.key) == true {
-                duplicateLines.insert(Int(c.line))
+                duplicates.insert(Int(c.line))
             } else {
-                try count(c)
+                try counts.count(c, room: room, subscriptions: subscriptions)
             }
         }
+        (self.stored, self.unmatched) = (self.stored + counts.stored, self.unmatched + counts.unmatched)
+        (self.counts, duplicateLines) = (counts, duplicates)
         try seen?.endPass()
         fold()
         duplicateLines.seal()
         for key in charges.keys { charges[key]!.seal() }
     }
 
-    /// Counts one stored call into `counts` (folded into the report's tallies, `added` and `charges` by `fold`).
-    private func count(_ c: ScannedCall) throws {
-        stored += 1
-        counts.tally(subscription: Int(c.subscription), status: c.status, type: c.type)
-        guard c.subscription >= 0, c.periodStart != .min else { unmatched += 1; return }
-        let slot = counts.slot(subscription: c.subscription, periodStart: c.periodStart)
-        let charge = c.charge
-        counts.added[slot].add(billedSeconds: charge?.billedSeconds ?? 0, status: c.status, type: c.type)
-        guard let charge else { return }
-        if counts.charges[slot] == nil {
-            counts.charges[slot] = BatchCharges(room: try room(UsageKey(subscriptionId: subscriptions[Int(c.subscription)].id,
-                                                                        periodStart: c.periodStart)))
-        }
-        counts.charges[slot]!.add(Charge(start: c.start, key: c.key, price: charge))
-    }
 
     /// Once every call is counted: the counts by subscription number, usage key and status into the
     /// report's tallies, `added` and `charges`.
@@ -150,15 +159,41 @@ public final class FileScan {
         var charges: [BatchCharges?] = []
 
         struct Slot: Hashable { let subscription: Int32, periodStart: Int64 }
+        /// Calls counted, and of them those that count in no usage row.
+        var stored = 0, unmatched = 0
+
+        /// Counts one stored call (folded into the report's tallies, `added` and `charges` by `fold`).
+        mutating func count(_ c: ScannedCall, room: (UsageKey) throws -> Int, subscriptions: [Subscription]) throws {
+            stored += 1
+            tally(subscription: Int(c.subscription), status: c.status, type: c.type)
+            guard c.subscription >= 0, c.periodStart != .min else { unmatched += 1; return }
+            let slot = slot(subscription: c.subscription, periodStart: c.periodStart)
+            let charge = c.charge
+            added[slot].add(billedSeconds: charge?.billedSeconds ?? 0, status: c.status, type: c.type)
+            guard let charge else { return }
+            if charges[slot] == nil {
+                charges[slot] = BatchCharges(room: try room(UsageKey(subscriptionId: subscriptions[Int(c.subscription)].id,
+                                                                     periodStart: c.periodStart)))
+            }
+            charges[slot]!.add(Charge(start: c.start, key: c.key, price: charge))
+        }
 
         mutating func tally(subscription: Int, status: CallStatus, type: CallType) {
             while tallies.count <= subscription + 1 { tallies.append(Tally()) }
             tallies[subscription + 1].count(status: status, type: type)
         }
 
+        /// By subscription index: the slot of its period `slot` gave last. A file's calls of one
+        /// subscription are mostly of one period, and hashing the key a call was a tenth of `count`.
+        var lastSlot: [(periodStart: Int64, index: Int)] = []
+
         mutating func slot(subscription: Int32, periodStart: Int64) -> Int {
+            let s = Int(subscription)
+            if s < lastSlot.count, lastSlot[s].periodStart == periodStart { return lastSlot[s].index }
+            while lastSlot.count <= s { lastSlot.append((.min, -1)) }
             let key = Slot(subscription: subscription, periodStart: periodStart)
-            if let i = slotIndex[key] { return i }
+            if let i = slotIndex[key] { lastSlot[s] = (periodStart, i); return i }
+            lastSlot[s] = (periodStart, slots.count)
             slotIndex[key] = slots.count
             slots.append((subscription, periodStart))
             added.append(UsageTotals())
@@ -175,8 +210,8 @@ public final class FileScan {
 
         mutating func count(status: CallStatus, type: CallType) {
             calls += 1
-            byStatus[CallStatus.allCases.firstIndex(of: status)!] += 1
-            byType[CallType.allCases.firstIndex(of: type)!] += 1
+            byStatus[status.ordinal] += 1
+            byType[type.ordinal] += 1
         }
 
         var tally: CallTally {
@@ -185,6 +220,32 @@ public final class FileScan {
             for (i, n) in byStatus.enumerated() where n > 0 { t.byStatus[CallStatus.allCases[i]] = n }
             for (i, n) in byType.enumerated() where n > 0 { t.byType[CallType.allCases[i]] = n }
             return t
+        }
+    }
+}
+
+extension CallStatus {
+    /// The position in `allCases` (declaration order), without searching it.
+    var ordinal: Int {
+        switch self {
+        case .answered: 0
+        case .no_answer: 1
+        case .busy: 2
+        case .failed: 3
+        case .cancelled: 4
+        }
+    }
+}
+
+extension CallType {
+    /// The position in `allCases` (declaration order), without searching it.
+    var ordinal: Int {
+        switch self {
+        case .local: 0
+        case .std: 1
+        case .isd: 2
+        case .mobile: 3
+        case .toll_free: 4
         }
     }
 }

@@ -1,4 +1,4 @@
-import CZlib
+import CISAL
 import Foundation
 import RatingRules
 
@@ -88,8 +88,8 @@ public final class CDRFileReader {
     private let rawDigest = SHA256Digest()
     /// SHA-256 of the file's bytes as read, once the whole file was read.
     public private(set) var sha256: String?
-    private var zstream = z_stream()
-    private var inflating = false
+    /// ISA-L's inflate state (igzip: about twice zlib's speed, streaming as zlib does); nil for plain text.
+    private var gunzip: UnsafeMutableRawPointer?
     private var rawBuffer = [UInt8]()
     private var rawStart = 0, rawEnd = 0
     private var rawEOF = false
@@ -107,16 +107,27 @@ public final class CDRFileReader {
         try fillRaw()
         if rawEnd - rawStart >= 2, rawBuffer[rawStart] == 0x1f, rawBuffer[rawStart + 1] == 0x8b {
             isGzip = true
-            guard inflateInit2_(&zstream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-                throw FileReadError(message: "\(path): zlib could not start")
-            }
-            inflating = true
+            guard let state = cdr_gunzip_new() else { throw FileReadError(message: "\(path): gzip decompression could not start") }
+            gunzip = state
         }
     }
 
     deinit {
-        if inflating { inflateEnd(&zstream) }
+        if let gunzip { cdr_gunzip_free(gunzip) }
         try? handle.close()
+    }
+
+    /// What zlib says of the same damage (the message this reader gave with zlib), by ISA-L's code.
+    static func corruption(_ code: Int32) -> String {
+        switch code {
+        case ISAL_INVALID_BLOCK: return "invalid block type"
+        case ISAL_INVALID_SYMBOL: return "invalid code"
+        case ISAL_INVALID_LOOKBACK: return "invalid distance too far back"
+        case ISAL_INVALID_WRAPPER: return "incorrect header check"
+        case ISAL_UNSUPPORTED_METHOD: return "unknown compression method"
+        case ISAL_INCORRECT_CHECKSUM: return "incorrect data check"
+        default: return "code \(code)"
+        }
     }
 
     private func fillRaw() throws {
@@ -151,41 +162,44 @@ public final class CDRFileReader {
                 rawStart = rawEnd
                 return n
             }
-            if rawEOF {
-                if streamError == nil && !betweenMembers {
-                    streamError = FileReadError(message: "gzip stream is truncated (the file ends in the middle of compressed data)")
-                }
-                return 0
-            }
+            if rawEOF && betweenMembers { return 0 }
             // Skip zero padding between members, as gzip -d does.
             if betweenMembers {
                 while rawStart < rawEnd && rawBuffer[rawStart] == 0 { rawStart += 1 }
                 if rawStart == rawEnd { continue }
                 betweenMembers = false
-            }
-            let produced: Int = rawBuffer.withUnsafeMutableBufferPointer { raw in
-                textBuffer.withUnsafeMutableBufferPointer { text in
-                    zstream.next_in = raw.baseAddress! + rawStart
-                    zstream.avail_in = UInt32(rawEnd - rawStart)
-                    zstream.next_out = text.baseAddress!
-                    zstream.avail_out = UInt32(text.count)
-                    let rc = inflate(&zstream, Z_NO_FLUSH)
-                    rawStart = rawEnd - Int(zstream.avail_in)
-                    let out = text.count - Int(zstream.avail_out)
-                    if rc == Z_STREAM_END {
-                        inflateReset(&zstream)
-                        betweenMembers = true
-                    } else if rc != Z_OK && rc != Z_BUF_ERROR {
-                        let reason = zstream.msg.map { String(cString: $0) } ?? "code \(rc)"
-                        streamError = FileReadError(message: "gzip data is corrupt (\(reason))")
-                        rawEOF = true
-                        rawStart = rawEnd
-                    }
-                    return out
+                // Not a member's magic bytes: zlib says so at once, where ISA-L would wait for a whole header (and at
+                // the end of the file call short trailing junk truncated).
+                if rawBuffer[rawStart] != 0x1f || (rawStart + 1 < rawEnd && rawBuffer[rawStart + 1] != 0x8b) {
+                    streamError = FileReadError(message: "gzip data is corrupt (\(CDRFileReader.corruption(ISAL_INVALID_WRAPPER)))")
+                    rawEOF = true
+                    rawStart = rawEnd
+                    return 0
                 }
             }
-            if produced > 0 { return produced }
+            // At the end of the file too (no input): output the inflater holds back is still given out.
+            var consumed: UInt32 = 0, produced: UInt32 = 0, memberEnd: Int32 = 0
+            let rc: Int32 = rawBuffer.withUnsafeMutableBufferPointer { raw in
+                textBuffer.withUnsafeMutableBufferPointer { text in
+                    cdr_gunzip(gunzip, raw.baseAddress! + rawStart, UInt32(rawEnd - rawStart), text.baseAddress!, UInt32(text.count),
+                               &consumed, &produced, &memberEnd)
+                }
+            }
+            rawStart += Int(consumed)
+            if rc < 0 {
+                streamError = FileReadError(message: "gzip data is corrupt (\(CDRFileReader.corruption(rc)))")
+                rawEOF = true
+                rawStart = rawEnd
+            } else if memberEnd != 0 {
+                cdr_gunzip_reset(gunzip)
+                betweenMembers = true
+            }
+            if produced > 0 { return Int(produced) }
             if streamError != nil { return 0 }
+            if rawEOF && !betweenMembers {
+                streamError = FileReadError(message: "gzip stream is truncated (the file ends in the middle of compressed data)")
+                return 0
+            }
         }
     }
     private var betweenMembers = false

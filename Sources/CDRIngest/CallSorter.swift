@@ -265,14 +265,22 @@ public final class SeenKeys {
     private var head: CDRKey?
 
     public init(directory: URL) { self.directory = directory }
+
+    /// Whether an earlier file's keys are held.
+    public var holdsKeys: Bool { file != nil }
+
     deinit {
         for url in [file, next].compactMap({ $0 }) { try? FileManager.default.removeItem(at: url) }
     }
 
-    public func startPass() throws {
-        let url = directory.appendingPathComponent("cdr-rater-seen-\(getpid())-\(UUID().uuidString).bin")
-        writer = try SpillWriter(url)
-        next = url
+    /// `remember`: whether this file's keys are kept for files after it (not for the run's last file:
+    /// writing them was a quarter of counting a call). Without it the keys held stay as they are.
+    public func startPass(remember: Bool = true) throws {
+        if remember {
+            let url = directory.appendingPathComponent("cdr-rater-seen-\(getpid())-\(UUID().uuidString).bin")
+            writer = try SpillWriter(url)
+            next = url
+        }
         reader = try file.map(SpillReader.init)
         head = try reader?.nextKey()
     }
@@ -281,22 +289,23 @@ public final class SeenKeys {
     /// once. An unseen key is remembered for the next files.
     public func check(_ key: CDRKey) throws -> Bool {
         while let h = head, h < key {
-            writer!.put(h)
+            writer?.put(h)
             head = try reader?.nextKey()
         }
         if head == key { return true }
-        writer!.put(key)
+        writer?.put(key)
         return false
     }
 
     public func endPass() throws {
+        guard let writer else { reader = nil; head = nil; return } // nothing remembered: the keys held stay
         while let h = head {
-            writer!.put(h)
+            writer.put(h)
             head = try reader?.nextKey()
         }
-        try writer!.close()
+        try writer.close()
         reader = nil
-        writer = nil
+        self.writer = nil
         if let file { try? FileManager.default.removeItem(at: file) }
         file = next
         next = nil
@@ -335,14 +344,20 @@ final class SpillWriter {
 
     func put(_ c: ScannedCall) {
         put(c.key)
+        // The buffer out of the object while its fields go in, back at the end: each access to the object's
+        // property is checked at run time (exclusivity), a dozen a call.
+        var out = bytes
+        bytes = []
+        defer { bytes = out }
+        func int<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
         int(c.line)
         int(c.start)
         int(c.subscription)
         int(c.periodStart)
         int(c.billedSeconds); int(c.bundleSeconds); int(c.fullCost)
         int(c.tariffVersion); int(c.tariffPrefix); int(c.tariffBillsec)
-        bytes.append(UInt8(CallStatus.allCases.firstIndex(of: c.status)!))
-        bytes.append(UInt8(CallType.allCases.firstIndex(of: c.type)!))
+        out.append(UInt8(CallStatus.allCases.firstIndex(of: c.status)!))
+        out.append(UInt8(CallType.allCases.firstIndex(of: c.type)!))
     }
 
     func int<T: FixedWidthInteger>(_ v: T) {

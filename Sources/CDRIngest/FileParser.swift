@@ -202,6 +202,8 @@ public struct FileParser: Sendable {
         out.bytesRead = chunk.bytesRead
         out.calls.reserveCapacity(chunk.count)
         var csv = CSVLine()
+        var periods = CallClassifier.PeriodMemo()
+        var fieldMemo = FieldMemo()
         for i in 0 ..< chunk.count {
             let line = chunk.line(i)
             let number = chunk.firstLineNumber + i
@@ -223,8 +225,8 @@ public struct FileParser: Sendable {
                 continue
             }
             do {
-                let record = try decoder.decode(csv, rawLine: line, lineNumber: number)
-                let call = classifier.classify(record)
+                let record = try decoder.decode(csv, rawLine: line, lineNumber: number, memo: &fieldMemo)
+                let call = classifier.classify(record, periods: &periods)
                 guard call.maximumCost <= Money.largestCallCost else {
                     reject("\(CallCharge.minutes(call.billedSeconds)) charged minutes could cost more than a call's cost can hold (\(Money.largestCallCost))")
                     continue

@@ -98,6 +98,13 @@ public struct RecordDecoder: Sendable {
     }
 
     public func decode(_ fields: CSVLine, rawLine: ArraySlice<UInt8>, lineNumber: Int) throws(RejectReason) -> CallDetailRecord {
+        var memo = FieldMemo()
+        return try decode(fields, rawLine: rawLine, lineNumber: lineNumber, memo: &memo)
+    }
+
+    /// `decode`, taking the strings of fields that repeat from line to line from `memo` (one memo per worker).
+    public func decode(_ fields: CSVLine, rawLine: ArraySlice<UInt8>, lineNumber: Int,
+                       memo: inout FieldMemo) throws(RejectReason) -> CallDetailRecord {
         guard lineNumber >= layoutKnownFrom else {
             throw RejectReason("wrong number of fields: \(fields.count); a freeswitch record has 15, an asterisk record 16 or 18")
         }
@@ -108,18 +115,19 @@ public struct RecordDecoder: Sendable {
         let c = layout.columns(fieldCount: fields.count)
 
         func time(_ i: Int, _ name: String, optional: Bool = false) throws(RejectReason) -> Int64? {
-            let bytes = fields[i]
-            if bytes.isEmpty {
+            // Over the field's bytes in place: a slice of the fields retains their buffer, and two workers' retains contend.
+            let (empty, read) = fields.withField(i) { ($0.isEmpty, LocalDateTime(bytes: $0)) }
+            if empty {
                 if optional { return nil }
                 throw RejectReason("\(name) is empty")
             }
-            guard let local = LocalDateTime(bytes: bytes) else {
-                throw RejectReason("\(name) '\(String(decoding: bytes.prefix(40), as: UTF8.self))' is not a date YYYY-MM-DD HH:MM:SS")
+            guard let local = read else {
+                throw RejectReason("\(name) '\(String(decoding: fields[i].prefix(40), as: UTF8.self))' is not a date YYYY-MM-DD HH:MM:SS")
             }
             return zone.instant(of: local)
         }
         func count(_ i: Int, _ name: String) throws(RejectReason) -> Int {
-            guard let v = fields[i].nonNegativeInt else {
+            guard let v = fields.withField(i, { $0.nonNegativeInt }) else {
                 throw RejectReason("\(name) '\(String(decoding: fields[i].prefix(40), as: UTF8.self))' is not a whole number of seconds >= 0")
             }
             guard v <= Int(Int32.max) else { throw RejectReason("\(name) \(v) is larger than \(Int32.max) seconds") }
@@ -149,19 +157,79 @@ public struct RecordDecoder: Sendable {
         } else {
             throw RejectReason("uuid is empty")
         }
-        let callerReceived = try text(c.caller, "caller number", max: 50)
-        let destinationReceived = try text(c.destination, "destination number", max: 50)
-        let caller = NumberPlan.normalize(callerReceived)
-        let destination = NumberPlan.normalize(destinationReceived)
+        // Kinds of remembered fields: 0 caller, 1 destination (as received and normalised), 2 account code, 3 hangup cause.
+        /// A number as received and normalised, both remembered by its bytes (made once within `max`).
+        func number(_ i: Int, _ name: String, kind: Int) throws(RejectReason) -> (received: String, normalized: String) {
+            if let pair = memo.number(fields, i, kind: kind) { return pair }
+            let received = try text(i, name, max: 50)
+            let pair = (received, NumberPlan.normalize(received))
+            memo.remember(fields, i, kind: kind, pair)
+            return pair
+        }
+        func repeating(_ i: Int, _ name: String, kind: Int) throws(RejectReason) -> String {
+            if let pair = memo.number(fields, i, kind: kind) { return pair.received }
+            let s = try text(i, name, max: 100)
+            memo.remember(fields, i, kind: kind, (s, s))
+            return s
+        }
+        let (callerReceived, caller) = try number(c.caller, "caller number", kind: 0)
+        let (destinationReceived, destination) = try number(c.destination, "destination number", kind: 1)
         guard !destination.isEmpty else { throw RejectReason("destination number is empty") }
         guard caller.utf8.count <= 50, destination.utf8.count <= 50 else {
             throw RejectReason("number is longer than 50 characters")
         }
         return CallDetailRecord(
             uuid: uuid, callerId: caller, destination: destination,
-            accountCode: try text(c.accountCode, "account code", max: 100),
+            accountCode: try repeating(c.accountCode, "account code", kind: 2),
             start: start, answer: answer, end: end, duration: duration, billsec: billsec,
-            hangupCause: try text(c.cause, "hangup cause", max: 100), lineNumber: lineNumber,
+            hangupCause: try repeating(c.cause, "hangup cause", kind: 3), lineNumber: lineNumber,
             callerReceived: callerReceived, destinationReceived: destinationReceived)
+    }
+}
+
+/// The strings of fields that repeat from line to line (account codes,
+/// hangup causes, numbers that call or are called often), remembered by
+/// their bytes: a field of at most 16 bytes equal to one remembered takes its
+/// String (and, for a number, its normalised form) instead of making them
+/// again, which was a third of decoding a line. A small table a kind of
+/// field, one entry a slot, the last field of a slot wins: what it saves
+/// depends on the file, what it gives never does.
+public struct FieldMemo {
+    /// A slot's bytes (count 0: empty slot), apart from its strings: comparing them retains nothing.
+    private struct Key: Equatable { var a: UInt64, b: UInt64, count: Int }
+    private static let slots = 64
+    private var keys = [Key](repeating: Key(a: 0, b: 0, count: 0), count: 4 * FieldMemo.slots)
+    private var strings = [(received: String, normalized: String)](repeating: ("", ""), count: 4 * FieldMemo.slots)
+
+    public init() {}
+
+    /// The field's bytes as two words (zero-filled) and its length; nil past 16 bytes or for an empty field.
+    private static func words(_ fields: CSVLine, _ i: Int) -> (UInt64, UInt64, Int)? {
+        fields.withField(i) { f -> (UInt64, UInt64, Int)? in
+            guard f.count > 0, f.count <= 16, let base = f.baseAddress else { return nil }
+            var w: (UInt64, UInt64) = (0, 0)
+            withUnsafeMutableBytes(of: &w) { $0.baseAddress!.copyMemory(from: base, byteCount: f.count) }
+            return (w.0, w.1, f.count)
+        }
+    }
+
+    private static func slot(_ a: UInt64, _ b: UInt64, _ count: Int, kind: Int) -> Int {
+        let h = (a &* 0x9E37_79B9_7F4A_7C15) ^ (b &* 0xC2B2_AE3D_27D4_EB4F) ^ UInt64(count)
+        return kind * slots + Int(truncatingIfNeeded: (h >> 58) & UInt64(slots - 1))
+    }
+
+    /// A remembered field of this kind with these bytes, if any.
+    mutating func number(_ fields: CSVLine, _ i: Int, kind: Int) -> (received: String, normalized: String)? {
+        guard let (a, b, n) = FieldMemo.words(fields, i) else { return nil }
+        let s = FieldMemo.slot(a, b, n, kind: kind)
+        guard keys[s] == Key(a: a, b: b, count: n) else { return nil }
+        return strings[s]
+    }
+
+    mutating func remember(_ fields: CSVLine, _ i: Int, kind: Int, _ pair: (String, String)) {
+        guard let (a, b, n) = FieldMemo.words(fields, i) else { return }
+        let s = FieldMemo.slot(a, b, n, kind: kind)
+        keys[s] = Key(a: a, b: b, count: n)
+        strings[s] = pair
     }
 }

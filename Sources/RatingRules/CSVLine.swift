@@ -21,6 +21,11 @@ public struct CSVLine {
 
     public subscript(i: Int) -> ArraySlice<UInt8> { storage[bounds[i] ..< bounds[i + 1]] }
 
+    /// Field i's bytes.
+    public func withField<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        storage.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[bounds[i] ..< bounds[i + 1]])) }
+    }
+
     /// Field i decoded as UTF-8 (the line was validated before parsing).
     public func string(_ i: Int) -> String {
         storage.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[bounds[i] ..< bounds[i + 1]]), as: UTF8.self) }
@@ -57,8 +62,7 @@ public struct CSVLine {
                 if i < n && p[i] == quote {
                     i += 1
                     while true {
-                        var j = i
-                        while j < n && p[j] != quote { j += 1 }
+                        let j = CSVLine.next(quote, in: p, from: i, to: n)
                         copy(i, j)
                         if j == n { return .unterminatedQuote }
                         if j + 1 < n && p[j + 1] == quote { out[w] = quote; w += 1; i = j + 2; continue } // "" inside quotes
@@ -70,8 +74,7 @@ public struct CSVLine {
                     fields.append(w)
                     i += 1
                 } else {
-                    var j = i
-                    while j < n && p[j] != comma { j += 1 }
+                    let j = CSVLine.next(comma, in: p, from: i, to: n)
                     copy(i, j)
                     fields.append(w)
                     if j == n { return nil }
@@ -82,7 +85,27 @@ public struct CSVLine {
     }
 }
 
-extension ArraySlice where Element == UInt8 {
+extension CSVLine {
+    /// The index of the first `byte` in `p[from ..< to]`, or `to`: eight bytes at a time, then one by one.
+    @inline(__always)
+    static func next(_ byte: UInt8, in p: UnsafePointer<UInt8>, from: Int, to n: Int) -> Int {
+        var j = from
+        let ones = UInt64(0x0101_0101_0101_0101), highs = UInt64(0x8080_8080_8080_8080)
+        let pattern = ones &* UInt64(byte)
+        while j + 8 <= n {
+            // A zero byte of w ^ pattern is a match: the classic has-zero-byte test, exact for the first match.
+            // The first byte the least significant, whatever the machine's byte order.
+            let x = UInt64(littleEndian: UnsafeRawPointer(p + j).loadUnaligned(as: UInt64.self)) ^ pattern
+            let found = (x &- ones) & ~x & highs
+            if found != 0 { return j + found.trailingZeroBitCount >> 3 }
+            j += 8
+        }
+        while j < n && p[j] != byte { j += 1 }
+        return j
+    }
+}
+
+extension Collection where Element == UInt8 {
     /// A non-negative decimal integer, or nil (a sign, a space or an empty field is not one).
     var nonNegativeInt: Int? {
         guard !isEmpty, count <= 12 else { return nil }

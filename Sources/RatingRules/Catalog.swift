@@ -71,7 +71,9 @@ public struct Catalog: Sendable {
     public let dids: [AssignedDID]
     /// Every version of the tariffs plans name, loaded once.
     public let tariffs: TariffBook
-    private let byAccountNumber: [String: [Subscription]]
+    /// Each account's subscriptions, a range of `accountSubscriptions` (a range: looking one up retains nothing).
+    private let byAccountNumber: [String: Range<Int>]
+    private let accountSubscriptions: [Subscription]
     private let byId: [String: Subscription]
     private let didsByNumber: [String: AssignedDID]
 
@@ -79,7 +81,13 @@ public struct Catalog: Sendable {
         self.subscriptions = subscriptions
         self.dids = dids
         self.tariffs = tariffs
-        byAccountNumber = Dictionary(grouping: subscriptions, by: \.accountNumber)
+        var flat: [Subscription] = [], ranges: [String: Range<Int>] = [:]
+        for (account, list) in Dictionary(grouping: subscriptions, by: \.accountNumber) {
+            ranges[account] = flat.count ..< flat.count + list.count
+            flat += list
+        }
+        byAccountNumber = ranges
+        accountSubscriptions = flat
         byId = Dictionary(subscriptions.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         didsByNumber = Dictionary(dids.map { ($0.number, $0) }, uniquingKeysWith: { a, _ in a })
     }
@@ -88,12 +96,16 @@ public struct Catalog: Sendable {
 
     /// The account's subscription in force at `t`; the latest start wins.
     public func subscription(accountNumber: String, at t: Int64) -> Subscription? {
-        var best: Subscription?
-        for s in byAccountNumber[accountNumber] ?? [] where s.isInForce(at: t) {
-            if let b = best, (b.start, b.id) >= (s.start, s.id) { continue }
-            best = s
+        guard let range = byAccountNumber[accountNumber] else { return nil }
+        // By index, the one found retained once: each retain of a subscription two workers share contends.
+        return accountSubscriptions.withUnsafeBufferPointer { list -> Subscription? in
+            var best = -1
+            for i in range where list[i].isInForce(at: t) {
+                if best >= 0, (list[best].start, list[best].id) >= (list[i].start, list[i].id) { continue }
+                best = i
+            }
+            return best >= 0 ? list[best] : nil
         }
-        return best
     }
 
     public func hasAccount(_ accountNumber: String) -> Bool { byAccountNumber[accountNumber] != nil }

@@ -158,6 +158,8 @@ public struct ZoneRules: Sendable {
     /// DST gap or overlap the earlier offset's reading wins.
     public func instant(of local: LocalDateTime) -> Int64 {
         let asUTC = local.secondsAsIfUTC
+        // A zone with one offset since 1970 (UTC, Asia/Kolkata): what the searches below would find, without them.
+        if transitions.count == 1 { return asUTC - transitions[0].offset }
         // The offsets in force around this reading (zones change at most once a day).
         let before = offset(atUTC: asUTC - 172_800), after = offset(atUTC: asUTC + 172_800)
         if offset(atUTC: asUTC - before) == before { return asUTC - before }

@@ -223,6 +223,13 @@ public struct BatchCharges: Sendable {
     private var later = Later()
     /// `kept` is sorted and cut to `room`: reading it copies nothing.
     private var sealed = false
+    /// The last cut kept calls whose in-bundle seconds reach `room`, the last
+    /// of them `boundary` (nil: no room at all). A call that sorts after it has
+    /// at least those calls before it whatever comes later, so it can never be
+    /// covered: `add` cuts it at once (most calls of a busy row) instead of
+    /// keeping and sorting it. The result is the same, only sooner.
+    private var full = false
+    private var boundary: Charge?
 
     /// Calls no included second can reach: how many, their billed seconds, and their cost apart from flat ones.
     public struct Later: Sendable, Equatable {
@@ -250,6 +257,12 @@ public struct BatchCharges: Sendable {
     public mutating func add(_ charge: Charge) {
         precondition(charge.price.billedSeconds > 0, "only charged calls take part in minute allocation")
         guard charge.seconds > 0 else { later.add(charge); return }
+        if full, boundary.map({ $0.precedes(charge) }) ?? true {
+            // After the last call the last cut kept (or no room at all): every cut from now on sorts it past the room.
+            later.add(charge)
+            later.cut += 1
+            return
+        }
         kept.append(charge)
         sealed = false
         if kept.count > limit { cut() }
@@ -279,6 +292,8 @@ public struct BatchCharges: Sendable {
             before += c.seconds
             keep += 1
         }
+        full = before >= room
+        boundary = full && keep > 0 ? kept[keep - 1] : nil
         for c in kept.dropFirst(keep) {
             later.add(c)
             later.cut += 1

@@ -69,6 +69,32 @@ public enum NumberPlan {
 
     /// Call type of an outbound call to an already normalised destination.
     public static func outboundCallType(_ destination: String) -> CallType {
+        var bytes = destination
+        if let type = bytes.withUTF8({ outboundCallTypeASCII($0) }) { return type }
+        return outboundCallTypeByCharacters(destination)
+    }
+
+    /// `outboundCallType` over the bytes of an ASCII number (nearly all): there
+    /// the prefixes tested, which end in a digit or `+`, are prefixes of bytes
+    /// (the only ASCII pair that is one Character is CR LF). nil for anything else.
+    private static func outboundCallTypeASCII(_ d: UnsafeBufferPointer<UInt8>) -> CallType? {
+        for b in d where b >= 0x80 { return nil }
+        let n = d.count
+        func at(_ i: Int, _ c: Unicode.Scalar) -> Bool { i < n && d[i] == UInt8(ascii: c) }
+        if at(0, "+") && at(1, "9") && at(2, "1") && at(3, "1") && at(4, "8") && (at(5, "0") || at(5, "6")) && at(6, "0") {
+            return .toll_free
+        }
+        guard at(0, "+") else { return .local }
+        guard at(1, "9") && at(2, "1") else { return .isd }
+        if n - 3 == 10, d[3] >= UInt8(ascii: "6") {
+            for i in 3 ..< n where d[i] < 0x30 || d[i] > 0x39 { return .std }
+            return .mobile
+        }
+        return .std
+    }
+
+    /// `outboundCallType` by String's own tests, for any number: the definition the byte path follows.
+    static func outboundCallTypeByCharacters(_ destination: String) -> CallType {
         if destination.hasPrefix("+911800") || destination.hasPrefix("+911860") { return .toll_free }
         guard destination.hasPrefix("+") else { return .local }
         guard destination.hasPrefix("+91") else { return .isd }

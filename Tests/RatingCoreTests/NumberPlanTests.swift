@@ -136,4 +136,28 @@ final class NumberPlanTests: XCTestCase {
         }
         XCTAssertGreaterThan(checked, 5000)
     }
+
+    /// The byte path of `outboundCallType` (ASCII numbers) gives what String's prefix tests give, on every prefix it
+    /// branches on (+911800, +911860, +91 and 10 digits from 6, +91 otherwise, +, none), normalised or not, and non-ASCII falls back.
+    func testTheCallTypeBytePathAgreesWithTheCharacterPath() {
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["+", "+91", "+911800", "+911860", "91", "1800", "9", "6", "5", "0", "1", "8", " ", "-", "a", "#", "é", "1\u{301}", ""]
+        var checked = 0
+        for length in 0 ... 16 {
+            for _ in 0 ..< 300 {
+                var s = ""
+                while s.utf8.count < length { s += pieces.randomElement(using: &generator)! }
+                if Bool.random(using: &generator) { s += String(repeating: "7", count: Int.random(in: 0 ... 12, using: &generator)) }
+                for number in [s, NumberPlan.normalize(s)] {
+                    XCTAssertEqual(NumberPlan.outboundCallType(number), NumberPlan.outboundCallTypeByCharacters(number), "\(number.debugDescription)")
+                    checked += 1
+                }
+            }
+        }
+        for s in ["", "+", "+91", "+911800", "+9118001234567", "+9118601234567", "+919812345678", "+915812345678", "+91981234567a",
+                  "+9198123456789", "+14155550100", "4501", "+91\u{301}9812345678", "+919812345678\u{301}"] {
+            XCTAssertEqual(NumberPlan.outboundCallType(s), NumberPlan.outboundCallTypeByCharacters(s), "\(s.debugDescription)")
+        }
+        XCTAssertGreaterThan(checked, 9000)
+    }
 }

@@ -88,7 +88,7 @@ struct FirstReading {
         }
         try calls?.close()
         try along?.parsed()
-        try scan.finish(seen: options.dryRun ? session.seen.uuids : nil, stored: stored)
+        try scan.finish(seen: options.dryRun ? session.seen.uuids : nil, rememberSeen: session.seen.laterFiles, stored: stored)
         try proposed?.finish(seen: nil, stored: stored)
         if scan.rejected > 10 {
             let kept = rejects.map { $0.leftOut == 0 ? ", all in the rejects file"

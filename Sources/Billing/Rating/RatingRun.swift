@@ -75,8 +75,9 @@ public final class RatingRun {
                 try session.ledger.holdsRejects(named: (target as NSString).lastPathComponent)
             }
         }
-        for path in eligible {
+        for (index, path) in eligible.enumerated() {
             try environment.stop?.check(file: nil)
+            session.seen.laterFiles = index < eligible.count - 1
             var info = stat()
             guard path.withCString({ lstat($0, &info) }) == 0 else {
                 logger.info("\(path): no longer there: moved since this run listed it (archived by another run, or as the target of a link archived before it); nothing to do")

@@ -71,6 +71,8 @@ final class RatingSession {
 final class SeenThisRun {
     var digests = Set<String>()
     lazy var uuids = SeenKeys(directory: FileManager.default.temporaryDirectory)
+    /// Whether files of the run come after the one being rated (a dry run keeps its uuids for them only).
+    var laterFiles = true
 }
 
 /// The single pass's connection for lookups (`OnePass`): the run's own is

@@ -15,13 +15,19 @@ import RatingRules
 /// and over 100 ms into one of a million.
 struct SnapshotLookups {
     let side: RatingLookups
+    /// The snapshot holds no stored call (a first run, a fresh database): nothing is looked up, for nothing
+    /// can be found; the server's work per batch of 5,000 uuids (about 2.5 ms into an empty registry, 200
+    /// batches per million lines) was a third of a dry run's CPU again, on the same two cores.
+    var nothingStored = false
 
     /// `side` in the run's snapshot; nil when that cannot be had (a server in
     /// recovery exports none, say): the lookups then stay on the reading's thread.
     static func start(run: RatingDatabase, side: RatingLookups) -> SnapshotLookups? {
         do {
             guard let snapshot = try run.exportSnapshot(), try side.snapshot.begin(snapshot: snapshot) else { return nil }
-            return SnapshotLookups(side: side)
+            var lookups = SnapshotLookups(side: side)
+            do { lookups.nothingStored = try side.snapshot.holdsNoCalls() } catch { _ = try? side.snapshot.end(); return nil }
+            return lookups
         } catch {
             return nil
         }
@@ -37,6 +43,12 @@ struct SnapshotLookups {
     /// lookups run on another; returns what `read` returned and the uuids found
     /// stored. Ends the side connection's transaction (`start` began it).
     func around<T>(_ read: (_ lookUp: ([String]) throws -> Void) throws -> T) throws -> (T, Set<CDRKey>) {
+        if nothingStored {
+            let result: T
+            do { result = try read { _ in } } catch { _ = try? side.snapshot.end(); throw error }
+            try side.snapshot.end()
+            return (result, [])
+        }
         let batches = BoundedHandOff<[String]>(capacity: SnapshotLookups.queued)
         let failure = Locked<(any Error)?>(nil)
         // The side's store is used by the lookup thread alone until the join: the one unchecked hand-over here.

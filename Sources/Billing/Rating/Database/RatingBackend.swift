@@ -45,6 +45,13 @@ protocol SnapshotTransaction: AnyObject {
     func begin(snapshot: String) throws -> Bool
     /// Ends it (rolled back: it only read).
     func end() throws
+    /// Whether the snapshot holds no stored call at all (the uuid registry is empty): then no lookup in it can find one.
+    func holdsNoCalls() throws -> Bool
+}
+
+extension SnapshotTransaction {
+    /// Not known: every uuid is looked up.
+    func holdsNoCalls() throws -> Bool { false }
 }
 
 /// The PostgreSQL implementation: SET TRANSACTION SNAPSHOT on the lookup connection.
@@ -66,6 +73,10 @@ final class PostgresSnapshotTransaction: SnapshotTransaction {
     }
 
     func end() throws { try db.execute(script: "ROLLBACK") }
+
+    func holdsNoCalls() throws -> Bool {
+        try db.query("SELECT NOT EXISTS (SELECT 1 FROM cdr_uuids)").decodeFirst(Bool.self) ?? false
+    }
 }
 
 /// Where the single pass gets its lookups from; nil when it cannot (the file goes in two passes).
