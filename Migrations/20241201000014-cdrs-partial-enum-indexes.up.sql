@@ -5,7 +5,7 @@
 -- one of their common values ('processed'; 'local', 'std', 'mobile') selects a
 -- large share of a month, which the planner reads by a scan of the month (or by
 -- its time and subscription indexes), not by these. What stays index-backed,
--- each month, with the rows in time order:
+-- each month:
 --   the calls still to process: processing_status 'pending', 'failed' (no
 --   subscription matched, no price) or 'retrying';
 --   the calls of the two rare and costly-to-miss types: 'isd' and 'toll_free'.
@@ -13,5 +13,9 @@
 -- made later (partitions ensure, rate, the bulk path and the month rewrite all
 -- build the indexes cdrs has). A month detached for archiving keeps its old ones.
 DROP INDEX cdrs_processing_status, cdrs_call_type;
-CREATE INDEX cdrs_unprocessed ON cdrs (processing_status, start_time) WHERE processing_status <> 'processed';
-CREATE INDEX cdrs_isd_toll_free ON cdrs (call_type, start_time) WHERE call_type IN ('isd', 'toll_free');
+-- One column each, as the seed's: its equal keys share posting lists (btree
+-- deduplication) and a new row's entry goes to the last leaf of its value, a
+-- page in memory. A second column such as start_time, in no order in a file,
+-- would send each insert to a leaf at random.
+CREATE INDEX cdrs_unprocessed ON cdrs (processing_status) WHERE processing_status <> 'processed';
+CREATE INDEX cdrs_isd_toll_free ON cdrs (call_type) WHERE call_type IN ('isd', 'toll_free');
