@@ -270,34 +270,6 @@ final class PartitionTests: XCTestCase {
         }
     }
 
-    /// The registry's row trigger (20241201000015) is on every month, made by the bulk path or attached back after
-    /// archiving, and registers a row written to a month's table directly once; no statement trigger is left.
-    func testTheRegistryRowTriggerHoldsEveryMonthAndEveryWriter() throws {
-        let db = try TestDatabase()
-        try db.prepare()
-        let dir = try scratchFolder(self)
-        try CLI.expect(0, ["rate", "--rejects-dir", dir.path, CLI.projectRoot.appendingPathComponent("samples").path], db: db)
-        XCTAssertEqual(try db.scalar("SELECT count(*) FROM pg_trigger WHERE tgname = 'cdrs_register_uuids'"), "0")
-        let clones = "SELECT count(*) FROM pg_trigger WHERE tgname = 'cdrs_register_uuid' AND tgrelid = 'cdrs_2024_10'::regclass"
-        XCTAssertEqual(try db.scalar(clones), "1")
-        try CLI.expect(0, ["partitions", "detach", "2024-10"], db: db)
-        XCTAssertEqual(try db.scalar(clones), "0", "a detached month's table loses the clone")
-        try CLI.expect(0, ["partitions", "attach", "2024-10"], db: db)
-        XCTAssertEqual(try db.scalar(clones), "1")
-        let stored = try db.scalar("SELECT count(*) FROM cdr_uuids")
-        try db.connect().execute(script: """
-            INSERT INTO cdrs_2024_10 (uuid, caller_id, destination, start_time, call_direction, call_type, call_status)
-            SELECT 'direct-' || uuid, caller_id, destination, start_time, call_direction, call_type, call_status FROM cdrs LIMIT 1
-            """)
-        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdr_uuids"), String(Int(stored ?? "0")! + 1))
-        XCTAssertThrowsError(try db.connect().execute(script: """
-            INSERT INTO cdrs_2024_10 (uuid, caller_id, destination, start_time, call_direction, call_type, call_status)
-            SELECT uuid, caller_id, destination, start_time, call_direction, call_type, call_status FROM cdrs LIMIT 1
-            """)) { XCTAssertTrue("\($0)".contains("cdr_uuids_pkey"), "\($0)") }
-        try db.connect().execute(script: "DELETE FROM cdrs_2024_10 WHERE uuid LIKE 'direct-%'")
-        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdr_uuids"), stored, "a direct delete frees its uuid")
-    }
-
     /// The seed's queries by processing_status and call_type go through the partial indexes that replaced
     /// its full btrees (20241201000014), in a month made by the bulk path and in one made by `partitions ensure`.
     func testTheEnumQueriesUseThePartialIndexes() throws {
