@@ -269,4 +269,35 @@ final class PartitionTests: XCTestCase {
             XCTAssertFalse(plan.contains("Seq Scan"), plan)
         }
     }
+
+    /// The seed's queries by processing_status and call_type go through the partial indexes that replaced
+    /// its full btrees (20241201000014), in a month made by the bulk path and in one made by `partitions ensure`.
+    func testTheEnumQueriesUseThePartialIndexes() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try scratchFolder(self)
+        try CLI.expect(0, ["rate", "--rejects-dir", dir.path, CLI.projectRoot.appendingPathComponent("samples").path], db: db)
+        try CLI.expect(0, ["partitions", "ensure", "--ahead", "1"], db: db)
+        let conn = try db.connect()
+        try conn.execute(script: "SET enable_seqscan = off; SET enable_bitmapscan = off")
+        for month in ["cdrs_2024_10", try db.scalar("SELECT max(c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                                                    + "WHERE i.inhparent = 'cdrs'::regclass") ?? ""] {
+            XCTAssertEqual(try db.scalar("SELECT count(*) FROM pg_index WHERE indrelid = '\(month)'::regclass "
+                                         + "AND pg_get_indexdef(indexrelid) ~ 'btree \\((processing_status|call_type)\\)$'"), "0",
+                           "\(month) has no full btree on either enum")
+        }
+        for (query, parent) in [("processing_status = 'failed'", "cdrs_unprocessed"),
+                                ("processing_status IN ('pending', 'retrying')", "cdrs_unprocessed"),
+                                ("call_type = 'isd'", "cdrs_isd_toll_free"),
+                                ("call_type = 'toll_free'", "cdrs_isd_toll_free")] {
+            let children = try conn.query("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                                          + "WHERE i.inhparent = '\(parent)'::regclass").rows.compactMap { $0[0] ?? nil }
+            XCTAssertGreaterThanOrEqual(children.count, 2, parent)
+            let plan = try conn.query("EXPLAIN SELECT * FROM cdrs WHERE " + query).rows.map { $0[0] ?? "" }.joined(separator: "\n")
+            XCTAssertTrue(children.contains { plan.contains("Index Scan using \($0) ") }, plan)
+            XCTAssertFalse(plan.contains("Seq Scan") || plan.contains("Filter"), plan)
+        }
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs WHERE processing_status = 'failed'"),
+                       try db.scalar("SELECT count(*) FROM cdrs WHERE processing_status::text = 'failed'"))
+    }
 }
