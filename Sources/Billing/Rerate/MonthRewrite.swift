@@ -42,6 +42,8 @@ final class MonthRewrite {
     private var created = false
     /// The changes staged, by month of the business zone (year x 12 + month - 1).
     private var perMonth: [Int: Int] = [:]
+    /// Seconds spent in the COPYs of staged changes and of history rows, and the rows copied, for the trace.
+    private var stagedSeconds = 0.0, historySeconds = 0.0, historyRows = 0, stagedRows = 0
 
     init(db: Connection, zone: ZoneRules, share: Double, runId: String, logger: Logger) {
         self.db = db
@@ -67,12 +69,24 @@ final class MonthRewrite {
                 """)
             created = true
         }
+        var mark = Date()
         try PostgresBillingStore(db: db).copy(changes, into: MonthRewrite.staged)
+        stagedSeconds += Date().timeIntervalSince(mark)
+        stagedRows += changes.count
         for c in changes {
             let t = zone.local(of: c.start)
             perMonth[t.year * 12 + t.month - 1, default: 0] += 1
         }
-        try copyHistory(changes)
+        mark = Date()
+        historyRows += try copyHistory(changes)
+        historySeconds += Date().timeIntervalSince(mark)
+    }
+
+    /// Logs (CDR_RATER_TRACE=1) how much of the pricing step the staging COPYs took.
+    func traceStaging() {
+        let line = "    of which: staged changes by COPY \(stagedRows) rows \(String(format: "%.2f", stagedSeconds)) s, "
+            + "cost history by COPY \(historyRows) rows \(String(format: "%.2f", historySeconds)) s"
+        logger.debug("\(line)")
     }
 
     /// The history columns, and the columns of the changes table that fill them (`apply`'s INSERT ... SELECT).
@@ -84,7 +98,8 @@ final class MonthRewrite {
     ]
 
     /// One history row for each change of cost or subscription, as `apply` writes them.
-    private func copyHistory(_ changes: [CallChange]) throws {
+    @discardableResult
+    private func copyHistory(_ changes: [CallChange]) throws -> Int {
         let byName = Dictionary(uniqueKeysWithValues: PostgresBillingStore.changeTable.map { ($0.name, $0) })
         let encoders = try MonthRewrite.history.map { h in
             guard let column = byName[h.from] else { throw BillingError("the changes table has no column \(h.from)") }
@@ -93,7 +108,7 @@ final class MonthRewrite {
         let recorded = changes.filter { c in
             c.after.cost != c.before.cost || (c.match.map { $0.subscriptionId } ?? c.after.subscriptionId) != c.before.subscriptionId
         }
-        guard !recorded.isEmpty else { return }
+        guard !recorded.isEmpty else { return 0 }
         let columns = MonthRewrite.history.map(\.column) + ["reason", "rerate_run_id"]
         let reason = CopyEncoder.escaped("rerate"), run = CopyEncoder.escaped(runId)
         _ = try db.copyIn("COPY cdr_cost_history (\(columns.joined(separator: ", "))) FROM STDIN") { sink in
@@ -107,12 +122,14 @@ final class MonthRewrite {
             }
             try sink.write(row.buffer)
         }
+        return recorded.count
     }
 
     /// Writes the staged changes to the calls, month by month: rewritten or UPDATEd.
     func write(step: (String) -> Void) throws {
         guard created else { return }
         try db.execute(script: "ANALYZE \(MonthRewrite.staged)")
+        step("analyze the staged changes")
         for (month, changed) in perMonth.sorted(by: { $0.key < $1.key }) {
             let name = Partitions.name(Int32(month))
             let bounds = try db.execute("""
@@ -125,6 +142,7 @@ final class MonthRewrite {
                 AND start_time < to_timestamp(\(String(upper))::double precision)
                 """).scalar(Int.self) ?? 0
             let month = Month(name: name, lower: lower, upper: upper)
+            step("\(name): bounds and count of the month's calls")
             if calls > 0, Double(changed) >= share * Double(calls) {
                 logger.info("rerate: \(name): \(changed) of \(calls) calls changed (\(percent(changed, calls)), at least \(percent(share)) rewrites): the month is written anew")
                 try rewrite(month, step: step)
@@ -155,6 +173,7 @@ final class MonthRewrite {
         guard let fresh = try db.execute("SELECT cdrs_open_month_rewrite(to_date(\(month.name), 'YYYY-MM'))").scalar(String.self) else {
             throw BillingError("cdrs_open_month_rewrite made no table for \(month.name)")
         }
+        step("\(month.name): rewrite: \(fresh) made")
         let columns = try db.execute("""
             SELECT attname::text FROM pg_attribute WHERE attrelid = 'cdrs'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum
             """).decode(String.self)
