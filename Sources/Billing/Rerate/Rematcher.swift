@@ -49,7 +49,11 @@ struct Rematcher {
                     TouchedPeriod(key: key, subscription: $0, span: UsagePeriod.containing(key.periodStart, anchor: $0.start, zone: zone))
                 }
             },
-            arriving: Dictionary(grouping: moved.values, by: \.key).mapValues { $0.sorted { $0.charge.precedes($1.charge) } },
+            // Sorted by index: a RematchedCall is a large value (the call as classified), and moving each one
+            // through a stable sort of a month's calls was most of the rerate's retains and releases.
+            arriving: Dictionary(grouping: moved.values, by: \.key).mapValues { calls in
+                calls.indices.sorted { calls[$0].charge.precedes(calls[$1].charge) }.map { calls[$0] }
+            },
             changes: changes,
             // Calls re-matched away from a period (or changed within it) are skipped where they were stored.
             skip: Set(moved.keys).union(changes.map(\.uuid)),
@@ -91,10 +95,14 @@ struct RematchedCall {
     let call: ClassifiedCall
     let before: PricedCall
     let key: UsageKey
+    /// Where it falls among the period's calls: made once, since the sort and the merge compare it often.
+    let charge: Charge
 
-    /// Where it falls among the period's calls.
-    var charge: Charge {
-        Charge(start: call.record.start, key: CDRKey(call.record.uuid),
-               price: call.charge ?? CallCharge(billedSeconds: 0, bundleSeconds: 0, fullCost: .zero, tariff: nil))
+    init(call: ClassifiedCall, before: PricedCall, key: UsageKey) {
+        self.call = call
+        self.before = before
+        self.key = key
+        charge = Charge(start: call.record.start, key: CDRKey(call.record.uuid),
+                        price: call.charge ?? CallCharge(billedSeconds: 0, bundleSeconds: 0, fullCost: .zero, tariff: nil))
     }
 }
