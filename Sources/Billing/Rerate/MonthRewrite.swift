@@ -25,12 +25,13 @@ import RatingRules
 /// the old partition as it was; the fresh table is gone with the transaction.
 final class MonthRewrite {
     /// The share of a month's calls changed from which it is rewritten rather than UPDATEd, measured by
-    /// `scripts/bench-over-time` (2 cores, a 1M-call month, 2 alternating rounds): with 19.7% of the month
-    /// changed (one plan's rate) the rewrite and the UPDATE took the same time (44.2 s and 51.4 s against
-    /// 39.3 s and 56.8 s); with 69% changed the rewrite took 51.2 s against 93.4 s. Under the break-even
-    /// the UPDATE is cheaper (it writes only the changed rows); above it the rewrite (it writes every row
-    /// once and builds the indexes in one pass each).
-    static let defaultShare = 0.2
+    /// `scripts/bench-over-time` after a tariff change (2 cores shared, a 1M-call month, 3 alternating rounds,
+    /// 2026-12-01): with 19.8% of the month changed (one plan moved to a tariff of its own) the UPDATE took
+    /// 19.1, 24.7, 21.0 s against 23.7, 23.4, 24.3 s rewritten (means 21.6 and 23.8); with 69.8% changed the
+    /// rewrite took 65.5 s against 86.6 s (means). The difference, taken as linear in the share, changes sign
+    /// at about 25%. Under the break-even the UPDATE is cheaper (it writes only the changed rows); above it the
+    /// rewrite (it writes every row once and builds the indexes in one pass each).
+    static let defaultShare = 0.25
     /// The temporary table of the staged changes.
     static let staged = "cdr_rerate_changes"
 
