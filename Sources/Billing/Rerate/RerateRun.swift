@@ -114,7 +114,7 @@ public final class RerateRun {
     private func reprice(_ period: TouchedPeriod, _ found: RematchResult, zone: ZoneRules, book: TariffBook,
                          into changes: inout ChangeBatcher) throws -> RepricedPeriod {
         var repricer = PeriodRepricer(period, before: try store.usageRow(period.key), arriving: found.arriving[period.key] ?? [],
-                                      skip: found.skip, zone: zone, book: book)
+                                      skip: found.skip, repriced: found.repriced, zone: zone, book: book)
         try db.forEachStoredCall(RerateSelection.periodCalls(period.subscription.id, period.span)) { stored in
             guard repricer.prices(stored) else { return }
             try changes.flushIfFull()
