@@ -10,8 +10,26 @@ final class PeriodRepricerTests: XCTestCase {
     private let october = Rerating.period(Rerating.subA, containing: Rerating.ist(2024, 10, 5))
 
     private func repricer(_ period: TouchedPeriod? = nil, before: UsageRow? = nil, arriving: [RematchedCall] = [],
-                          skip: Set<String> = []) -> PeriodRepricer {
-        PeriodRepricer(period ?? october, before: before, arriving: arriving, skip: skip, zone: Rerating.zone)
+                          skip: Set<String> = [], repriced: [CDRKey: CallCharge] = [:]) -> PeriodRepricer {
+        PeriodRepricer(period ?? october, before: before, arriving: arriving, skip: skip, repriced: repriced, zone: Rerating.zone)
+    }
+
+    /// A stored call whose price alone changed is priced by its new charge, in its place: c1 stored as 4 minutes is
+    /// 12 now (a new price), so of the 10 included it takes 10 and pays 2 overage = 1.00, and c2 (3 min, stored
+    /// included) pays all 3 = 1.50. Both change; the match stays as stored.
+    func testAStoredCallRepricedByItsNewChargeTakesItsPlaceInTheAllocation() throws {
+        let t = Rerating.ist(2024, 10, 2, 10)
+        let stored = [Rerating.stored("c1", at: t, minutes: 4, included: 4, cost: "0"),
+                      Rerating.stored("c2", at: t + 3600, minutes: 3, included: 3, cost: "0")]
+        var r = repricer(repriced: [CDRKey("c1"): CallCharge.flat(billsec: 12 * 60, rate: Money("0.50")!)])
+        var changes: [CallChange] = []
+        for call in stored { changes += try r.price(call) }
+        XCTAssertTrue(try r.finish().changes.isEmpty)
+        XCTAssertEqual(changes.map(\.uuid), ["c1", "c2"])
+        XCTAssertEqual(changes.map(\.after.includedMinutes), [10, 0])
+        XCTAssertEqual(changes.map(\.after.overageMinutes), [2, 3])
+        XCTAssertEqual(changes.map(\.after.cost), [Money("1.00")!, Money("1.50")!])
+        XCTAssertTrue(changes.allSatisfy { $0.match == nil })
     }
 
     /// Included minutes go to the calls in order and the call that crosses the line is split.

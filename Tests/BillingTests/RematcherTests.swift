@@ -30,6 +30,21 @@ final class RematcherTests: XCTestCase {
         XCTAssertTrue(found.skip.isEmpty)
     }
 
+    /// A call matched as stored whose price changed (stored as 2 minutes, its 125 s are 3 at the plan now, as after a
+    /// tariff's new version) is priced again where it is stored, by its new charge: not held as classified, not
+    /// skipped, counted as matched anew.
+    func testACallWhosePriceAloneChangedIsPricedWhereItIsStoredByItsNewCharge() {
+        let t = Rerating.ist(2024, 10, 5, 10)
+        let found = rematch([Rerating.stored("p1", at: t, minutes: 2, included: 2, cost: "0",
+                                             record: Rerating.record("p1", at: t, account: "ACC-A", billsec: 125))])
+        XCTAssertEqual(found.periods.map(\.key), [UsageKey(subscriptionId: "sub-a", periodStart: Rerating.ist(2024, 10, 1))])
+        XCTAssertEqual(found.repriced[CDRKey("p1")]?.billedSeconds, 180)
+        XCTAssertTrue(found.arriving.isEmpty)
+        XCTAssertTrue(found.skip.isEmpty)
+        XCTAssertTrue(found.changes.isEmpty)
+        XCTAssertEqual(counts(found), [1, 1, 0])
+    }
+
     /// A call stored unmatched whose caller is now SUB-B's DID is matched anew: outbound, 150 s = 3 minutes,
     /// in SUB-B's period 15 Oct 10:00 - 15 Nov 10:00, where it arrives; it is skipped where it is stored.
     func testACallFromADIDAddedSinceArrivesInThatSubscriptionsPeriod() {

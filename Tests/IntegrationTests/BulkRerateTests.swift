@@ -122,6 +122,61 @@ final class BulkRerateTests: XCTestCase {
         try CLI.expect(0, ["check"], db: bulk)
     }
 
+    /// The demo deck (`Seeds/demo-tariff`), with every rate raised by `raise`.
+    func demoDeck(raise: Double, in dir: URL) throws -> (deck: String, bands: String) {
+        let seeds = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Seeds/demo-tariff")
+        let lines = try String(contentsOf: seeds.appendingPathComponent("india-saver.csv"), encoding: .utf8).split(separator: "\n")
+        let rate = lines[0].split(separator: ",", omittingEmptySubsequences: false).firstIndex(of: "rate")!
+        let raised = [String(lines[0])] + lines.dropFirst().map { line -> String in
+            var f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            f[rate] = String(format: "%.2f", Double(f[rate])! + raise)
+            return f.joined(separator: ",")
+        }
+        let deck = dir.appendingPathComponent("deck-\(raise).csv")
+        try (raised.joined(separator: "\n") + "\n").write(to: deck, atomically: true, encoding: .utf8)
+        return (deck.path, seeds.appendingPathComponent("bands.csv").path)
+    }
+
+    /// The month's plans priced by the demo deck from September, the calls rated, then a new version from October:
+    /// what `scripts/bench-over-time` re-rates. Every re-priced call is matched anew (its price differs now).
+    func ratedUnderATariff(_ file: URL, _ dir: URL) throws -> TestDatabase {
+        let db = try TestDatabase()
+        try db.prepare()
+        let plans = ["Starter", "Professional", "Call Center"].flatMap { ["--plan", $0] }
+        let first = try demoDeck(raise: 0, in: dir), second = try demoDeck(raise: 0.05, in: dir)
+        try CLI.expect(0, ["tariffs", "import", first.deck, "--tariff", "BENCH", "--effective", "2024-09-01", "--bands", first.bands] + plans, db: db)
+        try CLI.expect(0, ["rate", "--rejects-dir", dir.path, file.path], db: db)
+        let r = try CLI.expect(0, ["tariffs", "import", second.deck, "--tariff", "BENCH", "--effective", "2024-10-01", "--bands", second.bands], db: db)
+        XCTAssertTrue(r.stdout.contains("cdr-rater rerate --from"), r.stdout)
+        return db
+    }
+
+    func testAMonthRewrittenAfterATariffVersionEqualsAnUpdatedOne() throws {
+        let dir = try scratchFolder(self)
+        let file = try callsFile(dir)
+        let bulk = try ratedUnderATariff(file, dir), update = try ratedUnderATariff(file, dir), killed = try ratedUnderATariff(file, dir)
+        let octoberOid = try oid(bulk, "cdrs_2024_10")
+        let r = try CLI.expect(0, october + ["--rewrite-share", "0"], db: bulk)
+        XCTAssertTrue(r.stderr.contains("2024-10:") && r.stderr.contains("the month is written anew"), r.stderr)
+        XCTAssertNotEqual(try oid(bulk, "cdrs_2024_10"), octoberOid)
+        try CLI.expect(0, october + ["--no-rewrite"], db: update)
+        // Killed once the indexes are built, then run again.
+        let k = try CLI.run(october + ["--rewrite-share", "0"], db: killed, environment: ["CDR_RATER_FAIL_POINT": "rerate:rewrite-built"])
+        XCTAssertNotEqual(k.status, 0, k.stderr)
+        XCTAssertEqual(try killed.scalar("SELECT count(*) FROM rerate_runs"), "0")
+        try CLI.expect(0, october + ["--rewrite-share", "0"], db: killed)
+        for db in [bulk, update, killed] {
+            try db.assertMoneyEqualities()
+            try CLI.expect(0, ["check"], db: db)
+        }
+        XCTAssertGreaterThan(Int(try bulk.scalar("SELECT calls_repriced FROM rerate_runs") ?? "0")!, 20)
+        XCTAssertGreaterThan(Int(try bulk.scalar("SELECT count(*) FROM cdr_cost_history") ?? "0")!, 20)
+        XCTAssertEqual(try everything(bulk), try everything(update))
+        XCTAssertEqual(try everything(killed), try everything(update))
+        XCTAssertEqual(try shape(bulk, "cdrs_2024_10"), try shape(update, "cdrs_2024_10"))
+    }
+
     func testAKilledRewriteLeavesNothingAndARerunIsClean() throws {
         let dir = try scratchFolder(self)
         let file = try callsFile(dir)

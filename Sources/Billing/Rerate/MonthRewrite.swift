@@ -25,12 +25,13 @@ import RatingRules
 /// the old partition as it was; the fresh table is gone with the transaction.
 final class MonthRewrite {
     /// The share of a month's calls changed from which it is rewritten rather than UPDATEd, measured by
-    /// `scripts/bench-over-time` (2 cores, a 1M-call month, 2 alternating rounds): with 19.7% of the month
-    /// changed (one plan's rate) the rewrite and the UPDATE took the same time (44.2 s and 51.4 s against
-    /// 39.3 s and 56.8 s); with 69% changed the rewrite took 51.2 s against 93.4 s. Under the break-even
-    /// the UPDATE is cheaper (it writes only the changed rows); above it the rewrite (it writes every row
-    /// once and builds the indexes in one pass each).
-    static let defaultShare = 0.2
+    /// `scripts/bench-over-time` after a tariff change (2 cores shared, a 1M-call month, 3 alternating rounds,
+    /// 2026-12-01): with 19.8% of the month changed (one plan moved to a tariff of its own) the UPDATE took
+    /// 19.1, 24.7, 21.0 s against 23.7, 23.4, 24.3 s rewritten (means 21.6 and 23.8); with 69.8% changed the
+    /// rewrite took 65.5 s against 86.6 s (means). The difference, taken as linear in the share, changes sign
+    /// at about 25%. Under the break-even the UPDATE is cheaper (it writes only the changed rows); above it the
+    /// rewrite (it writes every row once and builds the indexes in one pass each).
+    static let defaultShare = 0.25
     /// The temporary table of the staged changes.
     static let staged = "cdr_rerate_changes"
 
@@ -42,6 +43,8 @@ final class MonthRewrite {
     private var created = false
     /// The changes staged, by month of the business zone (year x 12 + month - 1).
     private var perMonth: [Int: Int] = [:]
+    /// Seconds spent in the COPYs of staged changes and of history rows, and the rows copied, for the trace.
+    private var stagedSeconds = 0.0, historySeconds = 0.0, historyRows = 0, stagedRows = 0
 
     init(db: Connection, zone: ZoneRules, share: Double, runId: String, logger: Logger) {
         self.db = db
@@ -67,12 +70,24 @@ final class MonthRewrite {
                 """)
             created = true
         }
+        var mark = Date()
         try PostgresBillingStore(db: db).copy(changes, into: MonthRewrite.staged)
+        stagedSeconds += Date().timeIntervalSince(mark)
+        stagedRows += changes.count
         for c in changes {
             let t = zone.local(of: c.start)
             perMonth[t.year * 12 + t.month - 1, default: 0] += 1
         }
-        try copyHistory(changes)
+        mark = Date()
+        historyRows += try copyHistory(changes)
+        historySeconds += Date().timeIntervalSince(mark)
+    }
+
+    /// Logs (CDR_RATER_TRACE=1) how much of the pricing step the staging COPYs took.
+    func traceStaging() {
+        let line = "    of which: staged changes by COPY \(stagedRows) rows \(String(format: "%.2f", stagedSeconds)) s, "
+            + "cost history by COPY \(historyRows) rows \(String(format: "%.2f", historySeconds)) s"
+        logger.debug("\(line)")
     }
 
     /// The history columns, and the columns of the changes table that fill them (`apply`'s INSERT ... SELECT).
@@ -84,7 +99,8 @@ final class MonthRewrite {
     ]
 
     /// One history row for each change of cost or subscription, as `apply` writes them.
-    private func copyHistory(_ changes: [CallChange]) throws {
+    @discardableResult
+    private func copyHistory(_ changes: [CallChange]) throws -> Int {
         let byName = Dictionary(uniqueKeysWithValues: PostgresBillingStore.changeTable.map { ($0.name, $0) })
         let encoders = try MonthRewrite.history.map { h in
             guard let column = byName[h.from] else { throw BillingError("the changes table has no column \(h.from)") }
@@ -93,7 +109,7 @@ final class MonthRewrite {
         let recorded = changes.filter { c in
             c.after.cost != c.before.cost || (c.match.map { $0.subscriptionId } ?? c.after.subscriptionId) != c.before.subscriptionId
         }
-        guard !recorded.isEmpty else { return }
+        guard !recorded.isEmpty else { return 0 }
         let columns = MonthRewrite.history.map(\.column) + ["reason", "rerate_run_id"]
         let reason = CopyEncoder.escaped("rerate"), run = CopyEncoder.escaped(runId)
         _ = try db.copyIn("COPY cdr_cost_history (\(columns.joined(separator: ", "))) FROM STDIN") { sink in
@@ -107,12 +123,14 @@ final class MonthRewrite {
             }
             try sink.write(row.buffer)
         }
+        return recorded.count
     }
 
     /// Writes the staged changes to the calls, month by month: rewritten or UPDATEd.
     func write(step: (String) -> Void) throws {
         guard created else { return }
         try db.execute(script: "ANALYZE \(MonthRewrite.staged)")
+        step("analyze the staged changes")
         for (month, changed) in perMonth.sorted(by: { $0.key < $1.key }) {
             let name = Partitions.name(Int32(month))
             let bounds = try db.execute("""
@@ -125,6 +143,7 @@ final class MonthRewrite {
                 AND start_time < to_timestamp(\(String(upper))::double precision)
                 """).scalar(Int.self) ?? 0
             let month = Month(name: name, lower: lower, upper: upper)
+            step("\(name): bounds and count of the month's calls")
             if calls > 0, Double(changed) >= share * Double(calls) {
                 logger.info("rerate: \(name): \(changed) of \(calls) calls changed (\(percent(changed, calls)), at least \(percent(share)) rewrites): the month is written anew")
                 try rewrite(month, step: step)
@@ -155,6 +174,7 @@ final class MonthRewrite {
         guard let fresh = try db.execute("SELECT cdrs_open_month_rewrite(to_date(\(month.name), 'YYYY-MM'))").scalar(String.self) else {
             throw BillingError("cdrs_open_month_rewrite made no table for \(month.name)")
         }
+        step("\(month.name): rewrite: \(fresh) made")
         let columns = try db.execute("""
             SELECT attname::text FROM pg_attribute WHERE attrelid = 'cdrs'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum
             """).decode(String.self)

@@ -13,6 +13,8 @@ struct PeriodRepricer {
     let before: UsageRow?
     /// Calls not priced here, where they are stored: they were matched anew.
     let skip: Set<String>
+    /// The new charges of calls matched as stored whose price changed.
+    let repriced: [CDRKey: CallCharge]
     private var pricer: PeriodPricer
     private var line: RerateReport.Period
     /// The calls matched anew into the period, in charge order.
@@ -24,11 +26,12 @@ struct PeriodRepricer {
     /// The period's billed, covered and overage seconds so far, for the report's minutes.
     private var billed = 0, covered = 0, overage = 0
 
-    init(_ period: TouchedPeriod, before: UsageRow?, arriving: [RematchedCall], skip: Set<String>, zone: ZoneRules,
-         book: TariffBook = .empty) {
+    init(_ period: TouchedPeriod, before: UsageRow?, arriving: [RematchedCall], skip: Set<String>,
+         repriced: [CDRKey: CallCharge] = [:], zone: ZoneRules, book: TariffBook = .empty) {
         self.period = period
         self.before = before
         self.skip = skip
+        self.repriced = repriced
         self.arriving = arriving
         self.book = book
         pricer = PeriodPricer(plan: period.subscription.plan, imported: before?.imported ?? UsageTotals(), book: book)
@@ -42,7 +45,8 @@ struct PeriodRepricer {
     /// and to the calls matched anew that come before it.
     mutating func price(_ stored: StoredCall) throws -> [CallChange] {
         guard prices(stored) else { return [] }
-        let charge = stored.charge(book: book)
+        let key = CDRKey(stored.uuid)
+        let charge = repriced[key].map { Charge(start: stored.start, key: key, price: $0) } ?? stored.charge(book: book)
         var changes = try priceArriving(before: charge)
         if let change = try price(stored.uuid, charge, status: stored.match.status, type: stored.match.type, stored: stored.priced, match: nil) {
             changes.append(change)

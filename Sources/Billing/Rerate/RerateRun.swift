@@ -71,6 +71,7 @@ public final class RerateRun {
         report.businessZone = zone.identifier
         let runId = options.dryRun ? "" : try runs.insert(selection: selection, started: started)
         let share = options.dryRun ? nil : options.rewriteShare
+        step.restart() // the steps below are timed from here, not from the timer's first use
         let months = try share.flatMap { try MonthRewrite.available(db) ? MonthRewrite(db: db, zone: zone, share: $0, runId: runId, logger: logger) : nil }
         var changes = ChangeBatcher(store: options.dryRun ? nil : store, source: .rerate(runId: runId), staging: months)
 
@@ -95,6 +96,7 @@ public final class RerateRun {
         try changes.flush()
         report.callsRepriced = changes.flushed
         step("price the periods again, write the calls that changed")
+        months?.traceStaging()
         report.periods.sort { ($0.subscription, $0.periodStart) < ($1.subscription, $1.periodStart) }
         if !options.dryRun {
             // The bulk path: each month's staged changes, rewritten or UPDATEd.
@@ -112,7 +114,7 @@ public final class RerateRun {
     private func reprice(_ period: TouchedPeriod, _ found: RematchResult, zone: ZoneRules, book: TariffBook,
                          into changes: inout ChangeBatcher) throws -> RepricedPeriod {
         var repricer = PeriodRepricer(period, before: try store.usageRow(period.key), arriving: found.arriving[period.key] ?? [],
-                                      skip: found.skip, zone: zone, book: book)
+                                      skip: found.skip, repriced: found.repriced, zone: zone, book: book)
         try db.forEachStoredCall(RerateSelection.periodCalls(period.subscription.id, period.span)) { stored in
             guard repricer.prices(stored) else { return }
             try changes.flushIfFull()
