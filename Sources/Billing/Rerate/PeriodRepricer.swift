@@ -45,8 +45,7 @@ struct PeriodRepricer {
     /// and to the calls matched anew that come before it.
     mutating func price(_ stored: StoredCall) throws -> [CallChange] {
         guard prices(stored) else { return [] }
-        let key = CDRKey(stored.uuid)
-        let charge = repriced[key].map { Charge(start: stored.start, key: key, price: $0) } ?? stored.charge(book: book)
+        let charge = stored.charge(book: book, repriced: repriced)
         var changes = try priceArriving(before: charge)
         if let change = try price(stored.uuid, charge, status: stored.match.status, type: stored.match.type, stored: stored.priced, match: nil) {
             changes.append(change)

@@ -22,9 +22,11 @@ struct StoredCall {
         self.record = record
     }
 
-    /// The call as minute allocation sees it, priced as stored (by the version and prefix that priced it).
-    func charge(book: TariffBook) -> Charge {
-        Charge(start: start, key: CDRKey(uuid), price: priced.charge(start: start, billsec: billsec, book: book))
+    /// The call as minute allocation sees it: priced by its new charge in `repriced` (a call whose price alone
+    /// changed), else as stored (by the version and prefix that priced it).
+    func charge(book: TariffBook, repriced: [CDRKey: CallCharge] = [:]) -> Charge {
+        let key = CDRKey(uuid)
+        return Charge(start: start, key: key, price: repriced[key] ?? priced.charge(start: start, billsec: billsec, book: book))
     }
 
     /// The columns a query for stored calls selects, from `cdrs c`, in `Column` order.

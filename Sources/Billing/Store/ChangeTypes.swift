@@ -44,8 +44,8 @@ extension PricedCall {
     /// version and prefix price it again the same way (`billsec`: the seconds it priced).
     func charge(start: Int64, billsec: Int, book: TariffBook) -> CallCharge {
         if let t = tariff, let ref = book.ref(versionId: t.version, prefix: t.prefix, billsec: billsec),
-           let priced = try? book.explain(ref, start: start, covered: 0) {
-            return CallCharge(billedSeconds: priced.billedSeconds, bundleSeconds: priced.inBundleSeconds, fullCost: priced.cost, tariff: ref)
+           let charge = try? book.charge(ref, start: start) {
+            return charge
         }
         return CallCharge(billedSeconds: billedSeconds, bundleSeconds: bundleSeconds, fullCost: .zero, tariff: nil)
     }

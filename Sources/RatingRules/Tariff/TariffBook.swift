@@ -96,9 +96,14 @@ public struct TariffBook: Sendable {
             throw NoPrice(description: "no price for \(destination): tariff \(tariff) has no version in force at \(postgresTimestamp(start))")
         }
         let prefix = try versions[Int(v)].deck.match(destination, at: zone.local(of: start))
-        let ref = TariffRef(version: v, prefix: prefix, billsec: Int32(clamping: billsec))
+        return try charge(TariffRef(version: v, prefix: prefix, billsec: Int32(clamping: billsec)), start: start)
+    }
+
+    /// The price of the call `ref` names, starting at `start`, before the bundle: quoted, without its segments.
+    public func charge(_ ref: TariffRef, start: Int64) throws(NoPrice) -> CallCharge {
         var none = 0
-        let priced = try versions[Int(v)].deck.quote(prefixAt: prefix, start: start, seconds: billsec, zone: zone, allowance: &none)
+        let priced = try versions[Int(ref.version)].deck.quote(prefixAt: ref.prefix, start: start, seconds: Int(ref.billsec), zone: zone,
+                                                               allowance: &none)
         return CallCharge(billedSeconds: priced.billedSeconds, bundleSeconds: priced.inBundleSeconds, fullCost: priced.cost, tariff: ref)
     }
 
