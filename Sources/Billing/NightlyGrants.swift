@@ -33,9 +33,10 @@ public enum NightlyGrants {
         ("tariff_bands", "SELECT"),
     ]
 
-    /// The functions that make a month as the owner of cdrs.
+    /// The functions that make (or analyze) a month as the owner of cdrs.
     static let functions = ["cdrs_ensure_month(date)", "cdrs_open_month_load(date)", "cdrs_attach_month_load(date)",
-                            "cdrs_open_month_rewrite(date)", "cdrs_build_month_rewrite(date)", "cdrs_swap_month_rewrite(date)"]
+                            "cdrs_open_month_rewrite(date)", "cdrs_build_month_rewrite(date)", "cdrs_swap_month_rewrite(date)",
+                            "cdrs_analyze_months(timestamptz, timestamptz)"]
 
     /// The GRANT statements for `role`, for the objects the schema has now
     /// (a table or function a later migration brings is granted by the
