@@ -102,7 +102,9 @@ public final class FileScan {
     /// and totals the rest. `stored`: uuids found stored after `take` (a dry
     /// run's lookups beside the reading), whose lines are duplicates too.
     /// `rememberSeen`: whether `seen` keeps this file's uuids for the run's later files.
-    func finish(seen: SeenKeys?, rememberSeen: Bool = true, stored: Set<CDRKey> = []) throws {
+    /// `known`: lines found duplicates by another scan of the same lines (a what-if's proposed side
+    /// takes the run's own scan's, earlier files' uuids included).
+    func finish(seen: SeenKeys?, rememberSeen: Bool = true, stored: Set<CDRKey> = [], known: DuplicateLines? = nil) throws {
         // The run's only file (or its last after files with no calls) has nothing to check nor to keep.
         let seen = rememberSeen || seen?.holdsKeys == true ? seen : nil
         try seen?.startPass(remember: rememberSeen)
@@ -115,7 +117,8 @@ public final class FileScan {
         try sorter.drain { c in
             let repeated = c.key == previous
             previous = c.key
-            if try repeated || (!stored.isEmpty && stored.contains(c.key)) || seen?.check(c.key) == true {
+            if try repeated || (!stored.isEmpty && stored.contains(c.key)) || known?.contains(Int(c.line)) == true
+                || seen?.check(c.key) == true {
                 duplicates.insert(Int(c.line))
             } else {
                 try counts.count(c, room: room, subscriptions: subscriptions)

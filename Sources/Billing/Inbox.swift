@@ -18,7 +18,7 @@ public struct Inbox {
     public init(_ paths: [String]) throws {
         var files = Set<RawPath>(), skipped: [RawPath: String] = [:]
         for argument in paths {
-            let path = RawPath(argument)
+            let path = RawPath(argument: argument)
             switch Inbox.kind(of: path) {
             case .missing: throw BillingError.usage("no such file or directory: \(path)")
             case .file: files.insert(path.standardized)

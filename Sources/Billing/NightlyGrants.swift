@@ -33,9 +33,10 @@ public enum NightlyGrants {
         ("tariff_bands", "SELECT"),
     ]
 
-    /// The functions that make a month as the owner of cdrs.
+    /// The functions that make (or analyze) a month as the owner of cdrs.
     static let functions = ["cdrs_ensure_month(date)", "cdrs_open_month_load(date)", "cdrs_attach_month_load(date)",
-                            "cdrs_open_month_rewrite(date)", "cdrs_build_month_rewrite(date)", "cdrs_swap_month_rewrite(date)"]
+                            "cdrs_open_month_rewrite(date)", "cdrs_build_month_rewrite(date)", "cdrs_swap_month_rewrite(date)",
+                            "cdrs_analyze_months(timestamptz, timestamptz)"]
 
     /// The GRANT statements for `role`, for the objects the schema has now
     /// (a table or function a later migration brings is granted by the
@@ -75,6 +76,34 @@ public enum NightlyGrants {
                 INSERT INTO billing_roles (role_name, granted_by) VALUES ($1, current_user)
                 ON CONFLICT (role_name) DO UPDATE SET granted_by = EXCLUDED.granted_by, granted_at = now()
                 """, [role])
+            return statements
+        }
+    }
+
+    /// The REVOKE statements that take back from `role` everything `statements`
+    /// gives (and whatever else it was given on the schema's tables, sequences
+    /// and those functions): for a nightly role retired or moved to another host.
+    public static func revocations(_ db: Connection, role: String) throws -> [String] {
+        let grantee = try quotedRole(role)
+        let database = try db.query("SELECT quote_ident(current_database())").scalar!
+        let callable = try db.query("SELECT f FROM unnest($1::text[]) f WHERE to_regprocedure('public.' || f) IS NOT NULL",
+                                    [postgresArrayLiteral(functions)]).rows.map { $0[0]! }
+        return ["REVOKE ALL ON ALL TABLES IN SCHEMA public FROM \(grantee)", // the months and archived months too
+                "REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM \(grantee)"]
+            + callable.map { "REVOKE EXECUTE ON FUNCTION public.\($0) FROM \(grantee)" }
+            + ["REVOKE USAGE ON SCHEMA public FROM \(grantee)", "REVOKE CONNECT, TEMPORARY ON DATABASE \(database) FROM \(grantee)"]
+    }
+
+    /// Applies `revocations` in one transaction and forgets the role, so
+    /// that later migrations no longer give it anything. The same refusals
+    /// as `apply` (a superuser's or the owner's privileges are not a nightly role's).
+    public static func revoke(_ db: Connection, role: String) throws -> [String] {
+        try db.transaction {
+            try refuseUnsuitable(db, role: role)
+            let statements = try revocations(db, role: role)
+            for s in statements { try db.execute(script: s) }
+            try ensureRoleTable(db)
+            try db.query("DELETE FROM billing_roles WHERE role_name = $1", [role])
             return statements
         }
     }

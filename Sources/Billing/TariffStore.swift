@@ -180,6 +180,9 @@ public enum TariffStore {
                     }
                     try sink.write(e.buffer)
                 }
+                // Statistics for the rows just loaded: without them every run read a 200,000-row version by a bitmap
+                // scan and an external sort on disk (0.3-0.8 s of the server's), where the primary key gives them in order.
+                try db.execute(script: "ANALYZE tariff_rows")
                 for plan in plans {
                     try db.execute("UPDATE rate_plans SET tariff_id = (SELECT id FROM tariffs WHERE name = \(tariff)), updated_at = now() WHERE name = \(plan)")
                 }

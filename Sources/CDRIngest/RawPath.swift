@@ -12,6 +12,20 @@ public struct RawPath: Hashable, Comparable, Sendable, CustomStringConvertible {
     public init(bytes: [UInt8]) { self.bytes = bytes }
     public init(_ path: String) { bytes = Array(path.utf8) }
 
+    /// A path named on the command line, as the shell passed its bytes.
+    /// `CommandLine.arguments` repairs bytes that are not UTF-8 (each becomes
+    /// U+FFFD), which names no file; such an argument is found again in the
+    /// raw argv by its repaired spelling (the first that has it).
+    public init(argument: String) {
+        guard argument.unicodeScalars.contains("\u{FFFD}") else { self.init(argument); return }
+        for i in 0 ..< Int(CommandLine.argc) {
+            guard let p = CommandLine.unsafeArgv[i] else { continue }
+            let raw = Array(UnsafeBufferPointer(start: UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), count: strlen(p)))
+            if String(decoding: raw, as: UTF8.self) == argument { self.init(bytes: raw); return }
+        }
+        self.init(argument)
+    }
+
     /// The path as shown to a person: `escapedName` of its bytes.
     public var shown: String { escapedName(bytes) }
     public var description: String { shown }

@@ -64,11 +64,10 @@ struct RateCommand: ParsableCommand, PlansHelp {
 
     /// Bounds of the tuning options: past them a value only costs memory (or overflows), it never helps.
     static let chunkLinesBound = 1 ... 100_000, sortRunCallsBound = 1 ... 1 << 20
-    /// Seconds: a day of waiting for the lock, 30 days of --min-age.
-    static let lockWaitBound = 0.0 ... 86_400, minAgeBound = 0.0 ... 2_592_000
+    /// Seconds: 30 days of --min-age.
+    static let minAgeBound = 0.0 ... 2_592_000
 
     func validate() throws {
-        if !RateCommand.lockWaitBound.contains(lock.lockWait) { throw ValidationError("--lock-wait must be between 0 and 86400 seconds (a day)") }
         if !RateCommand.minAgeBound.contains(input.minAge) { throw ValidationError("--min-age must be between 0 and 2592000 seconds (30 days)") }
         for (flag, path) in [("--summary-json", summaryJson), ("--metrics-file", metricsFile)] {
             if let path, let problem = FileWriteError.problem(writing: path) {

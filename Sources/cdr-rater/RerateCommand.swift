@@ -77,7 +77,6 @@ struct RerateCommand: ParsableCommand, PlansHelp {
     }
 
     func validate() throws {
-        if lock.lockWait < 0 { throw ValidationError("--lock-wait must be 0 or more seconds") }
         if !(0 ... 1).contains(rewriteShare) { throw ValidationError("--rewrite-share is a share of a month's calls, 0 to 1") }
         let start = try RerateCommand.dateTime(from, "--from"), end = try RerateCommand.dateTime(to, "--to")
         if start >= end { throw ValidationError("--from must be before --to") }

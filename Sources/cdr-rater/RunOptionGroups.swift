@@ -88,13 +88,22 @@ struct EffectsOptions: ParsableArguments {
     }
 }
 
-/// --lock-wait of `rate` and `rerate` (`LockPolicy`). Each command bounds
-/// it in its own `validate()`: they word it differently.
+/// --lock-wait of `rate` and `rerate` (`LockPolicy`).
 struct LockWaitOptions: ParsableArguments {
     @Option(help: "Seconds to wait for another run's rating lock before giving up with exit 75 (default 0: do not wait).")
     var lockWait: Double = LockPolicy.defaultWait
 
+    func validate() throws { try LockWaitOptions.check(lockWait) }
+
     func lockPolicy() -> LockPolicy { LockPolicy(wait: lockWait) }
+
+    /// Seconds: a day at most. Past it a nightly job only piles up behind the lock; NaN and infinity are no wait.
+    static let bound = 0.0 ... 86_400
+
+    /// The one bound of every command's --lock-wait (rate, rerate, migrate, seed undo).
+    static func check(_ seconds: Double) throws {
+        guard bound.contains(seconds) else { throw ValidationError("--lock-wait must be between 0 and 86400 seconds (a day)") }
+    }
 }
 
 /// How a command words --plans: each says what its report shows of the what-if.

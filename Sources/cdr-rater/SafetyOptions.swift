@@ -14,7 +14,7 @@ struct SafetyOptions: ParsableArguments {
     var force = false
 
     func validate() throws {
-        if lockWait < 0 { throw ValidationError("--lock-wait must be 0 or more seconds") }
+        try LockWaitOptions.check(lockWait)
     }
 
     /// On a terminal, the operator types the database's name to go on; nil (no question) otherwise.

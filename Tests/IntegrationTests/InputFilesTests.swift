@@ -62,6 +62,26 @@ final class InputFilesTests: XCTestCase {
         XCTAssertEqual(try rawNames(in: inbox), [])
     }
 
+    /// A name that is not UTF-8, named on the command line (not through its
+    /// folder), is the file the shell passed: Swift repairs argv's bytes, and
+    /// the run found no such file.
+    func testANameThatIsNotUTF8NamedOnTheCommandLineIsRated() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try scratchFolder(self)
+        let inbox = dir.appendingPathComponent("inbox")
+        try FileManager.default.createDirectory(at: inbox, withIntermediateDirectories: true)
+        for (name, uuid) in [(Array("caf".utf8) + [0xE9] + Array(".csv".utf8), "latin-1"), (Array("caf".utf8) + [0xE8] + Array(".csv".utf8), "other")] {
+            try writeFile(named: name, in: inbox, CorrectOverTimeTests.line(uuid, start: "2024-10-05 10:00:00", billsec: 60) + "\n")
+        }
+        // Through a shell, which passes the bytes as they are (Process would pass UTF-8).
+        let r = try CLI.run(["-c", #"exec "$0" rate --rejects-dir "$1/rejects" "$(printf '%s/caf\351.csv' "$1")""#,
+                             CLI.binary.path, inbox.path], db: db, binary: URL(fileURLWithPath: "/bin/sh"))
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("/caf\\xe9.csv: lines 1 = stored 1"), r.stderr)
+        XCTAssertEqual(try db.dump("SELECT uuid FROM cdrs"), "latin-1", "the file named, not its neighbour")
+    }
+
     /// A FIFO, a device, a socket, a dangling link and a link to a folder
     /// are named with a warning (also under --quiet) and never read; the
     /// regular file beside them is rated.

@@ -56,6 +56,13 @@ final class OperationsTests: XCTestCase {
             let r = try CLI.expect(2, ["rate"] + args + [samples], db: nil)
             XCTAssertTrue(r.stderr.contains("cdr-rater: error: \(says)"), "\(args): \(r.stderr)")
         }
+        // Every command's --lock-wait has the one bound (rerate, migrate and seed undo took 1e300 and nan).
+        for command in [["rerate", "--from", "2024-10-01", "--to", "2024-11-01"], ["migrate"], ["seed", "undo"]] {
+            for wait in ["1e300", "nan", "-1", "inf"] {
+                let r = try CLI.expect(2, command + ["--lock-wait=\(wait)"], db: nil)
+                XCTAssertTrue(r.stderr.contains("cdr-rater: error: --lock-wait must be between 0 and 86400 seconds"), "\(command) \(wait): \(r.stderr)")
+            }
+        }
     }
 
     // MARK: the ledger

@@ -85,6 +85,25 @@ final class PrivilegeTests: XCTestCase {
         try expectNightly(["check"])
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs"), "15")
         try db.assertMoneyEqualities()
+
+        // Retired: --revoke prints what takes it all back, --revoke --apply does it and forgets the role,
+        // so a migration gives it nothing again.
+        let printed = try CLI.expect(0, ["grants", "--role", nightly.name, "--revoke"], db: db)
+        XCTAssertTrue(printed.stdout.contains("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM \"\(nightly.name)\";"), printed.stdout)
+        XCTAssertTrue(try expectNightly(["files"]).stdout.contains("2024-11.csv"), "printing revokes nothing")
+        let revoked = try CLI.expect(0, ["grants", "--role", nightly.name, "--revoke", "--apply"], db: db)
+        XCTAssertTrue(revoked.stderr.contains("has nothing on the schema any more"), revoked.stderr)
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM billing_roles"), "0")
+        try CLI.expect(0, ["migrate", "down", "--steps", "1"], db: db)
+        let again = try CLI.expect(0, ["migrate"], db: db)
+        XCTAssertFalse(again.stderr.contains("grants: \(nightly.name)"), again.stderr)
+        XCTAssertEqual(try db.dump("""
+            SELECT has_table_privilege('\(nightly.name)', 'cdrs', 'SELECT'), has_table_privilege('\(nightly.name)', 'cdrs_2024_10', 'INSERT'),
+                   has_table_privilege('\(nightly.name)', 'rate_plans', 'SELECT'), has_function_privilege('\(nightly.name)', 'cdrs_ensure_month(date)', 'EXECUTE'),
+                   has_function_privilege('\(nightly.name)', 'cdrs_analyze_months(timestamptz, timestamptz)', 'EXECUTE')
+            """), "f|f|f|f|f", "(USAGE of the schema public stays PUBLIC's, as PostgreSQL gives it)")
+        XCTAssertEqual(try asNightly(["files"]).status, 1)
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs"), "15", "revoking drops nothing")
     }
 
     func testGrantsQuoteTheRoleAndGoOnlyToANightlyRole() throws {

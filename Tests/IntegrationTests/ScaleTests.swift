@@ -254,6 +254,34 @@ final class PartitionTests: XCTestCase {
         XCTAssertEqual(try killed.scalar("SELECT count(*) FROM cdrs_2024_10"), "3000")
     }
 
+    /// A month that has no planner statistics yet (just loaded, autovacuum not round) gets those of its
+    /// uuid column in the transaction that UPDATEs a late file's re-priced calls into it (20241201000015):
+    /// without them the UPDATE joined its few changes by a scan of the whole month.
+    func testAMonthWithoutStatisticsGetsThemBeforeALateFilesChangesGoIn() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try scratchFolder(self)
+        let late = dir.appendingPathComponent("20-oct.csv"), early = dir.appendingPathComponent("02-oct.csv")
+        try (CorrectOverTimeTests.line("b1", start: "2024-10-20 10:00:00", billsec: 300 * 60) + "\n"
+             + CorrectOverTimeTests.line("b2", start: "2024-10-20 11:00:00", billsec: 250 * 60) + "\n")
+            .write(to: late, atomically: true, encoding: .utf8)
+        try CLI.expect(0, ["rate", "--rejects-dir", dir.path, late.path], db: db)
+        // As autovacuum may have left it: no statistics, and none to come during the test.
+        try db.connect().execute(script: "ALTER TABLE cdrs_2024_10 SET (autovacuum_enabled = false)")
+        try TestRole.superuserConnection(db).execute(script: "DELETE FROM pg_statistic WHERE starelid = 'cdrs_2024_10'::regclass")
+        let statistics = "SELECT coalesce(string_agg(n_distinct::text, ','), 'none') FROM pg_stats WHERE tablename = 'cdrs_2024_10' AND attname = 'uuid'"
+        XCTAssertEqual(try db.scalar(statistics), "none")
+        // 2 October, rated after: b2 loses included minutes to a1, so it is UPDATEd; the month is analyzed first.
+        try (CorrectOverTimeTests.line("a1", start: "2024-10-02 09:00:00", billsec: 100 * 60) + "\n").write(to: early, atomically: true, encoding: .utf8)
+        let r = try CLI.expect(0, ["rate", "--rejects-dir", dir.path, early.path], db: db)
+        XCTAssertTrue(r.stderr.contains("1 stored call(s) re-priced"), r.stderr)
+        XCTAssertEqual(try db.scalar(statistics), "-1", "the uuid is unique: the planner then joins a few changes through its index")
+        XCTAssertEqual(try db.dump("SELECT uuid, cost FROM cdrs ORDER BY uuid"), "a1|0.0000\nb1|0.0000\nb2|75.0000")
+        // A month with statistics is left as it is; a span with no partition is nothing to do.
+        XCTAssertEqual(try db.scalar("SELECT cdrs_analyze_months('2024-10-01', '2024-10-31')"), "0")
+        XCTAssertEqual(try db.scalar("SELECT cdrs_analyze_months('2031-01-01', '2031-03-01')"), "0")
+    }
+
     func testTheApplicationsQueriesStayIndexBacked() throws {
         let db = try TestDatabase()
         try db.prepare()

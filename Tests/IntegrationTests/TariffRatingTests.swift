@@ -289,4 +289,25 @@ final class TariffRatingTests: XCTestCase {
         XCTAssertEqual(try everything(), before)
         try CLI.expect(0, ["check"], db: db)
     }
+
+    /// A call sent again in a later file of the same dry run is a duplicate on both sides of a proposed
+    /// tariff's what-if: the proposed side counted it again (8.70 twice).
+    func testACallRepeatedAcrossTheFilesOfAWhatIfCountsOnceOnBothSides() throws {
+        let db = try TestDatabase()
+        try db.prepare()
+        let dir = try scratchFolder(self)
+        let deck = try write(T.deck, "proposed.csv", in: dir), bands = try write(T.bands, "bands.csv", in: dir)
+        let uk = Self.call("uk", to: "+44 1632 960001", at: "2024-10-07 19:59:30", 95)
+        let first = dir.appendingPathComponent("a.csv"), again = dir.appendingPathComponent("b.csv")
+        try ([uk, Self.call("in", to: "9812345678", at: "2024-10-07 10:00:00", 125)].joined(separator: "\n") + "\n")
+            .write(to: first, atomically: true, encoding: .utf8)
+        try (uk + "\n").write(to: again, atomically: true, encoding: .utf8)
+        let r = try CLI.expect(0, ["rate", "--dry-run", "--format", "json", "--plan-tariff", "Starter=\(deck)", "--plan-bands", "Starter=\(bands)",
+                                   first.path, again.path], db: db)
+        let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] ?? [:]
+        let total = report["total"] as? [String: Any] ?? [:]
+        XCTAssertEqual(total["calls"] as? Int, 2, r.stdout)
+        XCTAssertEqual(total["cost"] as? String, "0.0000", r.stdout)
+        XCTAssertEqual((total["proposed"] as? [String: Any])?["cost"] as? String, "8.7000", r.stdout)
+    }
 }

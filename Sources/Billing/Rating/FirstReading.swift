@@ -41,7 +41,7 @@ struct FirstReading {
             max(try usage.room(key), try whatIf?.room(key) ?? 0)
         })
         let calls = options.dryRun || along != nil ? nil : try CallLog()
-        // A what-if with proposed tariffs prices the same calls by them, apart (duplicates across the files of the run aside).
+        // A what-if with proposed tariffs prices the same calls by them, apart; its duplicates are the scan's.
         let proposed = session.whatIfClassifier.map { _ in
             FileScan(businessZone: session.businessZone, runLength: options.tuning.sortRunCalls,
                      room: { [usage = session.usage, whatIf = session.whatIf] key in max(try usage.room(key), try whatIf?.room(key) ?? 0) })
@@ -89,7 +89,7 @@ struct FirstReading {
         try calls?.close()
         try along?.parsed()
         try scan.finish(seen: options.dryRun ? session.seen.uuids : nil, rememberSeen: session.seen.laterFiles, stored: stored)
-        try proposed?.finish(seen: nil, stored: stored)
+        try proposed?.finish(seen: nil, stored: stored, known: scan.duplicateLines)
         if scan.rejected > 10 {
             let kept = rejects.map { $0.leftOut == 0 ? ", all in the rejects file"
                 : ", the first \($0.count - $0.leftOut) in the rejects file (it stops at \(RejectsFile.maxBytes >> 20) MiB)" } ?? ""

@@ -150,6 +150,7 @@ final class MonthRewrite {
                 rewritten.append(name)
             } else {
                 logger.info("rerate: \(name): \(changed) of \(calls) calls changed (\(percent(changed, calls)), under \(percent(share))): updated in place")
+                try PostgresBillingStore.analyzeMonths(db, first: lower, last: upper - 1)
                 try db.execute(script: PostgresBillingStore.updateFromChanges(MonthRewrite.staged, where: month.predicate("x")
                     + " AND " + month.predicate("c")))
                 step("\(name): update the calls that changed")

@@ -140,6 +140,16 @@ extension PostgresBillingStore: CallStore {
         """ + (extra.map { " AND " + $0 } ?? "")
     }
 
+    /// Gives the months of cdrs from `first` to `last` (epoch seconds) that
+    /// have no planner statistics yet (a month just loaded, autovacuum not
+    /// round yet) those of their uuid column, in the caller's transaction,
+    /// before changes are UPDATEd into them (`cdrs_analyze_months`): without
+    /// them a few changes were joined by a scan of the whole month.
+    static func analyzeMonths(_ db: Connection, first: Int64, last: Int64) throws {
+        try db.query("SELECT cdrs_analyze_months(to_timestamp($1::double precision), to_timestamp($2::double precision))",
+                     [String(first), String(last)])
+    }
+
     /// COPYs `changes` into a table of `changeTable`'s columns (`cdr_changes`, or a rerate's staged changes).
     func copy(_ changes: [CallChange], into table: String) throws {
         let columns = PostgresBillingStore.changeTable
@@ -163,8 +173,9 @@ extension PostgresBillingStore: CallStore {
             TRUNCATE cdr_changes;
             """)
         try copy(changes, into: "cdr_changes")
-        // Its statistics, so that a few changes are joined through the uuid indexes, not by scanning the months.
+        // Its statistics and the months', so that a few changes are joined through the uuid indexes, not by scanning the months.
         try db.execute(script: "ANALYZE cdr_changes")
+        try PostgresBillingStore.analyzeMonths(db, first: changes.lazy.map(\.start).min()!, last: changes.lazy.map(\.start).max()!)
         try db.execute(script: PostgresBillingStore.updateFromChanges("cdr_changes"))
         guard let source else { return }
         let reason: String, fileId: String?, runId: String?

@@ -1,0 +1,1 @@
+DROP FUNCTION cdrs_analyze_months(timestamptz, timestamptz);
