@@ -105,7 +105,7 @@ public final class RerateRun {
         let priced: [RepricedPeriod]
         if let reader {
             // Read and priced on threads of their own, in the snapshot; staged here, on the writing connection, meanwhile.
-            let handOff = BoundedHandOff<[CallChange]>(capacity: 2)
+            let handOff = BoundedHandOff<[CallChange]>(capacity: 1)
             (priced, _) = try ProducerThread.run(through: handOff, produce: {
                 try pricing.run(read: reader.forEachStoredCall) { batch in
                     guard handOff.put(batch) else { throw SnapshotReader.ConsumerGone() }

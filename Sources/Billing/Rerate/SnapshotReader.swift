@@ -21,7 +21,7 @@ struct SnapshotReader {
     let stop: StopRequest?
 
     /// Batches of calls read ahead while the last ones are priced.
-    static let batchesAhead = 3
+    static let batchesAhead = 1
 
     /// As `Connection.forEachStoredCall`: `body` gets the calls in the query's order, on the calling thread.
     func forEachStoredCall(_ query: StoredCallQuery, _ body: (StoredCall) throws -> Void) throws {
