@@ -62,6 +62,8 @@ public final class CallSorter {
     private var texts: [ScannedCall] = []
     private var runs: [URL] = []
     public private(set) var count = 0
+    /// The calls in memory are sorted (a drain that kept them does not sort them again).
+    private var sorted = true
 
     public init(runLength: Int, directory: URL) {
         self.runLength = max(1, runLength)
@@ -82,6 +84,7 @@ public final class CallSorter {
             texts.append(call)
         }
         count += 1
+        sorted = false
         if packed.count + texts.count >= runLength { try spill() }
     }
 
@@ -103,18 +106,29 @@ public final class CallSorter {
         runs.append(url)
         packed.removeAll(keepingCapacity: true)
         texts.removeAll(keepingCapacity: true)
+        sorted = true
     }
 
-    /// Every call added, in (uuid, line) order; the sorter is empty afterwards.
-    public func drain(_ each: (ScannedCall) throws -> Void) throws {
-        var memory = sortedInMemory()
-        defer {
-            for run in runs { try? FileManager.default.removeItem(at: run) }
-            runs = []
-            packed = []
-            texts = []
-            count = 0
+    /// Lets go of every call added (and of the runs on disk).
+    public func removeAll() {
+        for run in runs { try? FileManager.default.removeItem(at: run) }
+        runs = []
+        packed = []
+        texts = []
+        count = 0
+        sorted = true
+    }
+
+    /// Every call added, in (uuid, line) order; the sorter is empty afterwards,
+    /// unless `keep`: then it holds the same calls, for another `drain`.
+    public func drain(keep: Bool = false, _ each: (ScannedCall) throws -> Void) throws {
+        if !sorted {
+            packed.withUnsafeMutableBufferPointer { CallSorter.sortInPlace($0) }
+            texts.sort(by: <)
+            sorted = true
         }
+        var memory = MergedInMemory(packed: packed, texts: texts)
+        defer { if !keep { removeAll() } }
         if runs.isEmpty {
             while let c = memory.next() { try each(c) }
             return

@@ -121,6 +121,29 @@ final class CallSorterTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), []) // runs removed
     }
 
+    func testADrainThatKeepsGivesTheSameCallsAgain() throws {
+        let sorter = CallSorter(runLength: 2, directory: directory)
+        let u1 = "00000000-0000-4000-8000-000000000001", u2 = "00000000-0000-4000-8000-000000000002"
+        let input = [call(u2, line: 1), call("1700000000.7", line: 2), call(u1, line: 3), call(u2, line: 4, minutes: 9),
+                     call(u1, line: 5)]
+        for c in input { try sorter.add(c) }
+        var first: [ScannedCall] = [], second: [ScannedCall] = []
+        try sorter.drain(keep: true) { first.append($0) }
+        XCTAssertEqual(first.map(\.line), [3, 5, 1, 4, 2])
+        XCTAssertEqual(sorter.count, 5)
+        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty) // the runs stay
+        try sorter.drain { second.append($0) }
+        XCTAssertEqual(second, first)
+        XCTAssertEqual(sorter.count, 0)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), [])
+        try sorter.add(call(u1, line: 7))
+        try sorter.drain(keep: true) { _ in }
+        sorter.removeAll()
+        var none = 0
+        try sorter.drain { _ in none += 1 }
+        XCTAssertEqual(none, 0)
+    }
+
     func testAFileWithinOneRunNeverTouchesTheDisk() throws {
         let sorter = CallSorter(runLength: 10, directory: directory)
         for (i, u) in ["c", "a", "b"].enumerated() { try sorter.add(call(u, line: UInt32(i + 1))) }
