@@ -121,6 +121,26 @@ final class CallSorterTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), []) // runs removed
     }
 
+    func testRunsOfUuidsAloneMergeFromTheirRawRecords() throws {
+        // Uuid keys only: runs written as packed records and merged as integers. 12 calls in runs of 3:
+        // four on disk, none left in memory; then 13, one left in memory.
+        for total in [12, 13] {
+            let sorter = CallSorter(runLength: 3, directory: directory)
+            var input: [ScannedCall] = []
+            for i in 0 ..< total {
+                let high: Int = (i * 7919) % 5, low: Int = (i * 104_729) % 11
+                let uuid = String(format: "%08x-0000-4000-8000-%012x", high, low)
+                input.append(call(uuid, line: UInt32(i + 1), minutes: Int32(i % 4 + 1)))
+            }
+            for c in input { try sorter.add(c) }
+            XCTAssertEqual(sorter.spilledRuns, 4)
+            var out: [ScannedCall] = []
+            try sorter.drain { out.append($0) }
+            XCTAssertEqual(out, input.sorted(by: <)) // every field back from disk, in (uuid, line) order
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), [])
+        }
+    }
+
     func testADrainThatKeepsGivesTheSameCallsAgain() throws {
         let sorter = CallSorter(runLength: 2, directory: directory)
         let u1 = "00000000-0000-4000-8000-000000000001", u2 = "00000000-0000-4000-8000-000000000002"
