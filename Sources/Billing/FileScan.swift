@@ -67,8 +67,9 @@ public final class FileScan {
     /// Takes one chunk's calls; `alreadyStored` says which of their uuids the database holds.
     /// Each call is counted as it comes, as if no line of the file were a duplicate (nearly
     /// always so): then `finish` has only the duplicates to find after the last line.
-    func take(_ calls: [ClassifiedCall], alreadyStored: ([String]) throws -> Set<CDRKey>) throws {
-        let already = try alreadyStored(calls.map(\.record.uuid))
+    /// `alreadyStored` makes the texts of the uuids it looks up (a dry run into an empty registry none).
+    func take(_ calls: [ClassifiedCall], alreadyStored: ([ClassifiedCall]) throws -> Set<CDRKey>) throws {
+        let already = try alreadyStored(calls)
         // The state in locals while the calls go in, put back at the end: each access to this object's
         // properties is checked at run time (exclusivity), several a call.
         var counts = self.counts, subscriptions = self.subscriptions, indexByObject = self.indexByObject
@@ -77,7 +78,7 @@ public final class FileScan {
         let room = self.room
         // By index, each field read in place: a `for c in calls` copied and destroyed every whole call.
         for n in calls.indices {
-            let key = CDRKey(calls[n].record.uuid)
+            let key = calls[n].record.key
             if !already.isEmpty && already.contains(key) {
                 duplicateLines.insert(calls[n].record.lineNumber)
                 continue
