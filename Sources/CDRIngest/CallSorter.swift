@@ -58,15 +58,44 @@ public struct ScannedCall: Sendable, Equatable {
 public final class CallSorter {
     private let runLength: Int
     private let directory: URL
-    private var packed: [PackedCall] = []
-    private var texts: [ScannedCall] = []
+    /// The calls in memory, in one property: each access to a property of this object is checked at
+    /// run time (exclusivity), and five of them a call were two thirds of adding it.
+    private var held = Held()
+    private struct Held {
+        var packed: [PackedCall] = []
+        var texts: [ScannedCall] = []
+        /// Calls added, on disk or in memory.
+        var count = 0
+        /// The calls in memory are sorted (a drain that kept them does not sort them again).
+        var sorted = true
+
+        /// Adds a call; true once `runLength` calls are in memory.
+        mutating func add(_ call: ScannedCall, runLength: Int) -> Bool {
+            if case let .uuid(hi, lo) = call.key {
+                // Room for a whole run at once: growing by doubling would hold the old buffer and the new (pages untouched cost nothing).
+                if packed.capacity == 0 { packed.reserveCapacity(runLength) }
+                packed.append(PackedCall(hi: hi, lo: lo, call))
+            } else {
+                texts.append(call)
+            }
+            count += 1
+            sorted = false
+            return packed.count + texts.count >= runLength
+        }
+
+        /// Sorts the calls in memory, unless they are.
+        mutating func sort() {
+            guard !sorted else { return }
+            packed.withUnsafeMutableBufferPointer { CallSorter.sortInPlace($0) }
+            texts.sort(by: <)
+            sorted = true
+        }
+    }
     /// A sorted run on disk: its packed calls as they are in memory (72 bytes each, written and read
     /// back whole), and its text-keyed calls apart, as `SpillWriter` writes them (nil: none).
     private struct Run { let packed: URL, texts: URL? }
     private var runs: [Run] = []
-    public private(set) var count = 0
-    /// The calls in memory are sorted (a drain that kept them does not sort them again).
-    private var sorted = true
+    public var count: Int { held.count }
 
     public init(runLength: Int, directory: URL) {
         self.runLength = max(1, runLength)
@@ -83,63 +112,50 @@ public final class CallSorter {
     public var spilledRuns: Int { runs.count }
 
     public func add(_ call: ScannedCall) throws {
-        if case let .uuid(hi, lo) = call.key {
-            // Room for a whole run at once: growing by doubling would hold the old buffer and the new (pages untouched cost nothing).
-            if packed.capacity == 0 { packed.reserveCapacity(runLength) }
-            packed.append(PackedCall(hi: hi, lo: lo, call))
-        } else {
-            texts.append(call)
-        }
-        count += 1
-        sorted = false
-        if packed.count + texts.count >= runLength { try spill() }
+        if held.add(call, runLength: runLength) { try spill() }
     }
 
     private func spill() throws {
         let name = "cdr-rater-run-\(getpid())-\(UUID().uuidString)"
         let packedURL = directory.appendingPathComponent(name + ".bin")
-        packed.withUnsafeMutableBufferPointer { CallSorter.sortInPlace($0) }
-        texts.sort(by: <)
-        // Written as they are in memory, in one go: record by record, a call cost as much to write as to parse.
-        try packed.withUnsafeBytes { try PackedCursor.writeRun($0, to: packedURL) }
+        held.sort()
         var textsURL: URL?
-        if !texts.isEmpty {
-            let url = directory.appendingPathComponent(name + ".text.bin")
-            textsURL = url
-            do {
-                let writer = try SpillWriter(url)
-                for c in texts { writer.put(c) }
-                try writer.close()
-            } catch {
-                try? FileManager.default.removeItem(at: packedURL)
-                try? FileManager.default.removeItem(at: url)
-                throw error
+        do { // the buffers shared while written: let go of them before they are emptied (or emptying copies them)
+            let (packed, texts) = (held.packed, held.texts)
+            // Written as they are in memory, in one go: record by record, a call cost as much to write as to parse.
+            try packed.withUnsafeBytes { try PackedCursor.writeRun($0, to: packedURL) }
+            if !texts.isEmpty {
+                let url = directory.appendingPathComponent(name + ".text.bin")
+                textsURL = url
+                do {
+                    let writer = try SpillWriter(url)
+                    for c in texts { writer.put(c) }
+                    try writer.close()
+                } catch {
+                    try? FileManager.default.removeItem(at: packedURL)
+                    try? FileManager.default.removeItem(at: url)
+                    throw error
+                }
             }
         }
         runs.append(Run(packed: packedURL, texts: textsURL))
-        packed.removeAll(keepingCapacity: true)
-        texts.removeAll(keepingCapacity: true)
-        sorted = true
+        held.packed.removeAll(keepingCapacity: true)
+        held.texts.removeAll(keepingCapacity: true)
+        held.sorted = true
     }
 
     /// Lets go of every call added (and of the runs on disk).
     public func removeAll() {
         CallSorter.remove(runs)
         runs = []
-        packed = []
-        texts = []
-        count = 0
-        sorted = true
+        held = Held()
     }
 
     /// Every call added, in (uuid, line) order; the sorter is empty afterwards,
     /// unless `keep`: then it holds the same calls, for another `drain`.
     public func drain(keep: Bool = false, _ each: (ScannedCall) throws -> Void) throws {
-        if !sorted {
-            packed.withUnsafeMutableBufferPointer { CallSorter.sortInPlace($0) }
-            texts.sort(by: <)
-            sorted = true
-        }
+        held.sort()
+        let (packed, texts) = (held.packed, held.texts)
         var memory = MergedInMemory(packed: packed, texts: texts)
         defer { if !keep { removeAll() } }
         if runs.isEmpty {
