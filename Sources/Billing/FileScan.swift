@@ -27,8 +27,10 @@ public final class FileScan {
     /// Months (business zone) the stored calls start in, as year x 12 + month - 1: the partitions the file needs.
     private(set) var months = Set<Int32>()
     private let businessZone: ZoneRules
-    /// The last call's quarter hour (since 1970, UTC) and its month: calls of a file come in runs of one.
-    private var lastQuarter: (quarter: Int64, month: Int32) = (.min, 0)
+    /// Quarter hours (since 1970, UTC) seen and their months, by the quarter's low bits: a file's calls
+    /// fall in a few thousand quarters, and the calendar a call was 2% of a dry run's instructions.
+    private var quarterMonths = [(quarter: Int64, month: Int32)](repeating: (.min, 0), count: FileScan.quarterSlots)
+    private static let quarterSlots = 4096
 
     private let sorter: CallSorter
     private let room: (UsageKey) throws -> Int
@@ -48,13 +50,15 @@ public final class FileScan {
         self.room = room
     }
 
-    private func noteMonth(_ start: Int64) {
+    /// Notes the month a call starts in (`quarterMonths`, taken out of the object by `take`).
+    private func noteMonth(_ start: Int64, _ quarterMonths: inout [(quarter: Int64, month: Int32)]) {
         // Zone offsets are whole quarter hours, so a quarter hour (UTC) lies in one local month.
         let quarter = start >= 0 ? start / 900 : (start - 899) / 900
-        if quarter != lastQuarter.quarter {
+        let slot = Int(truncatingIfNeeded: quarter) & (FileScan.quarterSlots - 1)
+        if quarterMonths[slot].quarter != quarter {
             let local = businessZone.local(of: quarter * 900)
-            lastQuarter = (quarter, Int32(local.year * 12 + local.month - 1))
-            months.insert(lastQuarter.month)
+            quarterMonths[slot] = (quarter, Int32(local.year * 12 + local.month - 1))
+            months.insert(quarterMonths[slot].month)
         }
     }
 
@@ -73,8 +77,11 @@ public final class FileScan {
         // The state in locals while the calls go in, put back at the end: each access to this object's
         // properties is checked at run time (exclusivity), several a call.
         var counts = self.counts, subscriptions = self.subscriptions, indexByObject = self.indexByObject
-        (self.counts, self.subscriptions, self.indexByObject) = (Counts(), [], [:])
-        defer { (self.counts, self.subscriptions, self.indexByObject) = (counts, subscriptions, indexByObject) }
+        var quarterMonths = self.quarterMonths
+        (self.counts, self.subscriptions, self.indexByObject, self.quarterMonths) = (Counts(), [], [:], [])
+        defer {
+            (self.counts, self.subscriptions, self.indexByObject, self.quarterMonths) = (counts, subscriptions, indexByObject, quarterMonths)
+        }
         let room = self.room
         // By index, each field read in place: a `for c in calls` copied and destroyed every whole call.
         for n in calls.indices {
@@ -98,7 +105,7 @@ public final class FileScan {
                 }
             }
             let start = calls[n].record.start
-            noteMonth(start)
+            noteMonth(start, &quarterMonths)
             // `MinuteAllocator.usageKey(c)?.periodStart`, without making the key.
             let periodStart = calls[n].subscription != nil ? calls[n].period?.start ?? .min : .min
             let call = ScannedCall(key: key, line: UInt32(calls[n].record.lineNumber), start: start, subscription: subscription,
