@@ -27,8 +27,10 @@ public final class FileScan {
     /// Months (business zone) the stored calls start in, as year x 12 + month - 1: the partitions the file needs.
     private(set) var months = Set<Int32>()
     private let businessZone: ZoneRules
-    /// The last call's quarter hour (since 1970, UTC) and its month: calls of a file come in runs of one.
-    private var lastQuarter: (quarter: Int64, month: Int32) = (.min, 0)
+    /// Quarter hours (since 1970, UTC) seen and their months, by the quarter's low bits: a file's calls
+    /// fall in a few thousand quarters, and the calendar a call was 2% of a dry run's instructions.
+    private var quarterMonths = [(quarter: Int64, month: Int32)](repeating: (.min, 0), count: FileScan.quarterSlots)
+    private static let quarterSlots = 4096
 
     private let sorter: CallSorter
     private let room: (UsageKey) throws -> Int
@@ -48,13 +50,15 @@ public final class FileScan {
         self.room = room
     }
 
-    private func noteMonth(_ start: Int64) {
+    /// Notes the month a call starts in (`quarterMonths`, taken out of the object by `take`).
+    private func noteMonth(_ start: Int64, _ quarterMonths: inout [(quarter: Int64, month: Int32)]) {
         // Zone offsets are whole quarter hours, so a quarter hour (UTC) lies in one local month.
         let quarter = start >= 0 ? start / 900 : (start - 899) / 900
-        if quarter != lastQuarter.quarter {
+        let slot = Int(truncatingIfNeeded: quarter) & (FileScan.quarterSlots - 1)
+        if quarterMonths[slot].quarter != quarter {
             let local = businessZone.local(of: quarter * 900)
-            lastQuarter = (quarter, Int32(local.year * 12 + local.month - 1))
-            months.insert(lastQuarter.month)
+            quarterMonths[slot] = (quarter, Int32(local.year * 12 + local.month - 1))
+            months.insert(quarterMonths[slot].month)
         }
     }
 
@@ -65,11 +69,23 @@ public final class FileScan {
     public static let runLength = 1 << 18
 
     /// Takes one chunk's calls; `alreadyStored` says which of their uuids the database holds.
-    func take(_ calls: [ClassifiedCall], alreadyStored: ([String]) throws -> Set<CDRKey>) throws {
-        let already = try alreadyStored(calls.map(\.record.uuid))
+    /// Each call is counted as it comes, as if no line of the file were a duplicate (nearly
+    /// always so): then `finish` has only the duplicates to find after the last line.
+    /// `alreadyStored` makes the texts of the uuids it looks up (a dry run into an empty registry none).
+    func take(_ calls: [ClassifiedCall], alreadyStored: ([ClassifiedCall]) throws -> Set<CDRKey>) throws {
+        let already = try alreadyStored(calls)
+        // The state in locals while the calls go in, put back at the end: each access to this object's
+        // properties is checked at run time (exclusivity), several a call.
+        var counts = self.counts, subscriptions = self.subscriptions, indexByObject = self.indexByObject
+        var quarterMonths = self.quarterMonths
+        (self.counts, self.subscriptions, self.indexByObject, self.quarterMonths) = (Counts(), [], [:], [])
+        defer {
+            (self.counts, self.subscriptions, self.indexByObject, self.quarterMonths) = (counts, subscriptions, indexByObject, quarterMonths)
+        }
+        let room = self.room
         // By index, each field read in place: a `for c in calls` copied and destroyed every whole call.
         for n in calls.indices {
-            let key = CDRKey(calls[n].record.uuid)
+            let key = calls[n].record.key
             if !already.isEmpty && already.contains(key) {
                 duplicateLines.insert(calls[n].record.lineNumber)
                 continue
@@ -89,11 +105,15 @@ public final class FileScan {
                 }
             }
             let start = calls[n].record.start
-            noteMonth(start)
+            noteMonth(start, &quarterMonths)
             // `MinuteAllocator.usageKey(c)?.periodStart`, without making the key.
             let periodStart = calls[n].subscription != nil ? calls[n].period?.start ?? .min : .min
-            try sorter.add(ScannedCall(key: key, line: UInt32(calls[n].record.lineNumber), start: start, subscription: subscription,
-                                       periodStart: periodStart, charge: calls[n].charge, status: calls[n].status, type: calls[n].type))
+            let call = ScannedCall(key: key, line: UInt32(calls[n].record.lineNumber), start: start, subscription: subscription,
+                                   periodStart: periodStart, charge: calls[n].charge, status: calls[n].status, type: calls[n].type)
+            try sorter.add(call)
+            try counts.count(call) { [subscriptions] slot in
+                try room(UsageKey(subscriptionId: subscriptions[Int(slot.subscription)].id, periodStart: slot.periodStart))
+            }
         }
     }
 
@@ -104,6 +124,11 @@ public final class FileScan {
     /// `rememberSeen`: whether `seen` keeps this file's uuids for the run's later files.
     /// `known`: lines found duplicates by another scan of the same lines (a what-if's proposed side
     /// takes the run's own scan's, earlier files' uuids included).
+    ///
+    /// `take` counted every call; when a duplicate turns up, the calls are
+    /// counted again in uuid order, the duplicates left out (the usage rows'
+    /// rooms as `take` had them). A file with no duplicate is walked once, for
+    /// its keys alone.
     func finish(seen: SeenKeys?, rememberSeen: Bool = true, stored: Set<CDRKey> = [], known: DuplicateLines? = nil) throws {
         // The run's only file (or its last after files with no calls) has nothing to check nor to keep.
         let seen = rememberSeen || seen?.holdsKeys == true ? seen : nil
@@ -111,18 +136,27 @@ public final class FileScan {
         var previous: CDRKey?
         // Counted into locals, put back once: each access to this object's properties is checked at run time
         // (exclusivity), which cost as much as the counting itself.
-        var counts = self.counts, duplicates = duplicateLines
+        var counts = self.counts, duplicates = duplicateLines, found = 0
         (self.counts, duplicateLines) = (Counts(), DuplicateLines())
-        let (room, subscriptions) = (self.room, self.subscriptions)
-        try sorter.drain { c in
+        try sorter.drain(keep: true) { c in
             let repeated = c.key == previous
             previous = c.key
             if try repeated || (!stored.isEmpty && stored.contains(c.key)) || known?.contains(Int(c.line)) == true
                 || seen?.check(c.key) == true {
                 duplicates.insert(Int(c.line))
-            } else {
-                try counts.count(c, room: room, subscriptions: subscriptions)
+                found += 1
             }
+        }
+        if found > 0 {
+            // The lines `take` found stored are not in the sorter: the set of all of them tells the calls to leave out.
+            duplicates.seal()
+            let counted = counts
+            counts = Counts()
+            try sorter.drain { c in
+                if !duplicates.contains(Int(c.line)) { try counts.count(c) { try counted.room(of: $0) } }
+            }
+        } else {
+            sorter.removeAll()
         }
         (self.stored, self.unmatched) = (self.stored + counts.stored, self.unmatched + counts.unmatched)
         (self.counts, duplicateLines) = (counts, duplicates)
@@ -131,7 +165,6 @@ public final class FileScan {
         duplicateLines.seal()
         for key in charges.keys { charges[key]!.seal() }
     }
-
 
     /// Once every call is counted: the counts by subscription number, usage key and status into the
     /// report's tallies, `added` and `charges`.
@@ -166,7 +199,8 @@ public final class FileScan {
         var stored = 0, unmatched = 0
 
         /// Counts one stored call (folded into the report's tallies, `added` and `charges` by `fold`).
-        mutating func count(_ c: ScannedCall, room: (UsageKey) throws -> Int, subscriptions: [Subscription]) throws {
+        /// `room`: the included seconds a usage row has left, asked once a row, at its first charged call.
+        mutating func count(_ c: ScannedCall, room: (Slot) throws -> Int) throws {
             stored += 1
             tally(subscription: Int(c.subscription), status: c.status, type: c.type)
             guard c.subscription >= 0, c.periodStart != .min else { unmatched += 1; return }
@@ -175,10 +209,18 @@ public final class FileScan {
             added[slot].add(billedSeconds: charge?.billedSeconds ?? 0, status: c.status, type: c.type)
             guard let charge else { return }
             if charges[slot] == nil {
-                charges[slot] = BatchCharges(room: try room(UsageKey(subscriptionId: subscriptions[Int(c.subscription)].id,
-                                                                     periodStart: c.periodStart)))
+                charges[slot] = BatchCharges(room: try room(Slot(subscription: c.subscription, periodStart: c.periodStart)))
             }
             charges[slot]!.add(Charge(start: c.start, key: c.key, price: charge))
+        }
+
+        /// The room a row was given when counted before (every row with a charged call of a file
+        /// with duplicates was, for `take` counted the duplicates too).
+        func room(of slot: Slot) throws -> Int {
+            guard let i = slotIndex[slot], let c = charges[i] else {
+                preconditionFailure("a usage row counted again that was not counted before")
+            }
+            return c.room
         }
 
         mutating func tally(subscription: Int, status: CallStatus, type: CallType) {

@@ -208,7 +208,7 @@ public final class CDRFileReader {
     public func nextChunk(maxLines: Int) throws -> LineChunk? {
         if finished { return nil }
         var bytes = [UInt8]()
-        bytes.reserveCapacity(maxLines * 200)
+        bytes.reserveCapacity(maxLines * lineBytes)
         var starts = [0]
         starts.reserveCapacity(maxLines + 1)
         var oversized: [Int: Int] = [:]
@@ -266,11 +266,16 @@ public final class CDRFileReader {
             if newline != nil { textStart += 1; endLine() }
         }
         if starts.count == 1 { return nil }
+        // The next chunk's room by this one's lines (within 200 and 1,024 bytes a line): at a fixed 200, the
+        // lines of a switch (about 214 bytes) outgrew every chunk's buffer, copied once more as it doubled.
+        lineBytes = min(1024, max(200, bytes.count / (starts.count - 1) + 16))
         var chunk = LineChunk(firstLineNumber: first, bytes: bytes, starts: starts, oversized: oversized)
         chunk.bytesRead = bytesRead
         return chunk
     }
     private var textStart = 0, textEnd = 0
+    /// Bytes a line to reserve in a chunk's buffer.
+    private var lineBytes = 200
 
     /// About how many bytes the file's lines take once decompressed: for
     /// gzip, what its last member records (ISIZE, modulo 4 GiB: a file of

@@ -58,72 +58,119 @@ public struct ScannedCall: Sendable, Equatable {
 public final class CallSorter {
     private let runLength: Int
     private let directory: URL
-    private var packed: [PackedCall] = []
-    private var texts: [ScannedCall] = []
-    private var runs: [URL] = []
-    public private(set) var count = 0
+    /// The calls in memory, in one property: each access to a property of this object is checked at
+    /// run time (exclusivity), and five of them a call were two thirds of adding it.
+    private var held = Held()
+    private struct Held {
+        var packed: [PackedCall] = []
+        var texts: [ScannedCall] = []
+        /// Calls added, on disk or in memory.
+        var count = 0
+        /// The calls in memory are sorted (a drain that kept them does not sort them again).
+        var sorted = true
+
+        /// Adds a call; true once `runLength` calls are in memory.
+        mutating func add(_ call: ScannedCall, runLength: Int) -> Bool {
+            if case let .uuid(hi, lo) = call.key {
+                // Room for a whole run at once: growing by doubling would hold the old buffer and the new (pages untouched cost nothing).
+                if packed.capacity == 0 { packed.reserveCapacity(runLength) }
+                packed.append(PackedCall(hi: hi, lo: lo, call))
+            } else {
+                texts.append(call)
+            }
+            count += 1
+            sorted = false
+            return packed.count + texts.count >= runLength
+        }
+
+        /// Sorts the calls in memory, unless they are.
+        mutating func sort() {
+            guard !sorted else { return }
+            packed.withUnsafeMutableBufferPointer { CallSorter.sortInPlace($0) }
+            texts.sort(by: <)
+            sorted = true
+        }
+    }
+    /// A sorted run on disk: its packed calls as they are in memory (72 bytes each, written and read
+    /// back whole), and its text-keyed calls apart, as `SpillWriter` writes them (nil: none).
+    private struct Run { let packed: URL, texts: URL? }
+    private var runs: [Run] = []
+    public var count: Int { held.count }
 
     public init(runLength: Int, directory: URL) {
         self.runLength = max(1, runLength)
         self.directory = directory
     }
 
-    deinit { for run in runs { try? FileManager.default.removeItem(at: run) } }
+    deinit { CallSorter.remove(runs) }
+
+    private static func remove(_ runs: [Run]) {
+        for url in runs.flatMap({ [$0.packed, $0.texts].compactMap { $0 } }) { try? FileManager.default.removeItem(at: url) }
+    }
 
     /// Sorted runs written so far (for tests and the debug log).
     public var spilledRuns: Int { runs.count }
 
     public func add(_ call: ScannedCall) throws {
-        if case let .uuid(hi, lo) = call.key {
-            // Room for a whole run at once: growing by doubling would hold the old buffer and the new (pages untouched cost nothing).
-            if packed.capacity == 0 { packed.reserveCapacity(runLength) }
-            packed.append(PackedCall(hi: hi, lo: lo, call))
-        } else {
-            texts.append(call)
-        }
-        count += 1
-        if packed.count + texts.count >= runLength { try spill() }
-    }
-
-    /// The calls held in memory, sorted, as one sequence in (uuid, line) order.
-    private func sortedInMemory() -> MergedInMemory {
-        packed.withUnsafeMutableBufferPointer { CallSorter.sortInPlace($0) }
-        texts.sort(by: <)
-        return MergedInMemory(packed: packed, texts: texts)
+        if held.add(call, runLength: runLength) { try spill() }
     }
 
     private func spill() throws {
-        let url = directory.appendingPathComponent("cdr-rater-run-\(getpid())-\(UUID().uuidString).bin")
-        let writer = try SpillWriter(url)
-        do { // `memory` shares the buffers: let go of it before they are emptied (or emptying copies them)
-            var memory = sortedInMemory()
-            while let c = memory.next() { writer.put(c) }
+        let name = "cdr-rater-run-\(getpid())-\(UUID().uuidString)"
+        let packedURL = directory.appendingPathComponent(name + ".bin")
+        held.sort()
+        var textsURL: URL?
+        do { // the buffers shared while written: let go of them before they are emptied (or emptying copies them)
+            let (packed, texts) = (held.packed, held.texts)
+            // Written as they are in memory, in one go: record by record, a call cost as much to write as to parse.
+            try packed.withUnsafeBytes { try PackedCursor.writeRun($0, to: packedURL) }
+            if !texts.isEmpty {
+                let url = directory.appendingPathComponent(name + ".text.bin")
+                textsURL = url
+                do {
+                    let writer = try SpillWriter(url)
+                    for c in texts { writer.put(c) }
+                    try writer.close()
+                } catch {
+                    try? FileManager.default.removeItem(at: packedURL)
+                    try? FileManager.default.removeItem(at: url)
+                    throw error
+                }
+            }
         }
-        try writer.close()
-        runs.append(url)
-        packed.removeAll(keepingCapacity: true)
-        texts.removeAll(keepingCapacity: true)
+        runs.append(Run(packed: packedURL, texts: textsURL))
+        held.packed.removeAll(keepingCapacity: true)
+        held.texts.removeAll(keepingCapacity: true)
+        held.sorted = true
     }
 
-    /// Every call added, in (uuid, line) order; the sorter is empty afterwards.
-    public func drain(_ each: (ScannedCall) throws -> Void) throws {
-        var memory = sortedInMemory()
-        defer {
-            for run in runs { try? FileManager.default.removeItem(at: run) }
-            runs = []
-            packed = []
-            texts = []
-            count = 0
-        }
+    /// Lets go of every call added (and of the runs on disk).
+    public func removeAll() {
+        CallSorter.remove(runs)
+        runs = []
+        held = Held()
+    }
+
+    /// Every call added, in (uuid, line) order; the sorter is empty afterwards,
+    /// unless `keep`: then it holds the same calls, for another `drain`.
+    public func drain(keep: Bool = false, _ each: (ScannedCall) throws -> Void) throws {
+        held.sort()
+        let (packed, texts) = (held.packed, held.texts)
+        var memory = MergedInMemory(packed: packed, texts: texts)
+        defer { if !keep { removeAll() } }
         if runs.isEmpty {
             while let c = memory.next() { try each(c) }
+            return
+        }
+        if texts.isEmpty && runs.allSatisfy({ $0.texts == nil }) {
+            try packed.withUnsafeBufferPointer { try mergePacked(memory: $0, each) }
             return
         }
         // A k-way merge of the runs and the buffer; k is small (a run per `runLength` calls), so a linear pick is enough.
         var sources: [() throws -> ScannedCall?] = []
         for run in runs {
-            let reader = try SpillReader(run)
-            sources.append { try reader.next() }
+            let merged = try RunCursor(run)
+            sources.append { try merged.next() }
         }
         sources.append { memory.next() }
         var heads = try sources.map { try $0() }
@@ -135,6 +182,137 @@ public final class CallSorter {
             guard let pick = best else { break }
             try each(heads[pick]!)
             heads[pick] = try sources[pick]()
+        }
+    }
+
+    /// The merge of runs that hold uuid-keyed calls only (nearly every file):
+    /// packed calls compared as integers, read from disk a buffer at a time.
+    private func mergePacked(memory: UnsafeBufferPointer<PackedCall>, _ each: (ScannedCall) throws -> Void) throws {
+        var cursors: [PackedCursor] = []
+        defer { for i in cursors.indices { cursors[i].release() } }
+        for run in runs {
+            cursors.append(try PackedCursor(run.packed))
+            if try !cursors[cursors.count - 1].fill() { var done = cursors.removeLast(); done.release() }
+        }
+        if !memory.isEmpty { cursors.append(PackedCursor(memory: memory)) }
+        while !cursors.isEmpty {
+            var best = 0
+            for i in 1 ..< cursors.count where cursors[i].current < cursors[best].current { best = i }
+            try each(cursors[best].current.call)
+            if try !cursors[best].advance() { var done = cursors.remove(at: best); done.release() }
+        }
+    }
+
+    /// Packed calls one at a time: from a run on disk (read into a buffer of
+    /// its own) or from the sorted buffer in memory.
+    private struct PackedCursor {
+        private var base: UnsafeMutablePointer<PackedCall>
+        private var position = 0, count = 0
+        private var fd: Int32
+        /// Calls the buffer of a run on disk holds.
+        private static let bufferCalls = 16384
+
+        /// A run on disk; `fill` before reading.
+        init(_ url: URL) throws {
+            fd = open(url.path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw SpillError("cannot read a spill file \(url.path): \(String(cString: strerror(errno)))") }
+            base = .allocate(capacity: PackedCursor.bufferCalls)
+        }
+
+        /// The sorted buffer in memory (not owned).
+        init(memory: UnsafeBufferPointer<PackedCall>) {
+            fd = -1
+            base = UnsafeMutablePointer(mutating: memory.baseAddress!)
+            count = memory.count
+        }
+
+        var current: PackedCall { base[position] }
+
+        /// To the next call; false at the end.
+        mutating func advance() throws -> Bool {
+            position += 1
+            return position < count ? true : try fill()
+        }
+
+        /// Reads the next buffer of a run on disk; false when none is left.
+        mutating func fill() throws -> Bool {
+            guard fd >= 0 else { return false }
+            let want = PackedCursor.bufferCalls * MemoryLayout<PackedCall>.stride
+            var got = 0
+            let raw = UnsafeMutableRawPointer(base)
+            while got < want {
+                let n = read(fd, raw + got, want - got)
+                if n < 0 && errno == EINTR { continue }
+                guard n >= 0 else { throw SpillError("cannot read a spill file: \(String(cString: strerror(errno)))") }
+                if n == 0 { break }
+                got += n
+            }
+            guard got % MemoryLayout<PackedCall>.stride == 0 else { throw SpillError("a spill file ends inside a call: it was changed while read") }
+            (position, count) = (0, got / MemoryLayout<PackedCall>.stride)
+            return count > 0
+        }
+
+        /// Closes a run's file and frees its buffer.
+        mutating func release() {
+            guard fd >= 0 else { return }
+            close(fd)
+            base.deallocate()
+            base = UnsafeMutablePointer(bitPattern: MemoryLayout<PackedCall>.alignment)! // released: nothing to read
+            (position, count, fd) = (0, 0, -1)
+        }
+
+        /// Writes sorted packed calls to a new run file.
+        static func writeRun(_ bytes: UnsafeRawBufferPointer, to url: URL) throws {
+            let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard fd >= 0 else {
+                throw SpillError("cannot create the spill file \(url.path): check that the temporary folder (TMPDIR) is writable and has room")
+            }
+            var done = 0
+            while done < bytes.count {
+                // A megabyte a call, as `SpillWriter` writes: one call of a whole run (18 MiB) was slower in the kernel.
+                let n = write(fd, bytes.baseAddress! + done, min(1 << 20, bytes.count - done))
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else {
+                    let reason = String(cString: strerror(errno))
+                    close(fd)
+                    try? FileManager.default.removeItem(at: url)
+                    throw SpillError("cannot write a spill file: \(reason); check the room left in the temporary folder (TMPDIR)")
+                }
+                done += n
+            }
+            guard close(fd) == 0 else {
+                let reason = String(cString: strerror(errno))
+                try? FileManager.default.removeItem(at: url)
+                throw SpillError("cannot write a spill file: \(reason); check the room left in the temporary folder (TMPDIR)")
+            }
+        }
+    }
+
+    /// A run on disk in (uuid, line) order: its packed calls and its text-keyed ones merged.
+    private final class RunCursor {
+        private var packed: PackedCursor
+        private var hasPacked: Bool
+        private let texts: SpillReader?
+        private var text: ScannedCall?
+
+        init(_ run: Run) throws {
+            packed = try PackedCursor(run.packed)
+            hasPacked = try packed.fill()
+            texts = try run.texts.map(SpillReader.init)
+            text = try texts?.next()
+        }
+
+        deinit { packed.release() }
+
+        func next() throws -> ScannedCall? {
+            if hasPacked, text.map({ packed.current.call < $0 }) ?? true {
+                let c = packed.current.call
+                hasPacked = try packed.advance()
+                return c
+            }
+            guard let t = text else { return nil }
+            text = try texts?.next()
+            return t
         }
     }
 

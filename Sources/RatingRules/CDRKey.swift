@@ -10,6 +10,9 @@ public enum CDRKey: Hashable, Sendable, Comparable {
         self = s.withUTF8 { CDRKey.parseUUID($0) } ?? .text(s)
     }
 
+    /// The key of a uuid's bytes when they are a canonical uuid (what `init` makes `.uuid` of); nil otherwise.
+    public static func canonical(_ b: UnsafeBufferPointer<UInt8>) -> CDRKey? { parseUUID(b) }
+
     /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, lowercase hex only: then the
     /// numeric order of the two halves is the byte order of the text.
     private static func parseUUID(_ b: UnsafeBufferPointer<UInt8>) -> CDRKey? {

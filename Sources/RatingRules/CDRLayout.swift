@@ -38,7 +38,14 @@ public enum CDRLayout: String, Sendable, CaseIterable {
 
 /// One call as the switch reported it, numbers normalised, times as instants.
 public struct CallDetailRecord: Sendable {
-    public var uuid: String
+    /// The uuid as a key: a canonical uuid is two integers, not a String on the heap, which every call
+    /// carried from the parse workers to the main thread and back to be freed (the text is made when read).
+    public var key: CDRKey
+    /// The uuid as written (a canonical uuid's text is the same made again from its key).
+    public var uuid: String {
+        get { key.text }
+        set { key = CDRKey(newValue) }
+    }
     public var callerId: String
     public var destination: String
     public var accountCode: String
@@ -57,7 +64,15 @@ public struct CallDetailRecord: Sendable {
     public init(uuid: String, callerId: String, destination: String, accountCode: String, start: Int64, answer: Int64?,
                 end: Int64, duration: Int, billsec: Int, hangupCause: String, lineNumber: Int,
                 callerReceived: String = "", destinationReceived: String = "") {
-        self.uuid = uuid
+        self.init(key: CDRKey(uuid), callerId: callerId, destination: destination, accountCode: accountCode, start: start,
+                  answer: answer, end: end, duration: duration, billsec: billsec, hangupCause: hangupCause,
+                  lineNumber: lineNumber, callerReceived: callerReceived, destinationReceived: destinationReceived)
+    }
+
+    public init(key: CDRKey, callerId: String, destination: String, accountCode: String, start: Int64, answer: Int64?,
+                end: Int64, duration: Int, billsec: Int, hangupCause: String, lineNumber: Int,
+                callerReceived: String = "", destinationReceived: String = "") {
+        self.key = key
         self.callerId = callerId
         self.destination = destination
         self.accountCode = accountCode
@@ -149,11 +164,12 @@ public struct RecordDecoder: Sendable {
         guard billsec <= duration else { throw RejectReason("billsec \(billsec) is greater than duration \(duration)") }
         if let answer, answer < start { throw RejectReason("answer time is before start time") }
 
-        let uuid: String
-        if let u = c.uuid, !fields[u].isEmpty {
-            uuid = try text(u, "uuid", max: 100)
+        let key: CDRKey
+        if let u = c.uuid, !fields.withField(u, { $0.isEmpty }) {
+            // A canonical uuid (FreeSWITCH's) straight from its bytes, with no String made.
+            if let k = fields.withField(u, { CDRKey.canonical($0) }) { key = k } else { key = CDRKey(try text(u, "uuid", max: 100)) }
         } else if layout == .asterisk {
-            uuid = "line-sha256:" + SHA256Digest.hex(of: rawLine) // no uniqueid: a stable hash of the line
+            key = CDRKey("line-sha256:" + SHA256Digest.hex(of: rawLine)) // no uniqueid: a stable hash of the line
         } else {
             throw RejectReason("uuid is empty")
         }
@@ -179,7 +195,7 @@ public struct RecordDecoder: Sendable {
             throw RejectReason("number is longer than 50 characters")
         }
         return CallDetailRecord(
-            uuid: uuid, callerId: caller, destination: destination,
+            key: key, callerId: caller, destination: destination,
             accountCode: try repeating(c.accountCode, "account code", kind: 2),
             start: start, answer: answer, end: end, duration: duration, billsec: billsec,
             hangupCause: try repeating(c.cause, "hangup cause", kind: 3), lineNumber: lineNumber,

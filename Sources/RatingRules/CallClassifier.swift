@@ -56,7 +56,7 @@ public struct ClassifiedCall: Sendable {
     /// The call as minute allocation sees it, when it is charged.
     public var allocationCharge: Charge? {
         guard let charge, charge.billedSeconds > 0 else { return nil }
-        return Charge(start: record.start, key: CDRKey(record.uuid), price: charge)
+        return Charge(start: record.start, key: record.key, price: charge)
     }
 }
 

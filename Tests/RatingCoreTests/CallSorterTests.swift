@@ -121,6 +121,49 @@ final class CallSorterTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), []) // runs removed
     }
 
+    func testRunsOfUuidsAloneMergeFromTheirRawRecords() throws {
+        // Uuid keys only: runs written as packed records and merged as integers. 12 calls in runs of 3:
+        // four on disk, none left in memory; then 13, one left in memory.
+        for total in [12, 13] {
+            let sorter = CallSorter(runLength: 3, directory: directory)
+            var input: [ScannedCall] = []
+            for i in 0 ..< total {
+                let high: Int = (i * 7919) % 5, low: Int = (i * 104_729) % 11
+                let uuid = String(format: "%08x-0000-4000-8000-%012x", high, low)
+                input.append(call(uuid, line: UInt32(i + 1), minutes: Int32(i % 4 + 1)))
+            }
+            for c in input { try sorter.add(c) }
+            XCTAssertEqual(sorter.spilledRuns, 4)
+            var out: [ScannedCall] = []
+            try sorter.drain { out.append($0) }
+            XCTAssertEqual(out, input.sorted(by: <)) // every field back from disk, in (uuid, line) order
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), [])
+        }
+    }
+
+    func testADrainThatKeepsGivesTheSameCallsAgain() throws {
+        let sorter = CallSorter(runLength: 2, directory: directory)
+        let u1 = "00000000-0000-4000-8000-000000000001", u2 = "00000000-0000-4000-8000-000000000002"
+        let input = [call(u2, line: 1), call("1700000000.7", line: 2), call(u1, line: 3), call(u2, line: 4, minutes: 9),
+                     call(u1, line: 5)]
+        for c in input { try sorter.add(c) }
+        var first: [ScannedCall] = [], second: [ScannedCall] = []
+        try sorter.drain(keep: true) { first.append($0) }
+        XCTAssertEqual(first.map(\.line), [3, 5, 1, 4, 2])
+        XCTAssertEqual(sorter.count, 5)
+        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty) // the runs stay
+        try sorter.drain { second.append($0) }
+        XCTAssertEqual(second, first)
+        XCTAssertEqual(sorter.count, 0)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), [])
+        try sorter.add(call(u1, line: 7))
+        try sorter.drain(keep: true) { _ in }
+        sorter.removeAll()
+        var none = 0
+        try sorter.drain { _ in none += 1 }
+        XCTAssertEqual(none, 0)
+    }
+
     func testAFileWithinOneRunNeverTouchesTheDisk() throws {
         let sorter = CallSorter(runLength: 10, directory: directory)
         for (i, u) in ["c", "a", "b"].enumerated() { try sorter.add(call(u, line: UInt32(i + 1))) }

@@ -63,7 +63,7 @@ struct CopyPipeline {
             func send() throws {
                 guard !batch.isEmpty else { return }
                 // Sorting the keys, not the rated calls: moving those costs more than rating them.
-                let keys = batch.map { CDRKey($0.call.record.uuid) }
+                let keys = batch.map { $0.call.record.key }
                 guard batches.put((batch, batch.indices.sorted { keys[$0] < keys[$1] })) else { throw CancellationError() }
                 batch = []
                 batch.reserveCapacity(CopyPipeline.batchRows)

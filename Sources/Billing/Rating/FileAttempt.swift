@@ -137,7 +137,7 @@ struct FileAttempt {
                                 months = scan.months.count
                             }
                             for c in chunk.calls {
-                                if uuids.insert(CDRKey(c.record.uuid).hashValue).inserted {
+                                if uuids.insert(c.record.key.hashValue).inserted {
                                     try emit(pricing.rate(c))
                                 } else {
                                     repeats += 1

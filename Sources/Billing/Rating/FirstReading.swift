@@ -46,7 +46,7 @@ struct FirstReading {
             FileScan(businessZone: session.businessZone, runLength: options.tuning.sortRunCalls,
                      room: { [usage = session.usage, whatIf = session.whatIf] key in max(try usage.room(key), try whatIf?.room(key) ?? 0) })
         }
-        func read(_ alreadyStored: ([String]) throws -> Set<CDRKey>) throws -> FileParser.FileEnd {
+        func read(_ alreadyStored: ([ClassifiedCall]) throws -> Set<CDRKey>) throws -> FileParser.FileEnd {
           try session.parser.parse(path: path) { chunk in
             try environment.stop?.check(file: path.shown)
             if along != nil {
@@ -55,7 +55,7 @@ struct FirstReading {
                 environment.progress?.read(bytes: chunk.bytesRead, lines: chunk.lineCount, second: false)
             }
             var found: Set<CDRKey> = []
-            try scan.take(chunk.calls) { uuids in found = try alreadyStored(uuids); return found }
+            try scan.take(chunk.calls) { calls in found = try alreadyStored(calls); return found }
             if let proposed, let classifier = session.whatIfClassifier {
                 try proposed.take(chunk.calls.map { classifier.classify($0.record) }) { _ in found }
             }
@@ -69,16 +69,22 @@ struct FirstReading {
             }
           }
         }
-        // A dry run looks every uuid up; off the reading's thread when a second connection can be had.
-        let background = options.dryRun && lookup == .every && along == nil
+        // A dry run looks every uuid up; off the reading's thread when a second connection can be had; and
+        // not at all when the run's snapshot holds no stored call (nor then opens the second connection: its
+        // connecting and the lookups' setup were some 10-20 ms of a dry run's wall time before the first line).
+        let dryLookups = options.dryRun && lookup == .every && along == nil
+        let nothingStored = dryLookups ? try session.db.snapshotHoldsNoCalls() : false
+        let background = dryLookups && !nothingStored
             ? session.lookups.get().flatMap { SnapshotLookups.start(run: session.db, side: $0) } : nil
         let (end, stored): (FileParser.FileEnd, Set<CDRKey>)
-        if let background {
-            (end, stored) = try background.around { lookUp in try read { uuids in try lookUp(uuids); return [] } }
+        if nothingStored {
+            (end, stored) = (try read { _ in [] }, [])
+        } else if let background {
+            (end, stored) = try background.around { lookUp in try read { calls in try lookUp { calls.map(\.record.uuid) }; return [] } }
         } else {
-            (end, stored) = (try read { uuids in
-                guard lookup == .sample else { return try lookups.storedUUIDs(uuids) }
-                let sample = stride(from: 0, to: uuids.count, by: Lookup.sampleEvery).map { uuids[$0] }
+            (end, stored) = (try read { calls in
+                guard lookup == .sample else { return try lookups.storedUUIDs(calls.map(\.record.uuid)) }
+                let sample = stride(from: 0, to: calls.count, by: Lookup.sampleEvery).map { calls[$0].record.uuid }
                 if try !lookups.storedUUIDs(sample).isEmpty { throw StoredCallsSampled() }
                 return []
             }, [])

@@ -39,10 +39,10 @@ struct SnapshotLookups {
     /// The lookup thread stopped on an error; the reading stops with it.
     private struct Stopped: Error {}
 
-    /// Runs `read` (which hands uuids to `lookUp`) on this thread while the
+    /// Runs `read` (which hands uuids to `lookUp`, made when asked: not when nothing is stored) on this thread while the
     /// lookups run on another; returns what `read` returned and the uuids found
     /// stored. Ends the side connection's transaction (`start` began it).
-    func around<T>(_ read: (_ lookUp: ([String]) throws -> Void) throws -> T) throws -> (T, Set<CDRKey>) {
+    func around<T>(_ read: (_ lookUp: (_ uuids: () -> [String]) throws -> Void) throws -> T) throws -> (T, Set<CDRKey>) {
         if nothingStored {
             let result: T
             do { result = try read { _ in } } catch { _ = try? side.snapshot.end(); throw error }
@@ -67,7 +67,7 @@ struct SnapshotLookups {
             }, consume: {
                 defer { batches.finish() }
                 return try read { uuids in
-                    guard batches.put(uuids) else { throw Stopped() }
+                    guard batches.put(uuids()) else { throw Stopped() }
                 }
             })
         } catch is Stopped {

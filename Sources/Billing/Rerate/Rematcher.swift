@@ -112,7 +112,7 @@ struct RematchedCall {
         self.call = call
         self.before = before
         self.key = key
-        charge = Charge(start: call.record.start, key: CDRKey(call.record.uuid),
+        charge = Charge(start: call.record.start, key: call.record.key,
                         price: call.charge ?? CallCharge(billedSeconds: 0, bundleSeconds: 0, fullCost: .zero, tariff: nil))
     }
 }

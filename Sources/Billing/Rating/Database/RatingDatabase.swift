@@ -17,10 +17,17 @@ protocol RatingDatabase: AnyObject {
     /// That snapshot, named for another session to take (`pg_export_snapshot`): a dry run's lookups beside
     /// the reading (`SnapshotLookups`) see the same stored calls. Nil when it cannot be named.
     func exportSnapshot() throws -> String?
+    /// Whether that snapshot holds no stored call at all (the uuid registry is empty): then a dry run has
+    /// nothing to look up, and no second connection to open for it. False when not known.
+    func snapshotHoldsNoCalls() throws -> Bool
     /// Lets `stop` cancel the statement in flight when the run is asked to stop.
     func cancelOnStop(_ stop: StopRequest)
     /// The `rate:claimed` fail point: a statement that keeps the session busy for a minute.
     func stallForFailPoint()
+}
+
+extension RatingDatabase {
+    func snapshotHoldsNoCalls() throws -> Bool { false }
 }
 
 /// Where `CopyPipeline` sends a file's rated calls: COPY into cdrs, or into
