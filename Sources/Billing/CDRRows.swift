@@ -55,7 +55,7 @@ struct CDRRowEncoder {
         idLow += 1
         row.beginRow()
         row.uuid(idHigh, idLow)
-        row.text(c.record.uuid)
+        row.text(c.record.key)
         row.uuid(c.subscription?.id)
         row.uuid(c.subscription?.accountId)
         row.text(c.record.callerId)

@@ -204,6 +204,14 @@ struct BinaryCopyEncoder {
         }
     }
 
+    /// A CDR's uuid as text: a canonical one written from its two halves, no String made.
+    mutating func text(_ key: CDRKey) {
+        guard case let .uuid(high, low) = key else { return text(key.text) }
+        fields += 1
+        put(Int32(36))
+        CDRKey.appendUUIDText(high, low, to: &buffer)
+    }
+
     /// Bytes of a text field prepared once (an enum's label).
     mutating func text(bytes: [UInt8]) {
         fields += 1

@@ -24,6 +24,13 @@ final class BinaryCopyEncoderTests: XCTestCase {
         XCTAssertEqual(field { $0.numeric(Money("3")!) }, [0, 0, 0, 10, 0, 1, 0, 0, 0, 0, 0, 4, 0, 3])
     }
 
+    /// A CDR's uuid goes in as its text, written from the key's halves for a canonical one: the same bytes.
+    func testACDRKeyIsWrittenAsItsText() {
+        for uuid in ["a1f0c001-0000-4000-8000-00000000000f", "ffffffff-ffff-ffff-ffff-ffffffffffff", "Not-A-UUID", "line-sha256:ab"] {
+            XCTAssertEqual(field { $0.text(CDRKey(uuid)) }, [0, 0, 0, UInt8(uuid.utf8.count)] + Array(uuid.utf8), uuid)
+        }
+    }
+
     func testTimestampUUIDIntegersNullAndRows() {
         // 2000-01-01 00:00:01 UTC is 1,000,000 microseconds after PostgreSQL's epoch.
         XCTAssertEqual(field { $0.timestamptz(946_684_801) }, [0, 0, 0, 8, 0, 0, 0, 0, 0, 0x0F, 0x42, 0x40])
