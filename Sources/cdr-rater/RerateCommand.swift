@@ -100,7 +100,7 @@ struct RerateCommand: ParsableCommand, PlansHelp {
         options.lockWait = lock.lockPolicy().wait
         options.stop = stopOnSignals()
         let db = try database.connect()
-        let report = try RerateRun(db: db, options: options, logger: OperatorLogHandler.logger(), connect: { [database] in try database.connect() }).run()
+        let report = try RerateRun(db: db, options: options, logger: OperatorLogHandler.logger()).run()
         print(report.render(output.format), terminator: "")
         note("""
             summary: calls examined \(report.callsExamined), \(dryRun ? "would be matched anew" : "matched anew") \(report.callsRematched), \

@@ -1,4 +1,3 @@
-import ConcurrencyHelpers
 import RatingRules
 import Reports
 import XCTest
@@ -203,47 +202,5 @@ final class PeriodRepricerTests: XCTestCase {
         XCTAssertThrowsError(try r.price(Rerating.stored("big", at: t, minutes: 2, included: 0, cost: "0"))) {
             XCTAssertTrue("\($0)".contains("call big would cost 1999998.0000"), "\($0)")
         }
-    }
-
-    /// Every touched period priced by `PeriodPricing`, as `rerate` runs phase 2: each period's stored calls read by
-    /// its own query (its subscription's), the changes handed on in the periods' order; and the same when it runs on
-    /// a thread of its own and hands them through a `BoundedHandOff`, as it does beside the writes (`SnapshotReader`).
-    /// SUB-A's October is the hand-worked case above (c3 and c4 change); SUB-B's b1, stored as 3 overage minutes
-    /// (1.50), has 3 of its 10 included minutes now and costs 0.
-    func testEveryPeriodIsPricedByItsOwnQueryInOrderOnAThreadOfItsOwnToo() throws {
-        let t = Rerating.ist(2024, 10, 2, 10), tb = Rerating.ist(2024, 10, 20, 12)
-        let calls = ["sub-a": [Rerating.stored("c1", at: t, minutes: 4, included: 4, cost: "0"),
-                               Rerating.stored("c2", at: t + 3600, minutes: 5, included: 5, cost: "0"),
-                               Rerating.stored("c3", at: t + 7200, minutes: 3, included: 3, cost: "0"),
-                               Rerating.stored("c4", at: t + 10800, minutes: 2, included: 2, cost: "0")],
-                     "sub-b": [Rerating.stored("b1", at: tb, minutes: 3, included: 0, cost: "1.50", of: Rerating.subB)]]
-        let before = UsageRow(minutesIncluded: 10, totals: UsageTotals(billedSeconds: 14 * 60, coveredSeconds: 10 * 60, mobileCalls: 4), callCost: .zero)
-        let found = RematchResult(periods: [october, Rerating.period(Rerating.subB, containing: tb)], arriving: [:], repriced: [:],
-                                  changes: [], skip: [], examined: 5, kept: 0, rematched: 0)
-        let pricing = PeriodPricing(found: found, before: [before, nil], zone: Rerating.zone, book: .empty)
-        let read: @Sendable (StoredCallQuery, (StoredCall) throws -> Void) throws -> Void = { query, body in
-            for call in calls[query.parameters[0] ?? ""] ?? [] { try body(call) }
-        }
-
-        var inline: [CallChange] = []
-        let priced = try pricing.run(read: read) { inline += $0 }
-        XCTAssertEqual(inline.map(\.uuid), ["c3", "c4", "b1"])
-        XCTAssertEqual(inline.map(\.after.cost), [Money("1.00")!, Money("1.00")!, .zero])
-        XCTAssertEqual(priced.map(\.line.subscription), ["SUB-A", "SUB-B"])
-        XCTAssertEqual(priced.map { $0.write?.after.callCost }, [Money("2.00")!, .zero])
-
-        let handOff = BoundedHandOff<[CallChange]>(capacity: 1)
-        let (threaded, handed) = try ProducerThread.run(through: handOff, produce: {
-            try pricing.run(read: read) { batch in _ = handOff.put(batch) }
-        }, consume: {
-            var all: [CallChange] = []
-            while let batch = try handOff.next() { all += batch }
-            return all
-        })
-        XCTAssertEqual(handed.map(\.uuid), inline.map(\.uuid))
-        XCTAssertEqual(handed.map(\.after), inline.map(\.after))
-        XCTAssertEqual(handed.map(\.before), inline.map(\.before))
-        XCTAssertEqual(threaded.map(\.line), priced.map(\.line))
-        XCTAssertEqual(threaded.map { $0.write?.after }, priced.map { $0.write?.after })
     }
 }

@@ -1,4 +1,3 @@
-import ConcurrencyHelpers
 import Foundation
 import Logging
 import Postgres
@@ -22,27 +21,18 @@ public final class RerateRun {
     /// Both write in `db`'s transaction.
     private let store: any BillingStore
     private let runs: any RerateRunStore
-    /// Opens another connection to the database, for the reads of stored calls beside the writes (`SnapshotReader`).
-    private let connect: (@Sendable () throws -> Connection)?
-    /// Set once the rerate stages its changes and holds its lock: reads the stored calls in its snapshot.
-    private var reader: SnapshotReader?
     private lazy var step = StepTimer(logger: logger)
 
-    /// `connect`: when given, the stored calls are read on connections it opens, in the rerate's snapshot,
-    /// while the rerate's own connection writes (the bulk path only: `SnapshotReader`).
-    public convenience init(db: Connection, options: RerateOptions, logger: Logger, connect: (@Sendable () throws -> Connection)? = nil) {
-        self.init(db: db, options: options, logger: logger, store: PostgresBillingStore(db: db), runs: PostgresRerateRunStore(db: db),
-                  connect: connect)
+    public convenience init(db: Connection, options: RerateOptions, logger: Logger) {
+        self.init(db: db, options: options, logger: logger, store: PostgresBillingStore(db: db), runs: PostgresRerateRunStore(db: db))
     }
 
-    init(db: Connection, options: RerateOptions, logger: Logger, store: any BillingStore, runs: any RerateRunStore,
-         connect: (@Sendable () throws -> Connection)? = nil) {
+    init(db: Connection, options: RerateOptions, logger: Logger, store: any BillingStore, runs: any RerateRunStore) {
         self.db = db
         self.options = options
         self.logger = logger
         self.store = store
         self.runs = runs
-        self.connect = connect
     }
 
     public func run() throws -> RerateReport {
@@ -84,13 +74,10 @@ public final class RerateRun {
         step.restart() // the steps below are timed from here, not from the timer's first use
         let months = try share.flatMap { try MonthRewrite.available(db) ? MonthRewrite(db: db, zone: zone, share: $0, runId: runId, logger: logger) : nil }
         var changes = ChangeBatcher(store: options.dryRun ? nil : store, source: .rerate(runId: runId), staging: months)
-        if months != nil, let connect, let snapshot = try db.query("SELECT pg_export_snapshot()").rows.first?[0] {
-            reader = SnapshotReader(connect: connect, snapshot: snapshot, stop: options.stop)
-        }
 
         // 1. Match the selected calls again; note every usage period touched.
         var rematcher = Rematcher(classifier: CallClassifier(catalog: catalog, businessZone: zone))
-        try forEachStoredCall(selection.selectedCalls) { rematcher.take($0) }
+        try db.forEachStoredCall(selection.selectedCalls) { rematcher.take($0) }
         let found = rematcher.result
         (report.callsExamined, report.callsKept, report.callsRematched) = (found.examined, found.kept, found.rematched)
         changes.add(found.changes)
@@ -100,33 +87,13 @@ public final class RerateRun {
         // 2. Price every touched period again, whole: never one whose calls are partly archived.
         let span = found.span(from: from, to: to)
         try Partitions.refuseArchived(db, from: span.from, to: span.to)
-        try changes.flush()
-        let pricing = PeriodPricing(found: found, before: try found.periods.map { try store.usageRow($0.key) }, zone: zone, book: catalog.tariffs)
-        let priced: [RepricedPeriod]
-        if let reader {
-            // Read and priced on threads of their own, in the snapshot; staged here, on the writing connection, meanwhile.
-            let handOff = BoundedHandOff<[CallChange]>(capacity: 1)
-            (priced, _) = try ProducerThread.run(through: handOff, produce: {
-                try pricing.run(read: reader.forEachStoredCall) { batch in
-                    guard handOff.put(batch) else { throw SnapshotReader.ConsumerGone() }
-                }
-            }, consume: {
-                while let batch = try handOff.next() {
-                    changes.add(batch)
-                    try changes.flush()
-                }
-            })
-        } else {
-            priced = try pricing.run(read: db.forEachStoredCall) { batch in
-                changes.add(batch)
-                try changes.flush()
-            }
-        }
         var writes: [UsageWrite] = []
-        for period in priced {
-            report.periods.append(period.line)
-            if let write = period.write { writes.append(write) }
+        for period in found.periods {
+            let priced = try reprice(period, found, zone: zone, book: catalog.tariffs, into: &changes)
+            report.periods.append(priced.line)
+            if let write = priced.write { writes.append(write) }
         }
+        try changes.flush()
         report.callsRepriced = changes.flushed
         step("price the periods again, write the calls that changed")
         months?.traceStaging()
@@ -143,48 +110,18 @@ public final class RerateRun {
         return report
     }
 
-    /// A query's stored calls: read beside the writes when the rerate has a reader, else on its own connection.
-    private func forEachStoredCall(_ query: StoredCallQuery, _ body: (StoredCall) throws -> Void) throws {
-        if let reader { try reader.forEachStoredCall(query, body) } else { try db.forEachStoredCall(query, body) }
-    }
-}
-
-/// Phase 2 of a rerate: every touched period priced again, whole, its stored calls streamed in charge order by
-/// `read`, the changes handed to `emit` in batches of about `ChangeBatcher.batchCalls` as they come. Values only,
-/// so that it can run on a thread of its own while the rerate's connection writes the batches before.
-struct PeriodPricing: Sendable {
-    let found: RematchResult
-    /// Each period's usage row as stored, in `found.periods` order.
-    let before: [UsageRow?]
-    let zone: ZoneRules
-    let book: TariffBook
-
-    func run(read: (StoredCallQuery, (StoredCall) throws -> Void) throws -> Void,
-             emit: ([CallChange]) throws -> Void) throws -> [RepricedPeriod] {
-        // `emit` is called from `read`'s body: two non-escaping closures, which the compiler will not nest by itself.
-        try withoutActuallyEscaping(emit) { emit in try run(read: read, emitting: emit) }
-    }
-
-    private func run(read: (StoredCallQuery, (StoredCall) throws -> Void) throws -> Void,
-                     emitting emit: @escaping ([CallChange]) throws -> Void) throws -> [RepricedPeriod] {
-        var pending: [CallChange] = []
-        var priced: [RepricedPeriod] = []
-        for (period, before) in zip(found.periods, before) {
-            var repricer = PeriodRepricer(period, before: before, arriving: found.arriving[period.key] ?? [],
-                                          skip: found.skip, repriced: found.repriced, zone: zone, book: book)
-            try read(RerateSelection.periodCalls(period.subscription.id, period.span)) { stored in
-                guard repricer.prices(stored) else { return }
-                if pending.count >= ChangeBatcher.batchCalls {
-                    try emit(pending)
-                    pending.removeAll(keepingCapacity: true)
-                }
-                pending += try repricer.price(stored)
-            }
-            let period = try repricer.finish()
-            pending += period.changes
-            priced.append(period)
+    /// One period priced again: its stored calls streamed in charge order, the changes batched as they come.
+    private func reprice(_ period: TouchedPeriod, _ found: RematchResult, zone: ZoneRules, book: TariffBook,
+                         into changes: inout ChangeBatcher) throws -> RepricedPeriod {
+        var repricer = PeriodRepricer(period, before: try store.usageRow(period.key), arriving: found.arriving[period.key] ?? [],
+                                      skip: found.skip, repriced: found.repriced, zone: zone, book: book)
+        try db.forEachStoredCall(RerateSelection.periodCalls(period.subscription.id, period.span)) { stored in
+            guard repricer.prices(stored) else { return }
+            try changes.flushIfFull()
+            changes.add(try repricer.price(stored))
         }
-        if !pending.isEmpty { try emit(pending) }
+        let priced = try repricer.finish()
+        changes.add(priced.changes)
         return priced
     }
 }

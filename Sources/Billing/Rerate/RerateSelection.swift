@@ -103,19 +103,12 @@ extension Connection {
     /// subscription, one random heap fetch a row (3.3 s for a 300k-call period against 1.5 s by a bitmap
     /// scan and a sort in memory, hence the sort's `work_mem`). Both are reset when the cursor is closed.
     func forEachStoredCall(_ query: StoredCallQuery, _ body: (StoredCall) throws -> Void) throws {
-        try forEachStoredCallBatch(query) { batch in
-            for stored in batch { try body(stored) }
-        }
-    }
-
-    /// As `forEachStoredCall`, a cursor's batch at a time.
-    func forEachStoredCallBatch(_ query: StoredCallQuery, _ body: ([StoredCall]) throws -> Void) throws {
         try execute(script: "SET LOCAL cursor_tuple_fraction = 1; SET LOCAL work_mem = '256MB'")
         try self.query("DECLARE rerate_rows NO SCROLL CURSOR FOR " + query.sql, query.parameters)
         defer { _ = try? execute(script: "CLOSE rerate_rows; RESET cursor_tuple_fraction; RESET work_mem") }
         while true {
             let rows = try self.query("FETCH 20000 FROM rerate_rows").rows
-            if !rows.isEmpty { try body(try rows.map { try StoredCall(row: $0) }) }
+            for row in rows { try body(try StoredCall(row: row)) }
             if rows.count < 20000 { break }
         }
     }

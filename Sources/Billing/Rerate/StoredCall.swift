@@ -3,7 +3,7 @@ import RatingRules
 /// A `cdrs` row as `rerate` reads it: how the call is matched and priced now,
 /// and, when the row kept them, the account code and numbers as received,
 /// from which it can be matched again (SPEC section 3b).
-struct StoredCall: Sendable {
+struct StoredCall {
     let uuid: String
     let start: Int64
     let match: CallMatch
