@@ -18,7 +18,10 @@ public struct Inbox {
     public init(_ paths: [String]) throws {
         var files = Set<RawPath>(), skipped: [RawPath: String] = [:]
         for argument in paths {
-            let path = RawPath(argument: argument)
+            guard let path = RawPath(argument: argument) else {
+                throw BillingError.usage("\(escapedName(argument.utf8)): two arguments whose names are not UTF-8 are spelt alike once repaired, "
+                    + "so which file is which cannot be told: name the folder that holds them instead")
+            }
             switch Inbox.kind(of: path) {
             case .missing: throw BillingError.usage("no such file or directory: \(path)")
             case .file: files.insert(path.standardized)

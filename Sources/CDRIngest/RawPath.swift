@@ -15,15 +15,19 @@ public struct RawPath: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// A path named on the command line, as the shell passed its bytes.
     /// `CommandLine.arguments` repairs bytes that are not UTF-8 (each becomes
     /// U+FFFD), which names no file; such an argument is found again in the
-    /// raw argv by its repaired spelling (the first that has it).
-    public init(argument: String) {
+    /// raw argv by its repaired spelling. Nil when two different arguments
+    /// share that spelling (`caf\xe9.csv` and `caf\xe8.csv`): which is which
+    /// cannot be told, and taking one twice would leave the other unrated.
+    public init?(argument: String) {
         guard argument.unicodeScalars.contains("\u{FFFD}") else { self.init(argument); return }
+        var found: Set<[UInt8]> = []
         for i in 0 ..< Int(CommandLine.argc) {
             guard let p = CommandLine.unsafeArgv[i] else { continue }
             let raw = Array(UnsafeBufferPointer(start: UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), count: strlen(p)))
-            if String(decoding: raw, as: UTF8.self) == argument { self.init(bytes: raw); return }
+            if String(decoding: raw, as: UTF8.self) == argument { found.insert(raw) }
         }
-        self.init(argument)
+        guard found.count <= 1 else { return nil }
+        self.init(bytes: found.first ?? Array(argument.utf8))
     }
 
     /// The path as shown to a person: `escapedName` of its bytes.

@@ -80,6 +80,12 @@ final class InputFilesTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stderr.contains("/caf\\xe9.csv: lines 1 = stored 1"), r.stderr)
         XCTAssertEqual(try db.dump("SELECT uuid FROM cdrs"), "latin-1", "the file named, not its neighbour")
+        // Both named: spelt alike once repaired, so which is which cannot be told: a usage error, not one file taken twice.
+        let both = try CLI.run(["-c", #"exec "$0" rate --rejects-dir "$1/rejects" "$(printf '%s/caf\350.csv' "$1")" "$(printf '%s/caf\351.csv' "$1")""#,
+                                CLI.binary.path, inbox.path], db: db, binary: URL(fileURLWithPath: "/bin/sh"))
+        XCTAssertEqual(both.status, 2, both.stderr)
+        XCTAssertTrue(both.stderr.contains("name the folder that holds them instead"), both.stderr)
+        XCTAssertEqual(try db.dump("SELECT uuid FROM cdrs"), "latin-1")
     }
 
     /// A FIFO, a device, a socket, a dangling link and a link to a folder
