@@ -99,6 +99,12 @@ public enum NightlyGrants {
     /// as `apply` (a superuser's or the owner's privileges are not a nightly role's).
     public static func revoke(_ db: Connection, role: String) throws -> [String] {
         try db.transaction {
+            try ensureRoleTable(db)
+            // A role dropped since it was recorded has nothing left to revoke: it is only forgotten.
+            if try db.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [role]).rows.isEmpty,
+               try !db.query("DELETE FROM billing_roles WHERE role_name = $1 RETURNING 1", [role]).rows.isEmpty {
+                return []
+            }
             try refuseUnsuitable(db, role: role)
             let statements = try revocations(db, role: role)
             for s in statements { try db.execute(script: s) }

@@ -104,6 +104,12 @@ final class PrivilegeTests: XCTestCase {
             """), "f|f|f|f|f", "(USAGE of the schema public stays PUBLIC's, as PostgreSQL gives it)")
         XCTAssertEqual(try asNightly(["files"]).status, 1)
         XCTAssertEqual(try db.scalar("SELECT count(*) FROM cdrs"), "15", "revoking drops nothing")
+        // A recorded role dropped since has nothing to revoke: --revoke --apply forgets it.
+        let gone = try TestRole(self, db: db)
+        try CLI.expect(0, ["grants", "--role", gone.name, "--apply"], db: db)
+        try TestRole.superuserConnection(db).execute(script: "DROP OWNED BY \"\(gone.name)\"; DROP ROLE \"\(gone.name)\"")
+        try CLI.expect(0, ["grants", "--role", gone.name, "--revoke", "--apply"], db: db)
+        XCTAssertEqual(try db.scalar("SELECT count(*) FROM billing_roles"), "0")
     }
 
     func testGrantsQuoteTheRoleAndGoOnlyToANightlyRole() throws {
