@@ -8,11 +8,12 @@ import Reports
 /// charged calls that can hold included minutes (`BatchCharges`) and the
 /// report's counts.
 ///
-/// A line's uuid can repeat anywhere in a file, so nothing is counted until
-/// the whole file is read: `take` keeps each call's few fields in a
-/// `CallSorter` (sorted runs on disk past `runLength` calls), and `finish`
-/// walks them in uuid order, where the first line of each uuid comes first
-/// and the repeats are the duplicates.
+/// A line's uuid can repeat anywhere in a file: `take` counts each call as
+/// it comes, as if none were a duplicate, and keeps its few fields in a
+/// `CallSorter` (sorted runs on disk past `runLength` calls); `finish` walks
+/// them in uuid order, where the first line of each uuid comes first and the
+/// repeats are the duplicates, and counts the file again without them only
+/// when it has some.
 public final class FileScan {
     private(set) var stored = 0
     private(set) var unmatched = 0

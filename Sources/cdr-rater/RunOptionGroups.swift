@@ -97,7 +97,7 @@ struct LockWaitOptions: ParsableArguments {
 
     func lockPolicy() -> LockPolicy { LockPolicy(wait: lockWait) }
 
-    /// Seconds: a day at most. Past it a nightly job only piles up behind the lock; NaN and infinity are no wait.
+    /// Seconds: a day at most. Past it a nightly job only piles up behind the lock; NaN and infinity are refused.
     static let bound = 0.0 ... 86_400
 
     /// The one bound of every command's --lock-wait (rate, rerate, migrate, seed undo).
