@@ -200,6 +200,13 @@ extension PostgresBillingStore: CallStore {
     }
 }
 
+extension Connection {
+    /// Whether no call is stored in this connection's snapshot (the uuid registry is empty): then no uuid needs looking up.
+    func holdsNoStoredCalls() throws -> Bool {
+        try query("SELECT NOT EXISTS (SELECT 1 FROM cdr_uuids)").decodeFirst(Bool.self) ?? false
+    }
+}
+
 /// A PostgreSQL text[] literal: `{"a","b"}`, quotes and backslashes escaped (`PostgresEncodable`'s).
 func postgresArrayLiteral<S: Sequence>(_ items: S) -> String where S.Element == String {
     Array(items).postgresText

@@ -18,9 +18,7 @@ final class PostgresRatingDatabase: RatingDatabase, CallCopySink {
     func exportSnapshot() throws -> String? { try db.query("SELECT pg_export_snapshot()").rows.first?[0] }
 
     /// In the run's own snapshot: the same answer the side connection would have in the exported one.
-    func snapshotHoldsNoCalls() throws -> Bool {
-        try db.query("SELECT NOT EXISTS (SELECT 1 FROM cdr_uuids)").decodeFirst(Bool.self) ?? false
-    }
+    func snapshotHoldsNoCalls() throws -> Bool { try db.holdsNoStoredCalls() }
 
     func cancelOnStop(_ stop: StopRequest) { stop.watch(db) }
 

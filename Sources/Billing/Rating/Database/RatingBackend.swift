@@ -74,9 +74,7 @@ final class PostgresSnapshotTransaction: SnapshotTransaction {
 
     func end() throws { try db.execute(script: "ROLLBACK") }
 
-    func holdsNoCalls() throws -> Bool {
-        try db.query("SELECT NOT EXISTS (SELECT 1 FROM cdr_uuids)").decodeFirst(Bool.self) ?? false
-    }
+    func holdsNoCalls() throws -> Bool { try db.holdsNoStoredCalls() }
 }
 
 /// Where the single pass gets its lookups from; nil when it cannot (the file goes in two passes).
