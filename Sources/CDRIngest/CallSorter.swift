@@ -296,10 +296,16 @@ public final class CallSorter {
         private var text: ScannedCall?
 
         init(_ run: Run) throws {
-            packed = try PackedCursor(run.packed)
-            hasPacked = try packed.fill()
-            texts = try run.texts.map(SpillReader.init)
-            text = try texts?.next()
+            var packed = try PackedCursor(run.packed)
+            do {
+                hasPacked = try packed.fill()
+                texts = try run.texts.map(SpillReader.init)
+                text = try texts?.next()
+            } catch {
+                packed.release() // deinit does not run for an object whose init threw: its buffer and file go here
+                throw error
+            }
+            self.packed = packed
         }
 
         deinit { packed.release() }
