@@ -43,7 +43,7 @@ public enum NightlyGrants {
     /// migrator once it is there); the months of cdrs get what cdrs gets.
     public static func statements(_ db: Connection, role: String) throws -> [String] {
         let grantee = try quotedRole(role)
-        let database = try db.query("SELECT quote_ident(current_database())").scalar!
+        let database = try quotedDatabase(db)
         var out = ["GRANT CONNECT, TEMPORARY ON DATABASE \(database) TO \(grantee)", // TEMPORARY: the changes table of re-pricing
                    "GRANT USAGE ON SCHEMA public TO \(grantee)"]
         let present = Set(try db.query("SELECT t FROM unnest($1::text[]) t WHERE to_regclass('public.' || quote_ident(t)) IS NOT NULL",
@@ -56,9 +56,7 @@ public enum NightlyGrants {
         }
         let writes = tables.filter { present.contains($0.name) && $0.privileges.contains("INSERT") }.map(\.name)
         out += try sequences(db, of: writes).map { "GRANT USAGE ON SEQUENCE public.\(quoted($0)) TO \(grantee)" }
-        let callable = try db.query("SELECT f FROM unnest($1::text[]) f WHERE to_regprocedure('public.' || f) IS NOT NULL",
-                                    [postgresArrayLiteral(functions)]).rows.map { $0[0]! }
-        out += callable.map { "GRANT EXECUTE ON FUNCTION public.\($0) TO \(grantee)" }
+        out += try presentFunctions(db).map { "GRANT EXECUTE ON FUNCTION public.\($0) TO \(grantee)" }
         return out
     }
 
@@ -80,17 +78,26 @@ public enum NightlyGrants {
         }
     }
 
+    /// Those of `functions` the schema has now (a later migration brings the rest).
+    private static func presentFunctions(_ db: Connection) throws -> [String] {
+        try db.query("SELECT f FROM unnest($1::text[]) f WHERE to_regprocedure('public.' || f) IS NOT NULL",
+                     [postgresArrayLiteral(functions)]).rows.map { $0[0]! }
+    }
+
+    /// The current database's name, quoted for a GRANT or REVOKE.
+    private static func quotedDatabase(_ db: Connection) throws -> String {
+        try db.query("SELECT quote_ident(current_database())").scalar!
+    }
+
     /// The REVOKE statements that take back from `role` everything `statements`
     /// gives (and whatever else it was given on the schema's tables, sequences
     /// and those functions): for a nightly role retired or moved to another host.
     public static func revocations(_ db: Connection, role: String) throws -> [String] {
         let grantee = try quotedRole(role)
-        let database = try db.query("SELECT quote_ident(current_database())").scalar!
-        let callable = try db.query("SELECT f FROM unnest($1::text[]) f WHERE to_regprocedure('public.' || f) IS NOT NULL",
-                                    [postgresArrayLiteral(functions)]).rows.map { $0[0]! }
-        return ["REVOKE ALL ON ALL TABLES IN SCHEMA public FROM \(grantee)", // the months and archived months too
+        let database = try quotedDatabase(db)
+        return try ["REVOKE ALL ON ALL TABLES IN SCHEMA public FROM \(grantee)", // the months and archived months too
                 "REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM \(grantee)"]
-            + callable.map { "REVOKE EXECUTE ON FUNCTION public.\($0) FROM \(grantee)" }
+            + presentFunctions(db).map { "REVOKE EXECUTE ON FUNCTION public.\($0) FROM \(grantee)" }
             + ["REVOKE USAGE ON SCHEMA public FROM \(grantee)", "REVOKE CONNECT, TEMPORARY ON DATABASE \(database) FROM \(grantee)"]
     }
 
@@ -108,7 +115,6 @@ public enum NightlyGrants {
             try refuseUnsuitable(db, role: role)
             let statements = try revocations(db, role: role)
             for s in statements { try db.execute(script: s) }
-            try ensureRoleTable(db)
             try db.query("DELETE FROM billing_roles WHERE role_name = $1", [role])
             return statements
         }
